@@ -1,0 +1,40 @@
+"""The core's own behaviour, registered as the plugin ``core`` through the same hooks.
+
+Commands, the core's migration branch and the core's reports come through the
+contract every plugin uses, so the contract is exercised by the core itself.
+This module imports only click-level code at import time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from patron import CONTRACT_VERSION, hookimpl
+from patron.manifest import PluginManifest
+
+if TYPE_CHECKING:
+    import click
+
+MANIFEST = PluginManifest(
+    name="core",
+    contract=CONTRACT_VERSION,
+    description="Customers, interactions, consent, audit log, import, reports.",
+    stores_personal_data=True,
+)
+
+
+@hookimpl
+def patron_cli_commands(cli: click.Group) -> None:
+    from patron.commands import config_cmd, db_cmd, init_cmd, plugins_cmd
+
+    cli.add_command(init_cmd.init)
+    cli.add_command(config_cmd.config)
+    cli.add_command(plugins_cmd.plugins)
+    cli.add_command(db_cmd.db)
+
+
+@hookimpl
+def patron_migrations() -> str:
+    from patron.migrate import CORE_VERSIONS_DIR
+
+    return str(CORE_VERSIONS_DIR)

@@ -1,0 +1,147 @@
+"""The ``patron`` command: a click group built by a factory, never at import time.
+
+``main()`` reads the settings (cheap: stdlib TOML), loads the enabled plugins
+and lets every plugin, the core included, add its commands through the
+``patron_cli_commands`` hook. Heavy imports (SQLAlchemy, pydantic models,
+Jinja2) happen inside command bodies, so ``patron --help`` stays fast.
+
+When the configuration or a plugin is broken, the CLI still starts with the
+core's commands (so ``patron plugins disable NAME`` can repair it); commands
+that need the plugins then fail with the loading error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from patron import __version__
+from patron.errors import PatronError
+
+if TYPE_CHECKING:
+    from patron.app import App
+    from patron.config import Settings
+    from patron.registry import PatronPluginManager
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class CliState:
+    """What every command can reach through ``click.get_current_context().obj``."""
+
+    def __init__(self, settings: Settings | None, pm: PatronPluginManager | None, error: PatronError | None):
+        self._settings = settings
+        self._pm = pm
+        self.error = error
+
+    @property
+    def settings(self) -> Settings:
+        """The settings; raises the loading error when the config could not be read."""
+        if self._settings is None:
+            assert self.error is not None
+            raise self.error
+        return self._settings
+
+    @property
+    def pm(self) -> PatronPluginManager:
+        """The plugin manager; raises the loading error when a plugin could not be loaded."""
+        if self._pm is None or self.error is not None:
+            assert self.error is not None
+            raise self.error
+        return self._pm
+
+    @cached_property
+    def app(self) -> App:
+        """The app (validated plugin config, database), built on first use."""
+        from patron.app import App
+
+        return App(self.settings, self.pm)
+
+
+class PatronGroup(click.Group):
+    """A group that turns user errors into a message and an exit code, not a traceback."""
+
+    state: CliState | None = None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PatronError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def build_cli(argv: Sequence[str] = ()) -> PatronGroup:
+    """Build the ``patron`` group for the config named in ``argv`` (or found as usual)."""
+    from patron.config import load_settings
+    from patron.registry import build_plugin_manager, core_plugin_manager
+
+    settings = pm = error = None
+    try:
+        settings = load_settings(_config_from_argv(argv))
+        pm = build_plugin_manager(settings)
+    except PatronError as exc:
+        error = exc
+
+    state = CliState(settings, pm, error)
+
+    @click.group(cls=PatronGroup, context_settings=CONTEXT_SETTINGS)
+    @click.version_option(__version__, prog_name="patron")
+    @click.option(
+        "--config",
+        "config_path",
+        metavar="PATH",
+        help="Config file (default: $PATRON_CONFIG, then ./patron.toml).",
+    )
+    @click.pass_context
+    def cli(ctx: click.Context, config_path: str | None) -> None:
+        """Patron: a plugin-based CRM.
+
+        Customers, interactions and consent in the core; scoring, loyalty,
+        surveys, channels and reports from the plugins enabled in patron.toml.
+        """
+        ctx.obj = state
+
+    # With broken settings or plugins, offer the core's commands so they can be repaired.
+    (pm or core_plugin_manager()).hook.patron_cli_commands(cli=cli)
+    assert isinstance(cli, PatronGroup)
+    cli.state = state
+    return cli
+
+
+def _config_from_argv(argv: Sequence[str]) -> str | None:
+    # The config decides which plugins add commands, so it is needed before click parses.
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+        if not arg.startswith("-"):
+            break  # options after the subcommand name belong to the subcommand
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``patron`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli = build_cli(args)
+    error = cli.state.error if isinstance(cli, PatronGroup) and cli.state else None
+    if error is not None:
+        click.secho(f"Warning: {error}\n(only the core's commands are available)", fg="yellow", err=True)
+    cli.main(args=args, prog_name="patron")
+
+
+def get_state() -> CliState:
+    """The current command's ``CliState``."""
+    obj = click.get_current_context().find_object(CliState)
+    if obj is None:
+        raise RuntimeError("patron commands must run inside the patron CLI")
+    return obj
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m patron.cli
+    main()

@@ -1,0 +1,50 @@
+"""``patron config show``: the effective configuration, secrets masked."""
+
+from __future__ import annotations
+
+import click
+
+from patron.cli import get_state
+
+
+@click.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
+def show(as_json: bool) -> None:
+    """Print the effective configuration (file + environment + defaults).
+
+    Passwords in the database URL and secret plugin settings are masked.
+    """
+    import json
+
+    import tomlkit
+
+    from patron.config import mask_url
+
+    app = get_state().app
+    settings = app.settings
+    data: dict[str, object] = {
+        "patron": {"database_url": mask_url(settings.database_url), "plugins": list(settings.plugins)},
+        "plugins": {
+            name: model.model_dump(mode="json")
+            for name, model in app.plugin_configs.items()
+            if model is not None
+        },
+    }
+    if as_json:
+        click.echo(json.dumps({"config_file": str(settings.path) if settings.path else None, **data}, indent=2))
+        return
+    source = settings.path or "no file: built-in defaults"
+    click.echo(f"# effective configuration (from {source} and the environment)")
+    click.echo(tomlkit.dumps(_drop_none(data)).rstrip())
+
+
+def _drop_none(value: object) -> object:
+    # TOML has no null; an unset optional setting is simply absent.
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value

@@ -1,0 +1,195 @@
+"""``patron plugins list|info|enable|disable``: what is installed, what is on, and switching.
+
+Listing never imports a plugin that is not enabled: for those it shows what the
+distribution's metadata says.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from patron.cli import get_state
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from patron.registry import PatronPluginManager
+
+
+@click.group()
+def plugins() -> None:
+    """List, inspect, enable and disable plugins."""
+
+
+def _rows(pm: PatronPluginManager | None, enabled: tuple[str, ...]) -> list[dict[str, Any]]:
+    from patron.registry import installed_plugins
+
+    rows: list[dict[str, Any]] = []
+    infos = pm.infos if pm is not None else {}
+    for name, ep in sorted(installed_plugins().items()):
+        dist = ep.dist
+        info = infos.get(name)
+        rows.append({
+            "name": name,
+            "enabled": name in enabled,
+            "loaded": info is not None,
+            "distribution": dist.metadata["Name"] if dist else None,
+            "version": dist.version if dist else None,
+            "description": (info.manifest.description if info else None) or (dist.metadata["Summary"] if dist else ""),
+            "requires": list(info.manifest.requires) if info else None,
+            "hooks": _hooks(pm, name) if info else None,
+        })
+    if pm is not None:
+        rows.insert(0, {
+            "name": "core", "enabled": True, "loaded": True, "distribution": "patron",
+            "version": pm.infos["core"].version, "description": pm.infos["core"].manifest.description,
+            "requires": [], "hooks": _hooks(pm, "core"),
+        })
+    return rows
+
+
+def _hooks(pm: PatronPluginManager | None, name: str) -> list[str]:
+    if pm is None:
+        return []
+    plugin = pm.get_plugin(name)
+    callers = pm.get_hookcallers(plugin) or [] if plugin is not None else []
+    return sorted(caller.name for caller in callers)
+
+
+@plugins.command("list")
+@click.option("--hook", "hook", metavar="NAME", help="Only plugins implementing this hook.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(hook: str | None, as_json: bool) -> None:
+    """Show installed plugins: enabled or not, version, hooks implemented."""
+    import json
+
+    state = get_state()
+    settings = state.settings
+    pm = None if state.error else state.pm
+    rows = _rows(pm, settings.plugins)
+    if hook:
+        rows = [r for r in rows if r["hooks"] and hook in r["hooks"]]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No plugins found." if hook else "No plugins installed.")
+        return
+    for row in rows:
+        mark = "on " if row["enabled"] else "off"
+        version = f"{row['distribution']} {row['version']}"
+        click.echo(f"[{mark}] {row["name"]:<16} {version:<24} {row['description'] or ''}")
+        if row["hooks"]:
+            click.echo(f"      hooks: {', '.join(row['hooks'])}")
+    missing = [name for name in settings.plugins if name not in {r["name"] for r in rows}]
+    if missing and not hook:
+        click.echo(f"Enabled but not installed: {', '.join(missing)}", err=True)
+
+
+@plugins.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(name: str, as_json: bool) -> None:
+    """Show one plugin: distribution, requirements, hooks, settings and contributions."""
+    import json
+
+    from patron.errors import NotFoundError
+
+    state = get_state()
+    rows = {r["name"]: r for r in _rows(None if state.error else state.pm, state.settings.plugins)}
+    if name not in rows:
+        raise NotFoundError(f'no plugin "{name}" is installed; installed: {", ".join(sorted(rows)) or "none"}')
+    row = dict(rows[name])
+    if row["loaded"]:
+        app = state.app
+        model = app.plugin_config(name)
+        row["settings"] = model.model_dump(mode="json") if model is not None else {}
+        row["contributions"] = {
+            kind: sorted(n for n, supplier in getattr(app, kind).suppliers.items() if supplier == name)
+            for kind in ("reports", "scoring_models", "tier_schemes", "channels", "audiences", "customer_panels")
+        }
+    if as_json:
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    for key, value in row.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k}: {', '.join(v) if isinstance(v, list) else v}")
+        elif isinstance(value, list):
+            click.echo(f"{key}: {', '.join(value) or '-'}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@plugins.command()
+@click.argument("names", nargs=-1, required=True)
+def enable(names: tuple[str, ...]) -> None:
+    """Enable installed plugins in patron.toml (comments and layout are kept)."""
+    from patron.errors import PluginError
+    from patron.registry import installed_plugins
+
+    path, current = _config_file()
+    installed = installed_plugins()
+    unknown = [n for n in names if n not in installed]
+    if unknown:
+        raise PluginError(
+            f"not installed: {', '.join(unknown)}. Installed plugins: {', '.join(sorted(installed)) or 'none'}"
+        )
+    wanted = list(current) + [n for n in names if n not in current]
+    _check_combination(path, wanted)
+    _write(path, wanted, f"Enabled {', '.join(names)}")
+
+
+@plugins.command()
+@click.argument("names", nargs=-1, required=True)
+def disable(names: tuple[str, ...]) -> None:
+    """Disable plugins in patron.toml. Their tables and data are kept."""
+    from patron.errors import PluginError
+
+    path, current = _config_file()
+    not_enabled = [n for n in names if n not in current]
+    if not_enabled:
+        raise PluginError(f"not enabled in {path}: {', '.join(not_enabled)}; enabled: {', '.join(current) or 'none'}")
+    wanted = [n for n in current if n not in names]
+    state = get_state()
+    if not state.error:
+        for other in wanted:
+            needs = [n for n in state.pm.infos[other].manifest.requires if n in names] if other in state.pm.infos else []
+            if needs:
+                raise PluginError(
+                    f'plugin "{other}" requires {", ".join(needs)}; disable "{other}" too, or keep {", ".join(needs)}'
+                )
+    _write(path, wanted, f"Disabled {', '.join(names)}")
+
+
+def _config_file() -> tuple[Path, tuple[str, ...]]:
+    from patron.config import find_config, load_settings
+    from patron.errors import ConfigError
+
+    ctx = click.get_current_context()
+    path = find_config(ctx.find_root().params.get("config_path"))
+    if path is None:
+        raise ConfigError("no patron.toml here; create one with 'patron init' (or pass --config PATH)")
+    # Read the file itself, not the environment: the edit must not bake in an override.
+    return path, load_settings(path, env={}).plugins
+
+
+def _check_combination(path: Path, wanted: list[str]) -> None:
+    # Load the would-be set once, so a bad combination is refused before the file changes.
+    from dataclasses import replace
+
+    from patron.config import load_settings
+    from patron.registry import build_plugin_manager
+
+    build_plugin_manager(replace(load_settings(path, env={}), plugins=tuple(wanted)))
+
+
+def _write(path: Path, plugins: list[str], message: str) -> None:
+    from patron.configfile import set_enabled_plugins
+
+    set_enabled_plugins(path, plugins)
+    click.echo(f"{message} in {path}. Now enabled: {', '.join(plugins) or 'none'}")
+    click.echo("Run 'patron db upgrade' to create the tables of newly enabled plugins.")

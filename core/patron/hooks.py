@@ -1,0 +1,274 @@
+"""The hook contract: every hook a Patron plugin may implement.
+
+Hooks come in two families.
+
+*Contributions* are called once, at start-up or when a command first needs them.
+Most take a ``register`` callback (in the style of LLM's ``register_models``): the
+core's callback validates what it is given, refuses a duplicate name with a
+message naming both plugins, and remembers which plugin supplied what.
+
+*Events* are called inside the database transaction (unit of work) that caused
+them, with the SQLAlchemy ``session`` of that transaction. An event
+implementation that raises rolls the whole unit back; the error names the
+plugin. Events are batched: a bulk import calls them once per batch, never once
+per row, so implementations must be set-based.
+
+Call order: pluggy calls implementations last-registered first. The registry
+registers plugins in dependency order (a plugin after the plugins it requires or
+lists in ``after``), so a plugin's implementations run *before* those of the
+plugins it depends on unless it marks them ``trylast``. Use
+``@hookimpl(tryfirst=True)`` / ``@hookimpl(trylast=True)`` to move.
+
+Hooks grow by adding keyword arguments; an implementation may accept any subset
+of a spec's arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from patron import PROJECT_NAME
+
+if TYPE_CHECKING:
+    import click
+    from pydantic import BaseModel
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+    from patron.contracts import (
+        Audience,
+        Channel,
+        ConsentChange,
+        CustomerPanel,
+        Report,
+        ScoringModel,
+        TierScheme,
+    )
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+# ---------------------------------------------------------------------------
+# Contributions: configuration and storage
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def patron_config_model() -> type[BaseModel] | None:
+    """Return the pydantic model that validates this plugin's ``[plugins.<name>]`` section.
+
+    Called once per plugin while the app is built, before any other
+    contribution. The core validates the section with the returned model and
+    passes the validated instance to the plugin as ``app.plugin_config(name)``;
+    a plugin never reads the raw dictionary. A plugin without settings returns
+    None (or does not implement the hook); its section must then be empty.
+
+    :return: a pydantic ``BaseModel`` subclass whose fields all have defaults,
+        so an absent section is valid; or None. Each plugin's result is kept for
+        that plugin only.
+    """
+
+
+@hookspec
+def patron_migrations() -> str | None:
+    """Return the directory holding this plugin's Alembic migration scripts.
+
+    Called once per plugin by ``patron db upgrade``, ``patron db status`` and
+    ``patron init``. Each plugin's scripts form their own version branch (label:
+    the plugin name) with their own version table, applied after the core's and
+    after those of the plugins it requires. Tables are declared on
+    ``patron.models.Base.metadata`` so foreign keys to core tables resolve.
+
+    :return: an absolute path to a directory of Alembic revision files, or None
+        when the plugin has no tables. Each plugin's result is kept for that
+        plugin only.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Contributions: command line
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def patron_cli_commands(cli: click.Group) -> None:
+    """Add this plugin's commands or command groups to the ``patron`` CLI.
+
+    Called once while the CLI is built (including for ``patron --help``), so the
+    module that defines the commands must import only ``click`` at module level
+    and import anything heavy inside the command bodies.
+
+    :param cli: the root ``patron`` click group; call ``cli.add_command(...)``.
+    :return: nothing.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Contributions: models, schemes, channels, reports, audiences, panels
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def patron_scoring_models(register: Callable[[ScoringModel], None]) -> None:
+    """Register the scoring models this plugin provides.
+
+    Called the first time anything asks for scoring models (``app.scoring_models``).
+
+    :param register: call once per model with a ``ScoringModel``; a name already
+        registered by another plugin is refused with an error naming both plugins.
+    :return: nothing; models from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_tier_schemes(register: Callable[[TierScheme], None]) -> None:
+    """Register the loyalty tier schemes this plugin provides.
+
+    Called the first time anything asks for tier schemes (``app.tier_schemes``).
+
+    :param register: call once per scheme with a ``TierScheme``; duplicate names
+        are refused with an error naming both plugins.
+    :return: nothing; schemes from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_channels(register: Callable[[Channel], None]) -> None:
+    """Register the outbound channels (email, SMS, …) this plugin provides.
+
+    Called the first time anything asks for channels (``app.channels``).
+
+    :param register: call once per channel with a ``Channel``; duplicate names are
+        refused with an error naming both plugins.
+    :return: nothing; channels from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_reports(register: Callable[[Report], None]) -> None:
+    """Register the reports this plugin provides.
+
+    Called the first time anything asks for reports (``patron report list``,
+    ``patron report run``, ``patron demo``). The core registers its own reports
+    through this same hook.
+
+    :param register: call once per report with a ``Report``; duplicate names are
+        refused with an error naming both plugins.
+    :return: nothing; reports from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_audiences(register: Callable[[Audience], None]) -> None:
+    """Register the audiences (named sets of customers) this plugin provides.
+
+    Called the first time anything asks for audiences (``app.audiences``), for
+    example when a channel resolves the audience of a campaign. Names are
+    namespaced by convention: ``<plugin>:<kind>:<value>``, e.g. ``rfm:segment:champions``.
+
+    :param register: call once per audience with an ``Audience``; duplicate names
+        are refused with an error naming both plugins.
+    :return: nothing; audiences from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_customer_panels(register: Callable[[CustomerPanel], None]) -> None:
+    """Register panels shown on the customer-360 view (``patron customers show``).
+
+    Called the first time a customer view is built.
+
+    :param register: call once per panel with a ``CustomerPanel``; duplicate names
+        are refused with an error naming both plugins.
+    :return: nothing; panels are shown in registration order.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Events: called inside the unit of work that caused them
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def patron_customers_upserted(
+    app: App, session: Session, customer_ids: Sequence[int], created_ids: Sequence[int]
+) -> None:
+    """React to a batch of customers that were inserted or updated.
+
+    Called once per batch, inside the transaction that wrote the batch, after
+    the rows are flushed: a query on ``session`` sees them. Raising rolls the
+    batch back and the error names this plugin.
+
+    :param app: the running app (settings, plugin config, contributions).
+    :param session: the SQLAlchemy session of the batch's transaction; do not commit it.
+    :param customer_ids: ids of every customer inserted or changed in the batch.
+    :param created_ids: the subset of ``customer_ids`` that were newly inserted.
+    :return: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def patron_interactions_recorded(
+    app: App, session: Session, interaction_ids: Sequence[int]
+) -> None:
+    """React to a batch of newly recorded interactions (purchases, emails, responses…).
+
+    Called once per batch, inside the transaction that inserted the batch,
+    after the rows are flushed. Only interactions that were actually inserted
+    are passed (a re-import of known ``external_id``\\s passes none), so an
+    implementation that derives data from them stays idempotent. Work on the
+    batch with set-based SQL, e.g. ``WHERE interactions.id IN (...)``. Raising
+    rolls the batch back and the error names this plugin.
+
+    :param app: the running app (settings, plugin config, contributions).
+    :param session: the SQLAlchemy session of the batch's transaction; do not commit it.
+    :param interaction_ids: ids of the interactions inserted in this batch.
+    :return: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def patron_consent_changed(app: App, session: Session, changes: Sequence[ConsentChange]) -> None:
+    """React to consent being granted or revoked.
+
+    Called once per batch of consent log entries, inside the transaction that
+    appended them. Raising rolls the change back and the error names this plugin.
+
+    :param app: the running app.
+    :param session: the SQLAlchemy session of the transaction; do not commit it.
+    :param changes: the appended entries (customer, channel, purpose, granted, when).
+    :return: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def patron_customer_export(app: App, session: Session, customer_id: int) -> dict[str, Any] | None:
+    """Return everything this plugin holds about one customer (GDPR right of access).
+
+    Called by ``patron customers export`` inside one read transaction, once per
+    plugin. A plugin that stores personal data must implement it.
+
+    :param app: the running app.
+    :param session: the SQLAlchemy session of the export.
+    :param customer_id: the customer's internal id.
+    :return: a JSON-serialisable dict of this plugin's data about the customer, or
+        None when it holds nothing. Results are kept per plugin under its name.
+    """
+
+
+@hookspec
+def patron_customer_erase(app: App, session: Session, customer_id: int) -> None:
+    """Remove or pseudonymise this plugin's personal data about one customer (GDPR erasure).
+
+    Called by ``patron customers erase`` inside the erasure transaction, before
+    the core pseudonymises the customer row. Keep what aggregates need (amounts,
+    dates, points) without identity. Must be idempotent: erasing twice is harmless.
+    Raising aborts the whole erasure and the error names this plugin.
+
+    :param app: the running app.
+    :param session: the SQLAlchemy session of the erasure; do not commit it.
+    :param customer_id: the customer's internal id.
+    :return: nothing; every implementation is called.
+    """

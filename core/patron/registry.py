@@ -1,0 +1,228 @@
+"""Plugin discovery and loading: entry points in group ``patron`` → a pluggy manager.
+
+``build_plugin_manager(settings)`` returns a fresh manager every call; nothing
+is discovered or registered at import time. Only the entry points named in the
+configuration are loaded, so a plugin that is installed but not enabled is never
+imported. Each loaded plugin's ``MANIFEST`` is checked (contract version,
+required plugins) before anything is registered, plugins are registered in
+dependency order, and ``check_pending()`` makes an implementation of a
+misspelled hook fail loudly.
+
+Built-in behaviour of the core (its CLI commands, its reports, its migrations)
+is the plugin ``core`` (``patron.builtin``), registered first through the same
+path, so the core uses its own contract.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from patron import CONTRACT_VERSION, PROJECT_NAME, hooks
+from patron.config import Settings
+from patron.errors import PluginError
+from patron.manifest import PluginManifest, contract_compatible
+
+ENTRY_POINT_GROUP = "patron"
+CORE_PLUGIN = "core"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What the registry knows about one loaded plugin."""
+
+    name: str
+    module: ModuleType
+    manifest: PluginManifest
+    distribution: str
+    version: str
+
+    @property
+    def label(self) -> str:
+        """``"loyalty" (patron-loyalty 0.1.0)``: how messages name the plugin."""
+        return f'"{self.name}" ({self.distribution} {self.version})'
+
+
+class PatronPluginManager(pluggy.PluginManager):
+    """A pluggy manager that also remembers each loaded plugin's ``PluginInfo``."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        self.infos: dict[str, PluginInfo] = {}
+
+
+def installed_plugins() -> dict[str, EntryPoint]:
+    """Return every plugin installed in this environment, by entry-point name."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        other = found.get(ep.name)
+        if other is not None and other.value != ep.value:
+            raise PluginError(
+                f'two installed distributions both provide the plugin "{ep.name}": '
+                f"{_dist_label(other)} and {_dist_label(ep)}; uninstall one of them"
+            )
+        found[ep.name] = ep
+    return found
+
+
+def build_plugin_manager(settings: Settings) -> PatronPluginManager:
+    """Load, check, order and register the core and every enabled plugin."""
+    pm = core_plugin_manager()
+
+    installed = installed_plugins() if settings.plugins else {}
+    loaded = [_load(name, installed, settings) for name in settings.plugins]
+    _check_requirements(loaded, settings)
+    for info in order_plugins(loaded):
+        pm.infos[info.name] = info
+        pm.register(info.module, name=info.name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        # pluggy names the function; we add which plugin and what to do.
+        plugin = pm.get_name(exc.plugin) or "?"
+        raise PluginError(
+            f"plugin {pm.infos[plugin].label if plugin in pm.infos else plugin} implements a hook "
+            f"that does not exist: {exc}; see docs/hooks.md for the hook names"
+        ) from exc
+    if os.environ.get("PATRON_TRACE_HOOKS"):
+        enable_tracing(pm)
+    return pm
+
+
+def core_plugin_manager() -> PatronPluginManager:
+    """A fresh manager with the hook specs and only the built-in ``core`` plugin."""
+    from patron import builtin
+
+    pm = PatronPluginManager()
+    pm.add_hookspecs(hooks)
+    pm.infos[CORE_PLUGIN] = PluginInfo(CORE_PLUGIN, builtin, builtin.MANIFEST, "patron", _core_version())
+    pm.register(builtin, name=CORE_PLUGIN)
+    return pm
+
+
+def enable_tracing(pm: pluggy.PluginManager) -> None:
+    """Print every hook call and its result to stderr (``PATRON_TRACE_HOOKS=1``)."""
+
+    def before(hook_name: str, hook_impls: Any, kwargs: Mapping[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in hook_impls)
+        sys.stderr.write(f"[patron hook] {hook_name}({', '.join(kwargs)}) -> [{names}]\n")
+
+    def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: Mapping[str, Any]) -> None:
+        exc = outcome.exception
+        state = f"raised {type(exc).__name__}" if exc else "ok"
+        sys.stderr.write(f"[patron hook] {hook_name} {state}\n")
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def order_plugins(plugins: Iterable[PluginInfo]) -> list[PluginInfo]:
+    """Order plugins so that each comes after those it requires or lists in ``after``.
+
+    Ties keep the configured order, so the result is deterministic. A cycle is an
+    error naming the plugins in it.
+    """
+    pending = {info.name: info for info in plugins}
+    done: list[PluginInfo] = []
+    placed: set[str] = set()
+    while pending:
+        ready = [
+            info
+            for info in pending.values()
+            if all(dep in placed or dep not in pending for dep in (*info.manifest.requires, *info.manifest.after))
+        ]
+        if not ready:
+            cycle = ", ".join(sorted(pending))
+            raise PluginError(
+                f"plugins {cycle} depend on each other in a cycle; a plugin's 'requires' "
+                "and 'after' must not lead back to it"
+            )
+        for info in ready:
+            done.append(info)
+            placed.add(info.name)
+            del pending[info.name]
+    return done
+
+
+def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) -> PluginInfo:
+    where = settings.origin("plugins")
+    if name == CORE_PLUGIN:
+        raise PluginError(f'"core" is always loaded; remove it from the plugins enabled in {where}')
+    ep = installed.get(name)
+    if ep is None:
+        names = ", ".join(sorted(installed)) or "none"
+        raise PluginError(
+            f'plugin "{name}" is enabled in {where} but not installed. Installed plugins: '
+            f"{names}. Install its distribution (pip install ...) or remove it with "
+            f"'patron plugins disable {name}'"
+        )
+    dist, version = _dist_name_version(ep)
+    label = f'"{name}" ({dist} {version}, enabled in {where})'
+    try:
+        module = ep.load()
+    except Exception as exc:
+        # Anything can go wrong inside a third-party plugin's import; keep the
+        # traceback (raise from) and say how to get the CLI back.
+        raise PluginError(
+            f"Error loading plugin {label}: {type(exc).__name__}: {exc}. Fix or reinstall the "
+            f"plugin, or disable it with 'PATRON_LOAD_PLUGINS=\"\" patron plugins disable {name}'"
+        ) from exc
+    if not isinstance(module, ModuleType):
+        raise PluginError(f"plugin {label}: entry point {ep.value!r} must name a module, not {type(module).__name__}")
+    manifest = getattr(module, "MANIFEST", None)
+    if not isinstance(manifest, PluginManifest):
+        raise PluginError(
+            f"plugin {label}: module {module.__name__} has no MANIFEST = PluginManifest(...); "
+            "declare one (see docs/writing-plugins.md)"
+        )
+    if manifest.name != name:
+        raise PluginError(f"plugin {label}: MANIFEST.name is {manifest.name!r}; it must equal the entry-point name")
+    try:
+        compatible = contract_compatible(manifest.contract, CONTRACT_VERSION)
+    except ValueError as exc:
+        raise PluginError(f"plugin {label}: {exc}") from exc
+    if not compatible:
+        raise PluginError(
+            f"plugin {label} was written for Patron contract {manifest.contract}, but this core "
+            f"(patron {_core_version()}) provides contract {CONTRACT_VERSION}; install a version "
+            "of the plugin built for this core"
+        )
+    return PluginInfo(name, module, manifest, dist, version)
+
+
+def _check_requirements(loaded: list[PluginInfo], settings: Settings) -> None:
+    enabled = {info.name for info in loaded}
+    for info in loaded:
+        missing = [req for req in info.manifest.requires if req not in enabled]
+        if missing:
+            raise PluginError(
+                f"plugin {info.label} requires {', '.join(repr(m) for m in missing)}, which "
+                f"{'is' if len(missing) == 1 else 'are'} not enabled in {settings.origin('plugins')}; "
+                f"enable {'it' if len(missing) == 1 else 'them'} with 'patron plugins enable "
+                f"{' '.join(missing)}' or disable {info.name}"
+            )
+
+
+def _dist_name_version(ep: EntryPoint) -> tuple[str, str]:
+    dist = ep.dist
+    if dist is None:
+        return ("unknown distribution", "?")
+    return (dist.metadata["Name"] or dist.name, dist.version)
+
+
+def _dist_label(ep: EntryPoint) -> str:
+    name, version = _dist_name_version(ep)
+    return f"{name} {version}"
+
+
+def _core_version() -> str:
+    from patron import __version__
+
+    return __version__
+

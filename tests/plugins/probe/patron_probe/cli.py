@@ -1,0 +1,36 @@
+"""``patron probe ...``: commands proving a plugin can add a CLI group."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def probe() -> None:
+    """Probe plugin commands (test plugin)."""
+
+
+@probe.command()
+def hello() -> None:
+    """Greet, as configured in [plugins.probe]."""
+    from patron.cli import get_state
+    from patron_probe.config import ProbeConfig
+
+    config = get_state().app.plugin_config("probe")
+    assert isinstance(config, ProbeConfig)
+    for _ in range(config.repeat):
+        click.echo(f"{config.greeting} from probe")
+
+
+@probe.command()
+def count() -> None:
+    """Print how many notes each event wrote."""
+    from sqlalchemy import func, select
+
+    from patron.cli import get_state
+    from patron_probe.models import ProbeNote
+
+    with get_state().app.transaction() as session:
+        rows = session.execute(select(ProbeNote.event, func.count()).group_by(ProbeNote.event).order_by(ProbeNote.event))
+        for event, n in rows:
+            click.echo(f"{event}: {n}")
