@@ -98,12 +98,12 @@ class App:
         in registration order; each call goes through pluggy, so tracing sees it.
         """
         for name in self.plugin_names:
-            caller = self._caller_for(name, hook_name)
+            caller = self.caller_for(name, hook_name)
             if caller is not None:
                 results = caller(**kwargs)
                 yield name, results[0] if results else None
 
-    def _caller_for(self, name: str, hook_name: str) -> Any:
+    def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""
         others = [p for n, p in self.pm.list_name_plugin() if n != name]
         caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
@@ -174,10 +174,17 @@ class App:
 
     # -- contributions ------------------------------------------------------
 
+    CONTRIBUTION_KINDS = ("reports", "scoring_models", "tier_schemes", "channels", "audiences", "customer_panels")
+
+    def reset_contributions(self) -> None:
+        """Forget collected contributions, so they are collected again (after a plugin is added)."""
+        for kind in self.CONTRIBUTION_KINDS:
+            self.__dict__.pop(kind, None)
+
     def _collect(self, hook_name: str, kind: str) -> Contributions[Any]:
         found: Contributions[Any] = Contributions(kind)
         for name in self.plugin_names:
-            caller = self._caller_for(name, hook_name)
+            caller = self.caller_for(name, hook_name)
             if caller is not None:
                 caller(register=lambda item, _plugin=name: found.register(_plugin, item))
         return found

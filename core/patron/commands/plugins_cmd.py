@@ -108,7 +108,7 @@ def info(name: str, as_json: bool) -> None:
         row["settings"] = model.model_dump(mode="json") if model is not None else {}
         row["contributions"] = {
             kind: sorted(n for n, supplier in getattr(app, kind).suppliers.items() if supplier == name)
-            for kind in ("reports", "scoring_models", "tier_schemes", "channels", "audiences", "customer_panels")
+            for kind in app.CONTRIBUTION_KINDS
         }
     if as_json:
         click.echo(json.dumps(row, indent=2, default=str))

@@ -1,0 +1,177 @@
+"""Set-based writes of the core entities, each firing its batch event.
+
+These are the only paths by which customers, interactions and consent enter
+the database: the importer, the demo, the CLI and plugins all call them, so the
+event hooks always fire, once per batch, inside the caller's transaction. The
+caller owns the transaction (``with app.transaction() as session: ...``); an
+event hook that raises rolls it back with an error naming the plugin.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import insert, select, update
+
+from patron.contracts import ConsentChange
+from patron.errors import PluginError
+from patron.models import AuditEvent, Consent, Customer, Interaction, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+#: Customer fields an upsert may set; anything else belongs in ``attributes``.
+CUSTOMER_FIELDS = ("external_id", "name", "email", "phone", "created_at", "attributes")
+INTERACTION_FIELDS = (
+    "external_id", "customer_id", "kind", "channel", "occurred_at", "amount_minor", "currency", "payload",
+)
+
+
+@dataclass
+class UpsertResult:
+    """What an upsert of customers did, by internal id."""
+
+    inserted_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def fire_event(app: App, hook_name: str, **kwargs: Any) -> None:
+    """Call an event hook on every plugin; a failure names the plugin that raised."""
+    for name in app.plugin_names:
+        caller = app.caller_for(name, hook_name)
+        if caller is None:
+            continue
+        try:
+            caller(app=app, **kwargs)
+        except PluginError:
+            raise
+        except Exception as exc:
+            # Any exception from a plugin's event aborts the unit of work; say whose it was.
+            info = app.pm.infos[name]
+            raise PluginError(f"plugin {info.label} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+
+
+def upsert_customers(
+    app: App,
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    on_conflict: Literal["update", "skip"] = "update",
+) -> UpsertResult:
+    """Insert new customers and update (or skip) known ones, matched on ``external_id``.
+
+    A known customer is updated only where a given field differs, so re-importing
+    the same data reports it unchanged. Rows must have distinct ``external_id``\\s.
+    """
+    result = UpsertResult()
+    if not rows:
+        return result
+    ids = [row["external_id"] for row in rows]
+    existing = {
+        c.external_id: c
+        for c in session.execute(
+            select(Customer.id, Customer.external_id, Customer.name, Customer.email, Customer.phone,
+                   Customer.created_at, Customer.attributes).where(Customer.external_id.in_(ids))
+        )
+    }
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        current = existing.get(row["external_id"])
+        if current is None:
+            values = {k: row[k] for k in CUSTOMER_FIELDS if k in row}
+            values.setdefault("attributes", {})
+            values.setdefault("created_at", now)
+            values["updated_at"] = now
+            new_rows.append(values)
+            continue
+        if on_conflict == "skip":
+            result.unchanged += 1
+            continue
+        diff = {k: row[k] for k in CUSTOMER_FIELDS if k in row and k != "external_id" and getattr(current, k) != row[k]}
+        if diff:
+            changes.append({"id": current.id, "updated_at": now, **diff})
+        else:
+            result.unchanged += 1
+    if new_rows:
+        result.inserted_ids = list(session.scalars(insert(Customer).returning(Customer.id), new_rows))
+    for change in changes:
+        # Rows differ in which columns changed, so each is its own UPDATE by primary key.
+        session.execute(update(Customer).where(Customer.id == change["id"]).values(**change))
+    result.updated_ids = [c["id"] for c in changes]
+    touched = result.inserted_ids + result.updated_ids
+    if touched:
+        session.flush()
+        fire_event(app, "patron_customers_upserted", session=session, customer_ids=touched,
+                   created_ids=result.inserted_ids)
+    return result
+
+
+def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert interactions whose ``external_id`` is new; skip known ones. Return the new ids.
+
+    Each row needs ``external_id``, ``customer_id``, ``kind`` and a timezone-aware
+    ``occurred_at``; money as ``amount_minor`` (int) with ``currency``. Only the
+    inserted interactions are passed to ``patron_interactions_recorded``.
+    """
+    if not rows:
+        return []
+    known = set(
+        session.scalars(select(Interaction.external_id).where(Interaction.external_id.in_([r["external_id"] for r in rows])))
+    )
+    now = utcnow()
+    fresh = [
+        {**{k: row.get(k) for k in INTERACTION_FIELDS}, "payload": row.get("payload") or {}, "recorded_at": now}
+        for row in rows
+        if row["external_id"] not in known
+    ]
+    if not fresh:
+        return []
+    ids = list(session.scalars(insert(Interaction).returning(Interaction.id), fresh))
+    session.flush()
+    fire_event(app, "patron_interactions_recorded", session=session, interaction_ids=ids)
+    return ids
+
+
+def append_consents(app: App, session: Session, changes: Sequence[ConsentChange]) -> None:
+    """Append entries to the consent log and fire ``patron_consent_changed``."""
+    if not changes:
+        return
+    session.execute(
+        insert(Consent),
+        [
+            {"customer_id": c.customer_id, "channel": c.channel, "purpose": c.purpose, "granted": c.granted,
+             "occurred_at": c.occurred_at, "source": c.source, "recorded_at": utcnow()}
+            for c in changes
+        ],
+    )
+    session.flush()
+    fire_event(app, "patron_consent_changed", session=session, changes=list(changes))
+
+
+def audit(
+    session: Session, action: str, entity: str, entity_id: str | int | None, details: Mapping[str, Any] | None = None
+) -> None:
+    """Record who did what to which entity. ``details`` must hold ids and counts, never personal data."""
+    session.add(AuditEvent(
+        actor=current_actor(), action=action, entity=entity,
+        entity_id=None if entity_id is None else str(entity_id), details=dict(details or {}),
+    ))
+
+
+def current_actor() -> str:
+    """The operating-system user running this process (``$PATRON_ACTOR`` overrides)."""
+    import os
+
+    try:
+        return os.environ.get("PATRON_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        # No passwd entry (e.g. in some containers): still record something honest.
+        return "unknown"
