@@ -80,7 +80,7 @@ def list_(hook: str | None, as_json: bool) -> None:
     for row in rows:
         mark = "on " if row["enabled"] else "off"
         version = f"{row['distribution']} {row['version']}"
-        click.echo(f"[{mark}] {row["name"]:<16} {version:<24} {row['description'] or ''}")
+        click.echo(f"[{mark}] {row['name']:<16} {version:<24} {row['description'] or ''}")
         if row["hooks"]:
             click.echo(f"      hooks: {', '.join(row['hooks'])}")
     missing = [name for name in settings.plugins if name not in {r["name"] for r in rows}]
