@@ -128,7 +128,9 @@ class App:
             try:
                 configs[name] = model.model_validate(section)
             except ValidationError as exc:
-                raise ConfigError(_describe_validation(where, name, exc)) from exc
+                info = self.pm.infos.get(name)
+                label = info.label if info is not None else f'"{name}"'
+                raise ConfigError(_describe_validation(where, name, label, exc)) from exc
         return configs
 
     # -- database -----------------------------------------------------------
@@ -220,10 +222,13 @@ class App:
         return self._collect("patron_customer_panels", "customer panel")
 
 
-def _describe_validation(where: str, plugin: str, exc: ValidationError) -> str:
-    lines = [f"{where}: invalid settings for plugin \"{plugin}\":"]
+def _describe_validation(where: str, plugin: str, label: str, exc: ValidationError) -> str:
+    lines = [f"{where}: invalid settings for plugin {label}:"]
     for error in exc.errors():
         path = ".".join(str(p) for p in ("plugins", plugin, *error["loc"]))
         lines.append(f"  {path}: {error['msg']}")
-    lines.append("Fix these keys (see the plugin's README for each key and its default).")
+    lines.append(
+        f"Fix these keys in [plugins.{plugin}] (see the plugin's README for each key and its default), "
+        f"or disable the plugin with 'patron plugins disable {plugin}'."
+    )
     return "\n".join(lines)

@@ -61,12 +61,18 @@ class Settings:
         return self.origins.get(key, "the built-in defaults")
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path | None:
+def find_config(
+    explicit: str | os.PathLike[str] | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path | None:
     """Return the config file to use, or None when there is none.
 
-    An explicitly named file (argument or ``$PATRON_CONFIG``) must exist.
+    An explicitly named file (argument or ``$PATRON_CONFIG`` in ``env``, by
+    default the process environment) must exist.
     """
-    named = explicit if explicit is not None else os.environ.get("PATRON_CONFIG") or None
+    env = os.environ if env is None else env
+    named = explicit if explicit is not None else env.get("PATRON_CONFIG") or None
     if named is not None:
         path = Path(named)
         if not path.is_file():
@@ -101,9 +107,7 @@ def load_settings(
 ) -> Settings:
     """Find, read and check the configuration; apply environment overrides."""
     env = os.environ if env is None else env
-    if config is None and env.get("PATRON_CONFIG"):
-        config = env["PATRON_CONFIG"]
-    path = find_config(config, cwd)
+    path = find_config(config, cwd, env)
     data: dict[str, Any] = read_toml(path) if path else {}
     where = str(path) if path else "the built-in defaults"
 

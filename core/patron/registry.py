@@ -79,17 +79,28 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
     installed = installed_plugins() if settings.plugins else {}
     loaded = [_load(name, installed, settings) for name in settings.plugins]
     _check_requirements(loaded, settings)
+    where = settings.origin("plugins")
     for info in order_plugins(loaded):
         pm.infos[info.name] = info
-        pm.register(info.module, name=info.name)
+        try:
+            pm.register(info.module, name=info.name)
+        except pluggy.PluginValidationError as exc:
+            # A hookimpl whose arguments the spec does not offer: pluggy names the function only.
+            raise PluginError(
+                f"plugin {info.label} (enabled in {where}) does not fit the hook contract: {exc}. "
+                f"Install a version of the plugin built for this core, or disable it with "
+                f"'patron plugins disable {info.name}'"
+            ) from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         # pluggy names the function; we add which plugin and what to do.
         plugin = pm.get_name(exc.plugin) or "?"
+        label = pm.infos[plugin].label if plugin in pm.infos else f'"{plugin}"'
         raise PluginError(
-            f"plugin {pm.infos[plugin].label if plugin in pm.infos else plugin} implements a hook "
-            f"that does not exist: {exc}; see docs/hooks.md for the hook names"
+            f"plugin {label} (enabled in {where}) implements a hook that does not exist: {exc}. "
+            f"Fix the hook name (docs/hooks.md lists them) or disable the plugin with "
+            f"'patron plugins disable {plugin}'"
         ) from exc
     if os.environ.get("PATRON_TRACE_HOOKS"):
         enable_tracing(pm)
@@ -179,7 +190,8 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
     if not isinstance(manifest, PluginManifest):
         raise PluginError(
             f"plugin {label}: module {module.__name__} has no MANIFEST = PluginManifest(...); "
-            "declare one (see docs/writing-plugins.md)"
+            f"its author must declare one (see docs/hooks.md); until then disable it with "
+            f"'patron plugins disable {name}'"
         )
     if manifest.name != name:
         raise PluginError(f"plugin {label}: MANIFEST.name is {manifest.name!r}; it must equal the entry-point name")
@@ -191,7 +203,7 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
         raise PluginError(
             f"plugin {label} was written for Patron contract {manifest.contract}, but this core "
             f"(patron {_core_version()}) provides contract {CONTRACT_VERSION}; install a version "
-            "of the plugin built for this core"
+            f"of the plugin built for this core, or disable it with 'patron plugins disable {name}'"
         )
     return PluginInfo(name, module, manifest, dist, version)
 

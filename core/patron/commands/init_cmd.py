@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
-
 
 
 @click.command()
@@ -20,7 +20,7 @@ def init(database_url: str, plugins: str, force: bool) -> None:
     from patron.errors import ConfigError
 
     ctx = click.get_current_context()
-    config_opt = ctx.find_root().params.get("config_path")
+    config_opt = ctx.find_root().params.get("config_path") or os.environ.get("PATRON_CONFIG")
     path = Path(config_opt) if config_opt else Path.cwd() / CONFIG_FILENAME
     names = [p.strip() for p in plugins.split(",") if p.strip()]
     if path.exists() and not force:

@@ -178,13 +178,14 @@ def _config_file() -> tuple[Path, tuple[str, ...]]:
 
 
 def _check_combination(path: Path, wanted: list[str]) -> None:
-    # Load the would-be set once, so a bad combination is refused before the file changes.
+    # Load the would-be set once (plugins and their config sections), so a bad
+    # combination is refused before the file changes.
     from dataclasses import replace
 
+    from patron.app import App
     from patron.config import load_settings
-    from patron.registry import build_plugin_manager
 
-    build_plugin_manager(replace(load_settings(path, env={}), plugins=tuple(wanted)))
+    App(replace(load_settings(path, env={}), plugins=tuple(wanted)))
 
 
 def _write(path: Path, plugins: list[str], message: str) -> None:
