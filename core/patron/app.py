@@ -40,7 +40,11 @@ class Contributions(Generic[T]):
 
     def register(self, plugin: str, item: T) -> None:
         """Validate and add ``item`` from ``plugin``; refuse a duplicate name naming both plugins."""
-        name = contracts.check_name(self.kind, getattr(item, "name", None))
+        try:
+            name = contracts.check_name(self.kind, getattr(item, "name", None))
+        except ValueError as exc:
+            # check_name knows what is wrong with the name, not who registered it.
+            raise PluginError(f'plugin "{plugin}" registered an invalid name: {exc}') from exc
         if name in self.items:
             raise PluginError(
                 f'{self.kind} "{name}" is registered twice: by plugin "{self.suppliers[name]}" '

@@ -279,3 +279,19 @@ def test_contributions_remember_their_supplier(make_patron_app):
     assert app.reports.suppliers == {"probe-notes": "probe"}
     assert list(app.scoring_models) == ["probe:interaction-count"]
     assert list(app.audiences) == ["probe:noted"]
+
+
+@pytest.mark.parametrize("bad", ["Has Spaces", None, "", "x" * 101])
+def test_a_badly_named_contribution_is_refused_naming_the_plugin(patron_app, patron_inline_plugin, bad):
+    class Item:
+        name = bad
+
+    class Sloppy:
+        @hookimpl
+        def patron_audiences(self, register):  # type: ignore[no-untyped-def]
+            register(Item())
+
+    patron_inline_plugin(patron_app, Sloppy(), "sloppy")
+    with pytest.raises(PluginError) as err:
+        patron_app.audiences  # noqa: B018 - collecting is the act under test
+    assert str(err.value).startswith(f'plugin "sloppy" registered an invalid name: audience name {bad!r} is not valid')
