@@ -38,8 +38,11 @@ class HookSpec:
 
     def documented_params(self) -> set[str]:
         """The argument names that have a ``:param NAME:`` line in the docstring."""
-        return {m.group("name") for line in self.docstring.splitlines() if (m := FIELD.match(line.strip()))
-                and m.group("kind") == "param" and m.group("name")}
+        return {
+            m.group("name")
+            for line in self.docstring.splitlines()
+            if (m := FIELD.match(line.strip())) and m.group("kind") == "param" and m.group("name")
+        }
 
 
 def hooks_source() -> str:
@@ -62,14 +65,16 @@ def read_specs(source: str | None = None) -> tuple[str, list[HookSpec]]:
         section = next((title for line, title in reversed(banners) if line < node.lineno), "Hooks")
         args = tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs))
         returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
-        specs.append(HookSpec(
-            name=node.name,
-            section=section,
-            arguments=args,
-            signature=f"def {node.name}({ast.unparse(node.args)}){returns}",
-            docstring=inspect.cleandoc(ast.get_docstring(node, clean=False) or ""),
-            options=options,
-        ))
+        specs.append(
+            HookSpec(
+                name=node.name,
+                section=section,
+                arguments=args,
+                signature=f"def {node.name}({ast.unparse(node.args)}){returns}",
+                docstring=inspect.cleandoc(ast.get_docstring(node, clean=False) or ""),
+                options=options,
+            )
+        )
     return inspect.cleandoc(ast.get_docstring(tree) or ""), specs
 
 

@@ -79,7 +79,7 @@ class Base(DeclarativeBase):
     """Declarative base of every Patron table, core and plugins."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json}  # noqa: RUF012 - read by SQLAlchemy, never mutated
 
 
 class Customer(Base):

@@ -77,8 +77,15 @@ def test_init_writes_a_commented_config_and_creates_the_database(tmp_path, monke
     text = (tmp_path / "patron.toml").read_text()
     assert text.count("\n#") >= 5, "the generated file explains itself in comments"
     assert 'plugins = ["probe"]' in text
-    assert {"customers", "interactions", "consents", "audit_events", "probe_notes",
-            "patron_version_core", "patron_version_probe"} <= tables(patron_db_url)
+    assert {
+        "customers",
+        "interactions",
+        "consents",
+        "audit_events",
+        "probe_notes",
+        "patron_version_core",
+        "patron_version_probe",
+    } <= tables(patron_db_url)
     assert "Database ready" in result.output
     # Running it again keeps the file and is harmless.
     again = invoke("init")
@@ -165,8 +172,9 @@ def test_plugins_list_json_and_hook_filter(config_file):
     assert by_name["probe"]["enabled"] and by_name["probe"]["version"] == "0.1.0"
     assert "patron_customer_erase" in by_name["probe"]["hooks"]
     assert by_name["broken_hook"] == {**by_name["broken_hook"], "enabled": False, "loaded": False, "hooks": None}
-    filtered = json.loads(invoke("--config", str(config_file), "plugins", "list", "--hook",
-                                 "patron_reports", "--json").output)
+    filtered = json.loads(
+        invoke("--config", str(config_file), "plugins", "list", "--hook", "patron_reports", "--json").output
+    )
     assert [r["name"] for r in filtered] == ["probe"]
     migrations = invoke("--config", str(config_file), "plugins", "list", "--hook", "patron_migrations")
     assert "core" in migrations.output and "probe" in migrations.output and "broken" not in migrations.output
@@ -238,8 +246,7 @@ def test_disable_refuses_what_is_not_enabled_and_what_others_require(config_file
 
 
 def test_edits_write_the_file_not_the_environment_override(config_file):
-    result = invoke("--config", str(config_file), "plugins", "enable", "probe",
-                    env={"PATRON_PLUGINS": "broken_import"})
+    result = invoke("--config", str(config_file), "plugins", "enable", "probe", env={"PATRON_PLUGINS": "broken_import"})
     assert result.exit_code == 0, result.output
     assert 'plugins = ["probe"]' in config_file.read_text()
 
@@ -325,10 +332,9 @@ def test_probe_table_comes_from_its_own_migration_branch(make_patron_app, patron
 
 
 def test_event_hook_writes_inside_the_callers_transaction(make_patron_app, patron_factory):
-    from patron_probe.models import ProbeNote
-
     from patron.ingest import upsert_customers
     from patron.models import Customer
+    from patron_probe.models import ProbeNote
 
     app = make_patron_app(plugins=["probe"])
     with app.transaction() as session:

@@ -25,7 +25,6 @@ from patron.errors import ConfigError, PluginError
 from patron.registry import (
     PluginInfo,
     build_plugin_manager,
-    core_plugin_manager,
     installed_plugins,
     order_plugins,
 )
@@ -50,14 +49,23 @@ def load_error(tmp_path: Path, plugin: str) -> tuple[PluginError, Path]:
 def test_installed_plugins_are_discovered_through_entry_points():
     installed = installed_plugins()
     assert installed["probe"].value == "patron_probe"
-    assert {"broken_import", "broken_contract", "broken_hook", "broken_requires", "broken_manifest",
-            "broken_config"} <= set(installed)
+    assert {
+        "broken_import",
+        "broken_contract",
+        "broken_hook",
+        "broken_requires",
+        "broken_manifest",
+        "broken_config",
+    } <= set(installed)
 
 
 def run_python(code: str, **env: str) -> str:
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, check=True, env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
     )
     return result.stdout
 
@@ -114,7 +122,7 @@ def test_import_error_keeps_the_cause_and_its_traceback(tmp_path):
     assert message.startswith('Error loading plugin "broken_import" (patron-broken 0.0.1, enabled in ')
     assert_names_plugin_dist_and_file(message, "broken_import", cfg)
     assert "ModuleNotFoundError: No module named 'patron_broken_missing_dependency'" in message
-    assert "PATRON_LOAD_PLUGINS=\"\" patron plugins disable broken_import" in message
+    assert 'PATRON_LOAD_PLUGINS="" patron plugins disable broken_import' in message
     cause = error.__cause__
     assert isinstance(cause, ModuleNotFoundError)
     frames = []

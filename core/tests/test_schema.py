@@ -42,8 +42,16 @@ def consent_id(patron_app, patron_factory) -> int:
     with patron_app.transaction() as session:
         return session.execute(
             insert(Consent).returning(Consent.id),
-            [{"customer_id": customer, "channel": "email", "purpose": "marketing", "granted": True,
-              "occurred_at": datetime(2024, 1, 1, tzinfo=UTC), "source": "test"}],
+            [
+                {
+                    "customer_id": customer,
+                    "channel": "email",
+                    "purpose": "marketing",
+                    "granted": True,
+                    "occurred_at": datetime(2024, 1, 1, tzinfo=UTC),
+                    "source": "test",
+                }
+            ],
         ).scalar_one()
 
 

@@ -157,7 +157,8 @@ def disable(names: tuple[str, ...]) -> None:
     state = get_state()
     if not state.error:
         for other in wanted:
-            needs = [n for n in state.pm.infos[other].manifest.requires if n in names] if other in state.pm.infos else []
+            info = state.pm.infos.get(other)
+            needs = [n for n in info.manifest.requires if n in names] if info is not None else []
             if needs:
                 raise PluginError(
                     f'plugin "{other}" requires {", ".join(needs)}; disable "{other}" too, or keep {", ".join(needs)}'
