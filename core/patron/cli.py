@@ -144,4 +144,8 @@ def get_state() -> CliState:
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m patron.cli
-    main()
+    # Run the imported module's main, not this __main__ copy: commands look up
+    # patron.cli.CliState, which is a different class from __main__.CliState.
+    from patron.cli import main as _main
+
+    _main()

@@ -1,0 +1,46 @@
+"""``patron --help`` stays cheap: building the CLI imports nothing heavy, even with plugins enabled."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlalchemy", "pydantic", "jinja2", "alembic")
+
+
+def imported_modules(*args: str, **env: str) -> tuple[set[str], str]:
+    """Run ``python -X importtime -m patron.cli ARGS``; return the top-level modules it imported and stdout."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "patron.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        # "import time:       self [us] |   cumulative | imported package"
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names, result.stdout
+
+
+@pytest.mark.slow
+def test_help_with_the_probe_enabled_imports_nothing_heavy(tmp_path):
+    modules, out = imported_modules("--help", PATRON_LOAD_PLUGINS="probe", PATRON_CONFIG="")
+    assert "probe" in out, "the probe's command group is listed, so the probe really was loaded"
+    assert "patron_probe" in modules and "click" in modules
+    assert not modules & set(HEAVY), f"patron --help imported {sorted(modules & set(HEAVY))}"
+
+
+@pytest.mark.slow
+def test_the_measurement_would_see_a_heavy_import(tmp_path):
+    # Same measurement on a command that does need the database layer: it must show up.
+    cfg = tmp_path / "patron.toml"
+    cfg.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "x.db"}"\n')
+    modules, _ = imported_modules("--config", str(cfg), "db", "upgrade")
+    assert {"sqlalchemy", "alembic"} <= modules
