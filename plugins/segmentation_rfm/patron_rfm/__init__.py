@@ -1,0 +1,83 @@
+"""patron-rfm: RFM scores, named segments, ABC value tiers and segment history, computed in the database.
+
+The hook implementations below only delegate; each job lives in its own
+module (metrics, scoring, segments, abc, snapshots, explain, audiences,
+reports, panel, privacy, cli).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from patron import CONTRACT_VERSION, PluginManifest, hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from pydantic import BaseModel
+    from sqlalchemy.orm import Session
+
+MANIFEST = PluginManifest(
+    name="rfm",
+    contract=CONTRACT_VERSION,
+    description="RFM scores, named segments, ABC tiers and segment history, computed in SQL.",
+    stores_personal_data=True,
+)
+
+
+@hookimpl
+def patron_config_model() -> type[BaseModel]:
+    from patron_rfm.config import RfmConfig
+
+    return RfmConfig
+
+
+@hookimpl
+def patron_migrations() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def patron_cli_commands(cli: click.Group) -> None:
+    from patron_rfm.cli import rfm
+
+    cli.add_command(rfm)
+
+
+@hookimpl
+def patron_reports(register: Callable[[Any], None]) -> None:
+    from patron_rfm.reports import reports
+
+    for report in reports():
+        register(report)
+
+
+@hookimpl
+def patron_audiences(register: Callable[[Any], None]) -> None:
+    from patron_rfm.audiences import audiences
+
+    for audience in audiences():
+        register(audience)
+
+
+@hookimpl
+def patron_customer_panels(register: Callable[[Any], None]) -> None:
+    from patron_rfm.panel import RfmPanel
+
+    register(RfmPanel())
+
+
+@hookimpl
+def patron_customer_export(session: Session, customer_id: int) -> dict[str, Any] | None:
+    from patron_rfm import privacy
+
+    return privacy.export(session, customer_id)
+
+
+@hookimpl
+def patron_customer_erase(session: Session, customer_id: int) -> None:
+    from patron_rfm import privacy
+
+    privacy.erase(session, customer_id)

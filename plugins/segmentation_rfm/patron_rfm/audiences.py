@@ -1,0 +1,56 @@
+"""Audiences: every segment and every ABC tier of the latest snapshot.
+
+Names: ``rfm:segment:<segment>`` (e.g. ``rfm:segment:champions``) and
+``rfm:tier:<A-D>``. Each query reads the snapshot with the latest as-of date at
+the moment it runs, so a campaign always targets the current scoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, select
+
+from patron.contracts import Audience
+from patron_rfm.abc import TIERS
+from patron_rfm.models import RfmScore, RfmSnapshot
+from patron_rfm.segments import DEFAULT_PRESET, segment_names
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def _latest() -> Select[Any]:
+    return select(RfmSnapshot.id).order_by(RfmSnapshot.as_of.desc()).limit(1).scalar_subquery()
+
+
+def _members(column: Any, value: str) -> Callable[[Session], Select[Any]]:
+    def query(session: Session) -> Select[Any]:
+        return select(RfmScore.customer_id).where(RfmScore.snapshot_id == _latest(), column == value)
+
+    return query
+
+
+def audiences() -> list[Audience]:
+    """One audience per segment of the default preset and per tier.
+
+    The registration hook receives no app, so the segments offered are those of
+    the default preset; a custom preset's segments are reachable with
+    ``segment_audience(slug)``.
+    """
+    found = [segment_audience(slug, label) for slug, label in segment_names(DEFAULT_PRESET)]
+    found += [
+        Audience(f"rfm:tier:{tier}", f"Customers in ABC tier {tier} in the latest RFM snapshot.",
+                 _members(RfmScore.tier, tier))
+        for tier in TIERS
+    ]
+    return found
+
+
+def segment_audience(slug: str, label: str | None = None) -> Audience:
+    """The audience of one segment (by machine name) in the latest snapshot."""
+    return Audience(
+        f"rfm:segment:{slug}", f"Customers in RFM segment {label or slug} in the latest snapshot.",
+        _members(RfmScore.segment, slug),
+    )

@@ -1,0 +1,41 @@
+"""The customer-360 panel: the customer's scores, segment and tier in the latest snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from patron_rfm.models import RfmScore, RfmSnapshot
+from patron_rfm.segments import SegmentRule, segment_names
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+
+class RfmPanel:
+    """RFM code, segment, ABC tier and metrics; None when the customer is not in the latest snapshot."""
+
+    name = "rfm"
+    title = "RFM"
+
+    def render(self, app: App, session: Session, customer_id: int) -> Mapping[str, Any] | None:
+        latest = session.scalar(select(RfmSnapshot).order_by(RfmSnapshot.as_of.desc()).limit(1))
+        if latest is None:
+            return None
+        row = session.get(RfmScore, (latest.id, customer_id))
+        if row is None:
+            return None
+        labels = dict(segment_names([SegmentRule.model_validate(r) for r in latest.params["segments"]]))
+        return {
+            "as_of": latest.as_of.isoformat(),
+            "rfm": f"{row.r_score}{row.f_score}{row.m_score}",
+            "segment": labels.get(row.segment, row.segment),
+            "tier": row.tier,
+            "recency_days": row.recency_days,
+            "frequency": row.frequency,
+            "monetary_minor": row.monetary_minor,
+        }

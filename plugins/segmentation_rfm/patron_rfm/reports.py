@@ -1,0 +1,237 @@
+"""Reports over stored snapshots: segment summary, R×F heatmap, ABC Pareto curve, migration matrix.
+
+Every report reads snapshots only (``patron rfm score`` writes them) and
+aggregates in SQL; Python only formats a handful of result rows. Without a
+snapshot a report returns an empty result whose summary says what to run.
+Averages are rounded in Python to two decimals so SQLite (float) and
+PostgreSQL (numeric) print the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.errors import InputError, NotFoundError
+from patron_rfm.abc import TIERS
+from patron_rfm.models import RfmScore, RfmSnapshot
+from patron_rfm.segments import SegmentRule, segment_names
+from patron_rfm.snapshots import find_snapshot
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+AS_OF = ReportParam("as_of", date, default=None, help="As-of date of the snapshot (default: the latest).")
+NO_SNAPSHOT = "no RFM snapshot yet; run 'patron rfm score' first"
+
+
+def _num(value: Any) -> float:
+    return round(float(value or 0), 2)
+
+
+def _share(part: Any, whole: Any) -> float:
+    return round(100.0 * float(part or 0) / float(whole), 2) if whole else 0.0
+
+
+def _snapshot(session: Session, params: Mapping[str, Any]) -> RfmSnapshot | None:
+    try:
+        return find_snapshot(session, params.get("as_of"))
+    except NotFoundError:
+        if params.get("as_of"):
+            raise
+        return None
+
+
+def _labels(snapshot: RfmSnapshot) -> dict[str, str]:
+    rules = [SegmentRule.model_validate(r) for r in snapshot.params["segments"]]
+    return dict(segment_names(rules))
+
+
+class SegmentSummaryReport:
+    """Customers, shares and mean metrics per segment."""
+
+    name = "rfm-segments"
+    title = "RFM segments"
+    description = "Customers, share, revenue share and mean recency/frequency/monetary per RFM segment."
+    params = (AS_OF,)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        snapshot = _snapshot(session, params)
+        if snapshot is None:
+            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+        s = RfmScore
+        rows = session.execute(
+            select(s.segment, func.count(), func.sum(s.monetary_minor), func.avg(s.recency_days),
+                   func.avg(s.frequency), func.avg(s.monetary_minor))
+            .where(s.snapshot_id == snapshot.id).group_by(s.segment)
+        ).all()
+        customers = sum(r[1] for r in rows)
+        revenue = sum(int(r[2]) for r in rows)
+        labels = _labels(snapshot)
+        found = {r[0]: r for r in rows}
+        table_rows = []
+        for slug, label in labels.items():
+            r = found.get(slug)
+            if r is None:
+                table_rows.append([label, 0, 0.0, 0.0, None, None, None])
+                continue
+            table_rows.append([label, r[1], _share(r[1], customers), _share(r[2], revenue),
+                               _num(r[3]), _num(r[4]), _num(r[5])])
+        table = Table("segments", "Segments", ("segment", "customers", "share_pct", "revenue_share_pct",
+                                               "mean_recency_days", "mean_frequency", "mean_monetary_minor"),
+                      table_rows)
+        figure = Figure("segment_sizes", "Customers per segment", "bar", [r[0] for r in table_rows],
+                        {"customers": [float(r[1]) for r in table_rows]}, x_label="segment", y_label="customers")
+        return ReportResult(
+            self.title,
+            {"as_of": snapshot.as_of.isoformat(), "method": snapshot.method, "customers": customers,
+             "revenue_minor": revenue},
+            (table,), (figure,),
+        )
+
+
+class HeatmapReport:
+    """Mean monetary value in each cell of the R×F grid."""
+
+    name = "rfm-heatmap"
+    title = "RFM heatmap: recency × frequency"
+    description = "Customers and mean monetary value for each R score (rows) and F score (columns)."
+    params = (AS_OF,)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        snapshot = _snapshot(session, params)
+        if snapshot is None:
+            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+        s = RfmScore
+        cells = {
+            (int(r), int(f)): (n, mean)
+            for r, f, n, mean in session.execute(
+                select(s.r_score, s.f_score, func.count(), func.avg(s.monetary_minor))
+                .where(s.snapshot_id == snapshot.id).group_by(s.r_score, s.f_score)
+            )
+        }
+        scores = range(1, 6)
+        series = {
+            f"R{r}": [_num(cells[(r, f)][1]) if (r, f) in cells else None for f in scores] for r in reversed(scores)
+        }
+        rows = [[r, f, *cells.get((r, f), (0, None))] for r in reversed(scores) for f in scores]
+        rows = [[r, f, n, None if mean is None else _num(mean)] for r, f, n, mean in rows]
+        return ReportResult(
+            self.title,
+            {"as_of": snapshot.as_of.isoformat(), "customers": sum(n for n, _ in cells.values())},
+            (Table("cells", "R×F cells", ("r_score", "f_score", "customers", "mean_monetary_minor"), rows),),
+            (Figure("heatmap", "Mean monetary by R and F score", "heatmap", [f"F{f}" for f in scores], series,
+                    x_label="frequency score", y_label="recency score"),),
+        )
+
+
+class ParetoReport:
+    """The ABC Pareto curve: cumulative revenue share against cumulative customer share."""
+
+    name = "rfm-pareto"
+    title = "ABC Pareto curve"
+    description = "Customers and revenue per ABC tier, and the cumulative revenue curve by customer percentile."
+    params = (AS_OF,)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        snapshot = _snapshot(session, params)
+        if snapshot is None:
+            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+        s = RfmScore
+        tiers = {t: (n, int(rev)) for t, n, rev in session.execute(
+            select(s.tier, func.count(), func.sum(s.monetary_minor)).where(s.snapshot_id == snapshot.id)
+            .group_by(s.tier)
+        )}
+        positive = s.monetary_minor > 0
+        ranked = (
+            select(
+                func.row_number().over(order_by=(s.monetary_minor.desc(), s.customer_id)).label("pos"),
+                func.sum(s.monetary_minor).over(order_by=(s.monetary_minor.desc(), s.customer_id)).label("cum"),
+            ).where(s.snapshot_id == snapshot.id, positive).subquery()
+        )
+        n = sum(tiers.get(t, (0, 0))[0] for t in "ABC")
+        total = sum(tiers.get(t, (0, 0))[1] for t in "ABC")
+        curve: list[tuple[int, float]] = []
+        if n:
+            # One point per customer percentile: the cumulative revenue at the last customer of each percentile.
+            bucket = ((ranked.c.pos * 100 + n - 1) // n).label("pct")
+            points = session.execute(select(bucket, func.max(ranked.c.cum)).group_by(bucket).order_by(bucket))
+            curve = [(int(p), _share(cum, total)) for p, cum in points]
+        table = Table(
+            "tiers", "ABC tiers", ("tier", "customers", "customer_share_pct", "revenue_minor", "revenue_share_pct"),
+            [[t, tiers.get(t, (0, 0))[0], _share(tiers.get(t, (0, 0))[0], snapshot.customers),
+              tiers.get(t, (0, 0))[1], _share(tiers.get(t, (0, 0))[1], total)] for t in TIERS],
+        )
+        figure = Figure("pareto", "Cumulative revenue share by customer share", "line", [p for p, _ in curve],
+                        {"revenue_share_pct": [v for _, v in curve]}, x_label="customers (%)",
+                        y_label="revenue (%)")
+        params_used = snapshot.params
+        return ReportResult(
+            self.title,
+            {"as_of": snapshot.as_of.isoformat(), "customers": snapshot.customers, "revenue_minor": total,
+             "a_percent": params_used["abc_a_percent"], "b_percent": params_used["abc_b_percent"]},
+            (table,), (figure,),
+        )
+
+
+class MigrationReport:
+    """How customers moved between segments from one snapshot to another."""
+
+    name = "rfm-migration"
+    title = "RFM segment migration"
+    description = "Customers per (segment before, segment after) between two snapshots."
+    params = (
+        ReportParam("from_date", date, default=None, help="Earlier snapshot (default: second latest)."),
+        ReportParam("to_date", date, default=None, help="As-of date of the later snapshot (default: the latest)."),
+    )
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        dates = list(session.scalars(select(RfmSnapshot.as_of).order_by(RfmSnapshot.as_of.desc()).limit(2)))
+        to_date = params.get("to_date") or (dates[0] if dates else None)
+        from_date = params.get("from_date") or (dates[1] if len(dates) > 1 else None)
+        if to_date is None or from_date is None:
+            return ReportResult(self.title, {"note": "needs two RFM snapshots; run 'patron rfm score --as-of DATE' "
+                                                     "for two dates"})
+        if from_date >= to_date:
+            raise InputError(f"rfm-migration: from_date {from_date} must be before to_date {to_date}")
+        before, after = find_snapshot(session, from_date), find_snapshot(session, to_date)
+        a, b = RfmScore.__table__.alias("a"), RfmScore.__table__.alias("b")
+        gone, new = "(not scored)", "(not scored)"
+        stayed_or_left = (
+            select(a.c.segment.label("seg_from"), func.coalesce(b.c.segment, gone).label("seg_to"))
+            .select_from(a.outerjoin(b, (b.c.customer_id == a.c.customer_id) & (b.c.snapshot_id == after.id)))
+            .where(a.c.snapshot_id == before.id)
+        )
+        arrived = (
+            select(func.coalesce(a.c.segment, new).label("seg_from"), b.c.segment.label("seg_to"))
+            .select_from(b.outerjoin(a, (a.c.customer_id == b.c.customer_id) & (a.c.snapshot_id == before.id)))
+            .where(b.c.snapshot_id == after.id, a.c.customer_id.is_(None))
+        )
+        moves = stayed_or_left.union_all(arrived).subquery()
+        counts = {
+            (f, t): n for f, t, n in session.execute(
+                select(moves.c.seg_from, moves.c.seg_to, func.count()).group_by(moves.c.seg_from, moves.c.seg_to)
+            )
+        }
+        labels = {**_labels(before), **_labels(after), gone: gone}
+        order = list(labels)
+        rows = [[labels[f], *[counts.get((f, t), 0) for t in order]] for f in order]
+        moved = sum(n for (f, t), n in counts.items() if f != t)
+        return ReportResult(
+            self.title,
+            {"from": from_date.isoformat(), "to": to_date.isoformat(), "customers_moved": moved,
+             "customers_stayed": sum(n for (f, t), n in counts.items() if f == t)},
+            (Table("matrix", "Segment before (rows) → after (columns)",
+                   ("from \\ to", *[labels[t] for t in order]), rows),),
+        )
+
+
+def reports() -> list[Any]:
+    """Every report this plugin offers."""
+    return [SegmentSummaryReport(), HeatmapReport(), ParetoReport(), MigrationReport()]
