@@ -1,0 +1,130 @@
+"""The customer-360 view: one customer's data, activity, consent and plugin panels.
+
+``build_view`` returns plain JSON-ready data (``patron customers show --json``
+prints it as is); ``render_text`` lays it out for a terminal. Both the view and
+a search write one audit row (ids and counts only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_, select
+
+from patron.contracts import Table
+from patron.errors import PluginError
+from patron.models import Customer, Interaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+
+def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict[str, Any]:
+    """Everything the 360 view shows about customer ``ref`` (external id or ``#id``)."""
+    from patron.consent import current_states
+    from patron.importer.money import format_minor
+    from patron.ingest import audit
+    from patron.privacy import customer_record, find_customer, interaction_record
+
+    customer = find_customer(session, ref)
+    cid = customer.id
+    recent = session.execute(
+        select(Interaction.id, Interaction.external_id, Interaction.kind, Interaction.channel,
+               Interaction.occurred_at, Interaction.amount_minor, Interaction.currency, Interaction.payload)
+        .where(Interaction.customer_id == cid)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    ).all()
+    totals = session.execute(
+        select(Interaction.currency, func.count(), func.sum(Interaction.amount_minor))
+        .where(Interaction.customer_id == cid)
+        .group_by(Interaction.currency)
+        .order_by(Interaction.currency)
+    ).all()
+    count = sum(n for _, n, _ in totals)
+    spend = {cur: format_minor(int(total), cur) for cur, _, total in totals if cur is not None}
+    panels = []
+    for name, panel in app.customer_panels.items.items():
+        plugin = app.customer_panels.suppliers[name]
+        try:
+            content = panel.render(app, session, cid)
+        except Exception as exc:
+            # A broken panel must not hide whose it is.
+            raise PluginError(f'plugin "{plugin}" failed rendering customer panel "{name}": {exc}') from exc
+        if content is None:
+            continue
+        if isinstance(content, Table):
+            body: Any = {"columns": list(content.columns), "rows": [list(r) for r in content.rows]}
+        else:
+            body = dict(content)
+        panels.append({"name": name, "title": panel.title, "plugin": plugin, "content": body})
+    audit(session, "customer.view", "customer", cid, {"panels": len(panels)})
+    return {
+        "customer": customer_record(customer),
+        "activity": {"interactions": count, "spend": spend},
+        "recent_interactions": [interaction_record(r) for r in recent],
+        "consent": [
+            {"channel": s.channel, "purpose": s.purpose, "granted": s.granted, "since": s.occurred_at.isoformat()}
+            for s in current_states(session, [cid])
+        ],
+        "panels": panels,
+    }
+
+
+def search_customers(session: Session, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Customers whose name or email contains ``query``, case-insensitively, by id."""
+    from patron.ingest import audit
+
+    needle = query.strip().lower()
+    rows = session.execute(
+        select(Customer.id, Customer.external_id, Customer.name, Customer.email)
+        .where(or_(func.lower(Customer.name).contains(needle, autoescape=True),
+                   func.lower(Customer.email).contains(needle, autoescape=True)))
+        .order_by(Customer.id)
+        .limit(limit)
+    ).all()
+    # The query itself may be a name: only the number of results is audited.
+    audit(session, "customer.search", "customer", None, {"results": len(rows)})
+    return [{"id": r.id, "external_id": r.external_id, "name": r.name, "email": r.email} for r in rows]
+
+
+def render_text(view: Mapping[str, Any]) -> str:
+    """The view as terminal text: a header, activity, consent, then one block per panel."""
+    c = view["customer"]
+    lines = [f"Customer #{c['id']}  {c['external_id']}"]
+    if c["erased_at"]:
+        lines.append(f"  ERASED on {c['erased_at']}")
+    for label in ("name", "email", "phone", "created_at"):
+        lines.append(f"  {label:<11} {c[label] if c[label] is not None else '-'}")
+    for key, value in sorted(c["attributes"].items()):
+        lines.append(f"  {key:<11} {value}")
+    activity = view["activity"]
+    spend = ", ".join(f"{amount} {cur}" for cur, amount in activity["spend"].items()) or "-"
+    lines += ["", f"Activity: {activity['interactions']} interactions, spend {spend}"]
+    for i in view["recent_interactions"]:
+        money = f"{_amount(i)}" if i["currency"] else ""
+        lines.append(f"  {i['occurred_at'][:19]}  {i['kind']:<16} {i['channel'] or '':<8} {money}")
+    lines += ["", "Consent:"]
+    if not view["consent"]:
+        lines.append("  none recorded")
+    for s in view["consent"]:
+        lines.append(f"  {s['channel']:<10} {s['purpose']:<12} {'granted' if s['granted'] else 'revoked'}"
+                     f" since {s['since'][:10]}")
+    for panel in view["panels"]:
+        lines += ["", f"{panel['title']} ({panel['plugin']}):"]
+        content = panel["content"]
+        if "columns" in content and "rows" in content:
+            lines.append("  " + " | ".join(str(col) for col in content["columns"]))
+            lines.extend("  " + " | ".join(str(v) for v in row) for row in content["rows"])
+        else:
+            lines.extend(f"  {key}: {value}" for key, value in content.items())
+    return "\n".join(lines)
+
+
+def _amount(interaction: Mapping[str, Any]) -> str:
+    from patron.importer.money import format_minor
+
+    return f"{format_minor(interaction['amount_minor'], interaction['currency'])} {interaction['currency']}"

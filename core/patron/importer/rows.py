@@ -1,0 +1,155 @@
+"""Row validation: raw cells → the dictionaries ``patron.ingest`` writes, or a reason.
+
+Each parser returns either a parsed row or a ``RowError`` naming the column and
+the reason, so the runner can send the row to the rejects file and go on.
+Empty cells mean "no value". Columns the core does not know go to a customer's
+``attributes`` or an interaction's ``payload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from patron.importer.dates import DateError
+from patron.importer.money import AmountError, currency_exponent, parse_amount
+
+CUSTOMER_COLUMNS = ("external_id", "name", "email", "phone", "created_at")
+CUSTOMER_REQUIRED = ("external_id",)
+INTERACTION_COLUMNS = (
+    "external_id", "customer_external_id", "kind", "occurred_at", "amount", "currency", "channel",
+)
+INTERACTION_REQUIRED = ("external_id", "customer_external_id", "kind", "occurred_at")
+CONSENT_PREFIX = "consent_"
+#: The purpose of consent given in an import's ``consent_<channel>`` column.
+IMPORT_CONSENT_PURPOSE = "marketing"
+
+_YES = frozenset({"yes", "y", "true", "t", "1"})
+_NO = frozenset({"no", "n", "false", "f", "0"})
+_LIMITS = {"external_id": 255, "customer_external_id": 255, "name": 255, "email": 320, "phone": 64,
+           "kind": 64, "channel": 64}
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why a row was rejected: the column at fault (``-`` for the whole row) and the reason."""
+
+    column: str
+    reason: str
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    """A validated customer row: the upsert values and the consent cells."""
+
+    values: dict[str, Any]
+    #: ``{channel: granted}`` from ``consent_<channel>`` cells that were not empty.
+    consents: dict[str, bool]
+
+
+def _text(values: Mapping[str, Any], column: str) -> str:
+    value = values.get(column, "")
+    if not isinstance(value, str):
+        value = str(value)
+    return value.strip()
+
+
+def _check_length(column: str, value: str) -> RowError | None:
+    limit = _LIMITS.get(column)
+    if limit is not None and len(value) > limit:
+        return RowError(column, f"is {len(value)} characters long; at most {limit} are allowed")
+    return None
+
+
+def parse_customer(
+    values: Mapping[str, Any], parse_date: Callable[[str], datetime], has_attributes: bool
+) -> CustomerRow | RowError:
+    """Validate one customer row."""
+    external_id = _text(values, "external_id")
+    if not external_id:
+        return RowError("external_id", "is empty; every customer needs the id it has in your source system")
+    out: dict[str, Any] = {"external_id": external_id}
+    for column in ("name", "email", "phone"):
+        if column in values:
+            text = _text(values, column)
+            error = _check_length(column, text)
+            if error:
+                return error
+            out[column] = text or None
+    if external_id and (error := _check_length("external_id", external_id)):
+        return error
+    if out.get("email") and "@" not in out["email"]:
+        return RowError("email", f"{out['email']!r} is not an email address")
+    created = _text(values, "created_at")
+    if created:
+        try:
+            out["created_at"] = parse_date(created)
+        except DateError as exc:
+            return RowError("created_at", str(exc))
+    consents: dict[str, bool] = {}
+    attributes: dict[str, Any] = {}
+    for column, raw in values.items():
+        if column in CUSTOMER_COLUMNS:
+            continue
+        if column.startswith(CONSENT_PREFIX):
+            channel = column[len(CONSENT_PREFIX):]
+            cell = raw.strip().lower() if isinstance(raw, str) else str(raw).lower()
+            if not cell:
+                continue
+            if cell in _YES:
+                consents[channel] = True
+            elif cell in _NO:
+                consents[channel] = False
+            else:
+                return RowError(column, f"{raw!r} is not yes/no, true/false or 1/0")
+            continue
+        attributes[column] = raw
+    if has_attributes:
+        out["attributes"] = attributes
+    return CustomerRow(out, consents)
+
+
+def parse_interaction(values: Mapping[str, Any], parse_date: Callable[[str], datetime]) -> dict[str, Any] | RowError:
+    """Validate one interaction row; the result still names its customer by external id."""
+    out: dict[str, Any] = {}
+    for column in ("external_id", "customer_external_id", "kind"):
+        text = _text(values, column)
+        if not text:
+            return RowError(column, "is empty; it is required")
+        if error := _check_length(column, text):
+            return error
+        out[column] = text
+    occurred = _text(values, "occurred_at")
+    if not occurred:
+        return RowError("occurred_at", "is empty; it is required")
+    try:
+        out["occurred_at"] = parse_date(occurred)
+    except DateError as exc:
+        return RowError("occurred_at", str(exc))
+    amount = _text(values, "amount")
+    currency = _text(values, "currency").upper()
+    if amount or currency:
+        if not currency:
+            return RowError("currency", f"is empty but amount is {amount!r}; give the ISO 4217 code, e.g. EUR")
+        if not amount:
+            return RowError("amount", f"is empty but currency is {currency!r}; give both or neither")
+        try:
+            currency_exponent(currency)
+        except AmountError as exc:
+            return RowError("currency", str(exc))
+        try:
+            out["amount_minor"] = parse_amount(amount, currency)
+        except AmountError as exc:
+            return RowError("amount", str(exc))
+        out["currency"] = currency
+    else:
+        out["amount_minor"] = None
+        out["currency"] = None
+    channel = _text(values, "channel")
+    if error := _check_length("channel", channel):
+        return error
+    out["channel"] = channel or None
+    out["payload"] = {k: v for k, v in values.items() if k not in INTERACTION_COLUMNS and v != ""}
+    return out

@@ -1,0 +1,418 @@
+"""The batch runner: read → validate → de-duplicate → write one transaction per batch.
+
+Each batch is written by ``patron.ingest`` inside one transaction (retried as a
+whole when the database is busy or a serialization failure occurs), so the
+batch event hooks fire inside it and a killed import leaves only whole batches
+behind; re-running the same command finishes the job with exact counts,
+because rows are matched on ``external_id``. With ``strict`` the whole file is
+one transaction that is rolled back when any row is rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import select
+
+from patron.errors import InputError
+from patron.importer import rows as rowmod
+from patron.importer.dates import date_parser
+from patron.importer.readers import Format, Reader, SourceRow
+from patron.importer.seen import SeenIds
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+Kind = Literal["customers", "interactions"]
+#: Exit code of ``patron import`` when rows were rejected (the good rows were still imported).
+EXIT_REJECTED = 8
+DEFAULT_BATCH_SIZE = 5000
+MAX_BATCH_SIZE = 50_000
+_IN_CHUNK = 5000  # ids per IN (...) list: below SQLite's and PostgreSQL's bound-parameter limits
+
+
+@dataclass
+class ImportOptions:
+    """What to import and how (the ``patron import`` options)."""
+
+    kind: Kind
+    path: Path
+    format: Format = "csv"
+    mapping: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    on_conflict: Literal["update", "skip"] = "update"
+    strict: bool = False
+    rejects_path: Path | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    encoding: str = "utf-8"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise InputError(f"--batch-size {self.batch_size} is out of range: use 1 to {MAX_BATCH_SIZE}")
+        if self.rejects_path is None:
+            self.rejects_path = default_rejects_path(self.path)
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Where rejected rows go by default: next to the input, ``FILE.rejects.csv``."""
+    return path.with_name(path.name + ".rejects.csv")
+
+
+@dataclass
+class ImportSummary:
+    """What an import did. ``written`` is False when ``--strict`` rolled everything back."""
+
+    kind: str
+    file: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    consent_changes: int = 0
+    batches: int = 0
+    rejects_file: str | None = None
+    strict: bool = False
+    written: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+Reject = tuple[SourceRow, rowmod.RowError]
+
+
+@dataclass
+class BatchOutcome:
+    """The result of writing one batch (counted only once its transaction committed)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    consent_changes: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    accepted: list[tuple[str, int]] = field(default_factory=list)
+
+
+class _StrictRollback(Exception):
+    """Raised inside the strict transaction to roll it back after rows were rejected."""
+
+
+class RejectsWriter:
+    """Writes rejected rows as CSV: line, column, reason, then the row as it came in."""
+
+    def __init__(self, path: Path, reader: Reader) -> None:
+        self.path = path
+        self.reader = reader
+        self.count = 0
+        self._file: IO[str] | None = None
+        self._csv: Any = None
+
+    def write(self, rejects: Sequence[Reject]) -> None:
+        """Append rejected rows, creating the file on the first one."""
+        if not rejects:
+            return
+        if self._csv is None:
+            self._file = self.path.open("w", newline="", encoding="utf-8")
+            self._csv = csv.writer(self._file)
+            original = self.reader.header if self.reader.header is not None else ["original"]
+            self._csv.writerow(["line", "column", "reason", *original])
+        for source, error in rejects:
+            self._csv.writerow([source.line, error.column, error.reason, *source.original])
+        self.count += len(rejects)
+
+    def close(self) -> None:
+        """Close the file, if one was written."""
+        if self._file is not None:
+            self._file.close()
+
+
+def run_import(app: App, options: ImportOptions, progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Import ``options.path`` into the app's database and return the summary."""
+    from patron.db import run_transaction
+
+    if options.strict:
+        box: list[ImportSummary] = []
+
+        def whole_file(session: Session) -> ImportSummary:
+            box.clear()
+            summary = _Import(app, options, progress).run(session)
+            box.append(summary)
+            if summary.rejected:
+                raise _StrictRollback
+            return summary
+
+        try:
+            return run_transaction(app.sessions, whole_file, immediate=True)
+        except _StrictRollback:
+            summary = box[0]
+            summary.inserted = summary.updated = summary.unchanged = summary.consent_changes = 0
+            summary.written = False
+            return summary
+    return _Import(app, options, progress).run(None)
+
+
+class _Import:
+    """One run over one file."""
+
+    def __init__(self, app: App, options: ImportOptions, progress: Callable[[int], None] | None) -> None:
+        self.app = app
+        self.options = options
+        self.progress = progress
+        self.reader = Reader(options.path, options.format, options.mapping, options.encoding)
+        self.parse_date = date_parser(options.date_format)
+        assert options.rejects_path is not None
+        self.rejects = RejectsWriter(options.rejects_path, self.reader)
+        self.summary = ImportSummary(options.kind, str(options.path), strict=options.strict)
+
+    def run(self, session: Session | None) -> ImportSummary:
+        """Process every batch; in ``session`` when given (strict), else one transaction each."""
+        seen = SeenIds()
+        reported = 0
+        try:
+            for batch in _batched(self.reader.rows(), self.options.batch_size):
+                if self.summary.batches == 0:
+                    self._check_columns()
+                outcome = self._process(batch, seen, session)
+                self._count(outcome, len(batch))
+                seen.add(outcome.accepted)
+                self.rejects.write(outcome.rejects)
+                if self.progress is not None:
+                    self.progress(self.reader.bytes_read - reported)
+                    reported = self.reader.bytes_read
+        except InputError as exc:
+            if session is None and self.summary.inserted + self.summary.updated:
+                raise InputError(
+                    f"{exc}\n(the {self.summary.rows} rows before it were processed and are stored; "
+                    "re-running the same command after fixing the file is safe: imported rows are matched "
+                    "on external_id)"
+                ) from exc
+            raise
+        finally:
+            seen.close()
+            self.rejects.close()
+        self._finish()
+        return self.summary
+
+    def _check_columns(self) -> None:
+        columns = self.reader.columns
+        if columns is None:
+            return  # JSON Lines: each row names its own keys; a missing one rejects that row
+        required = rowmod.CUSTOMER_REQUIRED if self.options.kind == "customers" else rowmod.INTERACTION_REQUIRED
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise InputError(
+                f"{self.options.path}: missing required column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)} (the header has: {', '.join(self.reader.header or [])}); "
+                f"rename a column with --map, e.g. --map YOUR_COLUMN={missing[0]}"
+            )
+
+    def _count(self, outcome: BatchOutcome, rows: int) -> None:
+        s = self.summary
+        s.rows += rows
+        s.batches += 1
+        s.inserted += outcome.inserted
+        s.updated += outcome.updated
+        s.unchanged += outcome.unchanged
+        s.consent_changes += outcome.consent_changes
+        s.rejected += len(outcome.rejects)
+
+    def _finish(self) -> None:
+        path = self.options.rejects_path
+        assert path is not None
+        if self.rejects.count:
+            self.summary.rejects_file = str(path)
+        elif path == default_rejects_path(self.options.path) and path.exists():
+            # A rejects file left by an earlier run would now be misleading.
+            path.unlink()
+
+    # -- one batch -------------------------------------------------------------
+
+    def _process(self, batch: list[SourceRow], seen: SeenIds, session: Session | None) -> BatchOutcome:
+        from patron.db import run_transaction
+
+        rejects: list[Reject] = []
+        parsed = self._validate(batch, rejects)
+        parsed = self._drop_duplicates(parsed, seen, rejects)
+        write = self._write_customers if self.options.kind == "customers" else self._write_interactions
+
+        def work(s: Session) -> BatchOutcome:
+            outcome = BatchOutcome(rejects=list(rejects))
+            write(s, parsed, outcome)
+            return outcome
+
+        if session is not None:
+            return work(session)
+        return run_transaction(self.app.sessions, work, immediate=True)
+
+    def _validate(self, batch: list[SourceRow], rejects: list[Reject]) -> list[tuple[SourceRow, Any]]:
+        parsed: list[tuple[SourceRow, Any]] = []
+        customers = self.options.kind == "customers"
+        required = rowmod.CUSTOMER_REQUIRED if customers else rowmod.INTERACTION_REQUIRED
+        has_attributes = customers and self._has_extra_columns()
+        for source in batch:
+            if source.problem is not None:
+                rejects.append((source, rowmod.RowError("-", source.problem)))
+                continue
+            if self.reader.columns is None:  # JSON Lines: check each row's keys
+                missing = [c for c in required if c not in source.values]
+                if missing:
+                    rejects.append((source, rowmod.RowError(missing[0], "is missing; it is required")))
+                    continue
+            if customers:
+                result: Any = rowmod.parse_customer(source.values, self.parse_date, has_attributes or (
+                    self.reader.columns is None and _extra_keys(source.values)))
+            else:
+                result = rowmod.parse_interaction(source.values, self.parse_date)
+            if isinstance(result, rowmod.RowError):
+                rejects.append((source, result))
+            else:
+                parsed.append((source, result))
+        return parsed
+
+    def _has_extra_columns(self) -> bool:
+        columns = self.reader.columns or []
+        return any(c not in rowmod.CUSTOMER_COLUMNS and not c.startswith(rowmod.CONSENT_PREFIX) for c in columns)
+
+    def _drop_duplicates(
+        self, parsed: list[tuple[SourceRow, Any]], seen: SeenIds, rejects: list[Reject]
+    ) -> list[tuple[SourceRow, Any]]:
+        customers = self.options.kind == "customers"
+        ids = [(p.values if customers else p)["external_id"] for _, p in parsed]
+        earlier = seen.lines_of(ids)
+        kept: list[tuple[SourceRow, Any]] = []
+        first_line: dict[str, int] = {}
+        for (source, row), external_id in zip(parsed, ids, strict=True):
+            line = earlier.get(external_id) or first_line.get(external_id)
+            if line is not None:
+                rejects.append((source, rowmod.RowError(
+                    "external_id",
+                    f"duplicate external_id {external_id!r}: it is already on line {line} of this file "
+                    "(the first occurrence is imported, later ones are rejected)",
+                )))
+                continue
+            first_line[external_id] = source.line
+            kept.append((source, row))
+        return kept
+
+    def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
+        from patron.ingest import record_interactions
+        from patron.models import Customer
+
+        wanted = list({row["customer_external_id"] for _, row in parsed})
+        customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
+        erased = _erased(session, [e for e in wanted if e not in customer_ids])
+        rows: list[dict[str, Any]] = []
+        for source, row in parsed:
+            external = row["customer_external_id"]
+            cid = customer_ids.get(external)
+            if cid is None:
+                reason = (
+                    f"customer {external!r} was erased (GDPR); interactions of erased customers are not imported"
+                    if external in erased else
+                    f"no customer with external_id {external!r}: import the customers first "
+                    "(patron import customers FILE)"
+                )
+                out.rejects.append((source, rowmod.RowError("customer_external_id", reason)))
+                continue
+            # A new dict: the parsed row stays as validated should the transaction be retried.
+            rows.append({**row, "customer_id": cid})
+            out.accepted.append((row["external_id"], source.line))
+        inserted = record_interactions(self.app, session, rows)
+        out.inserted = len(inserted)
+        out.unchanged = len(rows) - len(inserted)
+
+    def _write_customers(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
+        from patron.contracts import ConsentChange
+        from patron.ingest import append_consents, upsert_customers
+        from patron.models import Customer, utcnow
+
+        erased = _erased(session, [row.values["external_id"] for _, row in parsed])
+        keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
+        for source, row in parsed:
+            if row.values["external_id"] in erased:
+                out.rejects.append((source, rowmod.RowError(
+                    "external_id",
+                    f"customer {row.values['external_id']!r} was erased (GDPR); it is not imported again",
+                )))
+                continue
+            keep.append((source, row))
+            out.accepted.append((row.values["external_id"], source.line))
+        result = upsert_customers(
+            self.app, session, [row.values for _, row in keep], on_conflict=self.options.on_conflict
+        )
+        out.inserted = len(result.inserted_ids)
+        out.updated = len(result.updated_ids)
+        out.unchanged = result.unchanged
+        with_consent = [row for _, row in keep if row.consents]
+        if not with_consent:
+            return
+        ids = dict(_lookup(session, Customer.external_id, Customer.id, [r.values["external_id"] for r in with_consent]))
+        inserted = set(result.inserted_ids)
+        if self.options.on_conflict == "skip":
+            # Skipped customers are left exactly as they are, consent included.
+            with_consent = [r for r in with_consent if ids[r.values["external_id"]] in inserted]
+        changes = self._consent_changes(session, with_consent, ids, ConsentChange, utcnow())
+        if changes:
+            append_consents(self.app, session, changes)
+            touched = {c.customer_id for c in changes} - inserted - set(result.updated_ids)
+            out.updated += len(touched)
+            out.unchanged -= len(touched)
+            out.consent_changes = len(changes)
+
+    def _consent_changes(
+        self, session: Session, rows: list[rowmod.CustomerRow], ids: dict[str, int], change_type: Any, now: datetime
+    ) -> list[Any]:
+        from patron.consent import current_states
+
+        purpose = rowmod.IMPORT_CONSENT_PURPOSE
+        current = {
+            (s.customer_id, s.channel): s.granted
+            for s in current_states(session, ids.values())
+            if s.purpose == purpose
+        }
+        source = f"import:{self.options.path.name}"
+        changes = []
+        for row in rows:
+            cid = ids[row.values["external_id"]]
+            for channel, granted in row.consents.items():
+                # Only a change of state is logged, so re-importing the same file appends nothing.
+                if current.get((cid, channel)) != granted:
+                    changes.append(change_type(cid, channel, purpose, granted, now, source))
+        return changes
+
+
+def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterator[tuple[Any, Any]]:
+    """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``, one IN query per chunk."""
+    for start in range(0, len(wanted), _IN_CHUNK):
+        yield from session.execute(select(key, value).where(key.in_(wanted[start:start + _IN_CHUNK]))).tuples()
+
+
+def _erased(session: Session, external_ids: list[str]) -> set[str]:
+    """Those of ``external_ids`` that belonged to a customer who has since been erased."""
+    if not external_ids:
+        return set()
+    from patron.models import Customer
+    from patron.privacy import pseudonym
+
+    by_pseudonym = {pseudonym(e): e for e in external_ids}
+    found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
+    return {by_pseudonym[p] for p, _ in found}
+
+
+def _extra_keys(values: dict[str, Any]) -> bool:
+    return any(k not in rowmod.CUSTOMER_COLUMNS and not k.startswith(rowmod.CONSENT_PREFIX) for k in values)
