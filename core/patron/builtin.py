@@ -31,6 +31,11 @@ def patron_cli_commands(cli: click.Group) -> None:
     cli.add_command(config_cmd.config)
     cli.add_command(plugins_cmd.plugins)
     cli.add_command(db_cmd.db)
+    from patron.commands import consent_cmd, customers_cmd, import_cmd
+
+    cli.add_command(import_cmd.import_group)
+    cli.add_command(customers_cmd.customers)
+    cli.add_command(consent_cmd.consent)
 
 
 @hookimpl
