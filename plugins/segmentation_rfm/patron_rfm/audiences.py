@@ -1,7 +1,8 @@
 """Audiences: every segment and every ABC tier of the latest snapshot.
 
 Names: ``rfm:segment:<segment>`` (e.g. ``rfm:segment:champions``) and
-``rfm:tier:<A-D>``. Each query reads the snapshot with the latest as-of date at
+``rfm:tier:<a-d>`` (lower case: the core's name rule allows no capitals, so
+tier A is ``rfm:tier:a``). Each query reads the snapshot with the latest as-of date at
 the moment it runs, so a campaign always targets the current scoring.
 """
 
@@ -41,7 +42,7 @@ def audiences() -> list[Audience]:
     """
     found = [segment_audience(slug, label) for slug, label in segment_names(DEFAULT_PRESET)]
     found += [
-        Audience(f"rfm:tier:{tier}", f"Customers in ABC tier {tier} in the latest RFM snapshot.",
+        Audience(f"rfm:tier:{tier.lower()}", f"Customers in ABC tier {tier} in the latest RFM snapshot.",
                  _members(RfmScore.tier, tier))
         for tier in TIERS
     ]
