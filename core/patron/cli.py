@@ -73,6 +73,25 @@ class PatronGroup(click.Group):
         except PatronError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # An unreachable database or a missing table is the environment's fault,
+            # not a bug: say which database and what to do. Anything else is re-raised.
+            error = _database_error(exc, self.state)
+            if error is None:
+                raise
+            click.secho(f"Error: {error}", fg="red", err=True)
+            ctx.exit(error.exit_code)
+
+
+def _database_error(exc: Exception, state: CliState | None) -> PatronError | None:
+    if "sqlalchemy" not in sys.modules:
+        return None  # nothing touched a database, so it cannot be a database failure
+    from patron.db import describe_database_error
+
+    settings = state._settings if state is not None else None
+    if settings is None:
+        return None
+    return describe_database_error(exc, settings.database_url, settings.origin("database_url"))
 
 
 def build_cli(argv: Sequence[str] = ()) -> PatronGroup:

@@ -35,7 +35,7 @@ def normalize_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgresql://`` / ``postgres://`` URLs."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -76,6 +76,28 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(conn: Connection) -> None:
         mode = "IMMEDIATE" if conn.get_execution_options().get("patron_immediate") else ""
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def describe_database_error(exc: BaseException, url: str, origin: str) -> DatabaseError | None:
+    """Turn a connection failure or a missing table into a DatabaseError that says what to do.
+
+    Returns None for any other exception (those are bugs and keep their traceback).
+    """
+    from patron.config import mask_url
+
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    orig = exc.orig
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "42P01" or "no such table" in reason:
+        return DatabaseError(f"the database {mask_url(url)} lacks a table ({reason}); run 'patron db upgrade'")
+    if isinstance(exc, sa_exc.OperationalError):
+        return DatabaseError(
+            f"cannot use the database {mask_url(url)} (set in {origin}): {reason}. Check the URL, that the "
+            "server is running or the file's folder exists, then run 'patron db upgrade'"
+        )
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -373,3 +373,28 @@ def test_trace_hooks_switch_prints_the_clis_hook_calls(config_file, monkeypatch,
     assert captured.out == "ahoy from probe\n"
     assert "[patron hook] patron_cli_commands(cli) -> [core, probe]" in captured.err
     assert "[patron hook] patron_config_model() -> [probe]" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:////nonexistent-patron-dir/x.db", "unable to open database file"),
+        ("postgresql://crm:hunter2@127.0.0.1:1/crm", "Connection refused"),
+    ],
+)
+def test_an_unreachable_database_is_a_message_not_a_traceback(tmp_path, url, expected):
+    cfg = tmp_path / "patron.toml"
+    cfg.write_text(f'[patron]\ndatabase_url = "{url}"\n')
+    result = invoke("--config", str(cfg), "db", "status")
+    assert result.exit_code == 5
+    assert result.output.startswith("Error: cannot use the database ")
+    assert f"(set in {cfg.resolve()})" in result.output and expected in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_table_says_to_upgrade(make_patron_app, patron_cli):
+    app = make_patron_app(plugins=["probe"], migrate=False)
+    result = patron_cli(app, "probe", "count")
+    assert result.exit_code == 5
+    assert "lacks a table" in result.output and "probe_notes" in result.output
+    assert result.output.rstrip().endswith("run 'patron db upgrade'")
