@@ -115,7 +115,7 @@ def test_reports_summarise_the_snapshot(shop, rfm, rfm_score):
     assert rows["Champions"][1] == len(champions)
     assert sum(r[2] for r in rows.values()) == pytest.approx(100, abs=0.1)
     fig = heat.figures[0]
-    assert fig.kind == "heatmap" and list(fig.x) == ["F1", "F2", "F3", "F4", "F5"] and list(fig.series)[0] == "R5"
+    assert fig.kind == "heatmap" and list(fig.x) == ["F1", "F2", "F3", "F4", "F5"] and next(iter(fig.series)) == "R5"
     cell = [v for v in stored.values() if v[3] == 5 and v[4] == 5]
     expected = round(sum(v[2] for v in cell) / len(cell), 2) if cell else None
     assert fig.series["R5"][4] == expected

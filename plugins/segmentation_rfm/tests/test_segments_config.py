@@ -37,7 +37,8 @@ def test_an_override_that_leaves_codes_uncovered_is_refused_listing_them():
 
 
 def test_an_override_with_overlapping_rules_is_refused_naming_both_rules():
-    with pytest.raises(ValidationError, match=r"rules 1 \(R 1-5, F 1-5, M 1-4 → Everyone\) and 2 .* both cover code 114"):
+    expected = r"rules 1 \(R 1-5, F 1-5, M 1-4 → Everyone\) and 2 .* both cover code 114"
+    with pytest.raises(ValidationError, match=expected):
         RfmConfig.model_validate({"segments": _grid_with({"segment": "Big", "m": "4-5"})})
 
 
