@@ -67,10 +67,19 @@ def set_enabled_plugins(path: Path, plugins: Sequence[str]) -> None:
     if core is None:
         core = tomlkit.table()
         document["patron"] = core
-    array = tomlkit.array()
-    array.extend(plugins)
     old = core.get("plugins")
-    if old is not None and hasattr(old, "trivia"):
-        array.trivia.comment = old.trivia.comment
-    core["plugins"] = array
+    if isinstance(old, tomlkit.items.Array):
+        # Edit the array in place, so comments and line breaks inside it survive.
+        for index in reversed(range(len(old))):
+            if old[index] not in plugins:
+                del old[index]
+        for name in plugins:
+            if name not in old:
+                old.append(name)
+    if not isinstance(old, tomlkit.items.Array) or list(old) != list(plugins):
+        array = tomlkit.array()
+        array.extend(plugins)
+        if old is not None and hasattr(old, "trivia"):
+            array.trivia.comment = old.trivia.comment
+        core["plugins"] = array
     write_atomic(path, tomlkit.dumps(document))
