@@ -13,7 +13,11 @@ from patron import CONTRACT_VERSION, hookimpl
 from patron.manifest import PluginManifest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import click
+
+    from patron.contracts import Report
 
 MANIFEST = PluginManifest(
     name="core",
@@ -36,6 +40,10 @@ def patron_cli_commands(cli: click.Group) -> None:
     cli.add_command(import_cmd.import_group)
     cli.add_command(customers_cmd.customers)
     cli.add_command(consent_cmd.consent)
+    from patron.commands import demo_cmd, report_cmd
+
+    cli.add_command(report_cmd.report)
+    cli.add_command(demo_cmd.demo)
 
 
 @hookimpl
@@ -43,3 +51,10 @@ def patron_migrations() -> str:
     from patron.migrate import CORE_VERSIONS_DIR
 
     return str(CORE_VERSIONS_DIR)
+
+
+@hookimpl
+def patron_reports(register: Callable[[Report], None]) -> None:
+    from patron.reports.overview import OverviewReport
+
+    register(OverviewReport())

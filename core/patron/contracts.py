@@ -221,6 +221,8 @@ class ReportResult:
     summary: Mapping[str, Any]
     tables: Sequence[Table] = field(default_factory=tuple)
     figures: Sequence[Figure] = field(default_factory=tuple)
+    #: The date the data is taken as of, shown in the footer (default: the ``as_of`` parameter, if any).
+    as_of: date | None = None
 
 
 @runtime_checkable

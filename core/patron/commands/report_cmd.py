@@ -1,0 +1,104 @@
+"""``patron report list|run``: list the registered reports and render one.
+
+Output: stdout unless ``-o``. CSV writes one document per table; a report with
+several tables needs ``-o DIR`` (created if missing) and gets one
+``NAME-TABLE.csv`` per table; with one table ``-o`` may name a file or an
+existing directory. Each run writes one audit row (report name, format; no
+personal data), since a report may show customers' names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from patron.app import App
+
+
+@click.group()
+def report() -> None:
+    """List and run reports (from the core and the enabled plugins)."""
+
+
+@report.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_reports(as_json: bool) -> None:
+    """List every registered report with its parameters."""
+    import json
+
+    from patron.cli import get_state
+    from patron.reports.params import describe_params, params_as_json
+
+    app = get_state().app
+    reports = app.reports
+    if as_json:
+        doc = [
+            {
+                "name": r.name,
+                "title": r.title,
+                "description": r.description,
+                "plugin": reports.suppliers[r.name],
+                "params": params_as_json(r.params),
+            }
+            for r in reports.values()
+        ]
+        click.echo(json.dumps(doc, indent=2))
+        return
+    if not len(reports):
+        click.echo("No reports registered. Enable a plugin that provides reports ('patron plugins list').")
+        return
+    for r in reports.values():
+        click.echo(f"{r.name}  —  {r.title}  [plugin {reports.suppliers[r.name]}]")
+        if r.description:
+            click.echo(f"  {r.description}")
+        for line in describe_params(r).splitlines()[1:]:
+            click.echo(f"  {line}")
+        click.echo("")
+    click.echo("Run one with: patron report run NAME --format html -o NAME.html [--param name=value ...]")
+
+
+@report.command("run")
+@click.argument("name")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter (repeatable).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["html", "md", "csv", "json"]),
+    default="html",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output", "-o", "output", metavar="PATH", help="Write to this file (CSV: file or directory).")
+@click.option(
+    "--csv-safe/--no-csv-safe",
+    default=True,
+    show_default=True,
+    help="Prefix CSV cells starting with = + - @ (formulas) with ' so spreadsheets show them as text.",
+)
+def run_cmd(name: str, params: tuple[str, ...], fmt: str, output: str | None, csv_safe: bool) -> None:
+    """Run report NAME and render it as HTML, Markdown, CSV or JSON."""
+    from patron.cli import get_state
+    from patron.reports.output import write_outputs
+    from patron.reports.render import render
+    from patron.reports.runner import run_report
+
+    app = get_state().app
+    run = run_report(app, name, params)
+    docs = render(run, fmt, csv_safe=csv_safe)  # type: ignore[arg-type]
+    written = write_outputs(name, fmt, docs, output)
+    _audit(app, name, fmt)
+    if written is None:
+        click.echo(docs[""] if "" in docs else next(iter(docs.values())), nl=False)
+    else:
+        for path in written:
+            click.echo(f"Wrote {path}", err=True)
+
+
+def _audit(app: App, name: str, fmt: str) -> None:
+    from patron.ingest import audit
+
+    with app.transaction() as session:
+        audit(session, "report.run", "report", name, {"format": fmt})

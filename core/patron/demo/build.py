@@ -1,0 +1,205 @@
+"""The whole demo job: fresh database in DIR, synthetic data loaded, every report rendered.
+
+Steps, each printed by ``patron demo``:
+
+1. write ``DIR/patron.toml`` enabling every *shipped* plugin that is installed
+   (distributions ``patron-rfm``, ``patron-loyalty``, ``patron-nps``,
+   ``patron-email``; test plugins are never enabled) and create ``DIR/patron.db``;
+2. load the generated data through ``patron.ingest`` in batches (so every
+   plugin's event hooks see it, as with a real import);
+3. plugin preparation: an enabled plugin whose top-level module has a
+   ``demo_prepare(app) -> str | None`` function gets it called once (e.g. to
+   compute scores or qualify tiers); the returned line is printed;
+4. run every registered report into ``DIR/reports/NAME.html`` and ``NAME.md``,
+   and write ``DIR/index.html`` linking them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from patron.contracts import ConsentChange
+from patron.errors import InputError
+from patron.models import Customer
+
+if TYPE_CHECKING:
+    from patron.app import App
+    from patron.demo.generate import DemoData
+
+#: Distributions shipped in this repository whose plugins the demo enables when installed.
+SHIPPED_DISTRIBUTIONS = ("patron-rfm", "patron-loyalty", "patron-nps", "patron-email")
+DEMO_FILES = ("patron.toml", "patron.db", "patron.db-wal", "patron.db-shm", "index.html")
+BATCH = 2000
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo wrote, for the summary it prints."""
+
+    directory: Path
+    plugins: list[str]
+    customers: int = 0
+    interactions: int = 0
+    consents: int = 0
+    prepared: list[str] = field(default_factory=list)
+    reports: list[tuple[str, str, list[Path]]] = field(default_factory=list)
+    index: Path | None = None
+
+
+def shipped_plugins() -> list[str]:
+    """Entry-point names of the installed shipped plugins, sorted."""
+    found = set()
+    for ep in entry_points(group="patron"):
+        dist = ep.dist.name if ep.dist is not None else ""
+        if dist.lower().replace("_", "-") in SHIPPED_DISTRIBUTIONS:
+            found.add(ep.name)
+    return sorted(found)
+
+
+def prepare_directory(directory: Path, force: bool) -> None:
+    """Create ``directory``; refuse to overwrite an earlier demo unless ``force`` (then remove only its files)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    existing = [name for name in DEMO_FILES if (directory / name).exists()]
+    if existing and not force:
+        raise InputError(
+            f"{directory} already holds a Patron setup ({', '.join(existing)}); "
+            "choose an empty directory or add --force to replace the demo there"
+        )
+    for name in existing:
+        (directory / name).unlink()
+    reports = directory / "reports"
+    if reports.is_dir() and force:
+        for path in reports.glob("*"):
+            if path.suffix in (".html", ".md") and path.is_file():
+                path.unlink()
+
+
+def build_demo(
+    directory: Path,
+    *,
+    customers: int = 3000,
+    seed: int = 42,
+    plugins: list[str] | None = None,
+    force: bool = False,
+    say: Callable[[str], None] = lambda _line: None,
+) -> DemoOutcome:
+    """Run the demo into ``directory`` and return what it wrote (``say`` reports progress)."""
+    from patron.app import App
+    from patron.config import load_settings
+    from patron.configfile import render_template, write_atomic
+    from patron.demo.generate import generate
+
+    if customers < 1:
+        raise InputError(f"--customers {customers}: give at least 1")
+    directory = directory.resolve()
+    prepare_directory(directory, force)
+    enabled = shipped_plugins() if plugins is None else plugins
+    outcome = DemoOutcome(directory, enabled)
+    write_atomic(directory / "patron.toml", render_template("sqlite:///patron.db", enabled))
+    app = App(load_settings(directory / "patron.toml", env={}))
+    try:
+        app.upgrade_database()
+        say(f"Created {directory / 'patron.db'} with plugins: {', '.join(enabled) or 'none (core only)'}")
+        data = generate(customers, seed)
+        load(app, data, outcome)
+        say(
+            f"Loaded {outcome.customers:,} customers, {outcome.interactions:,} interactions and "
+            f"{outcome.consents:,} consent choices (seed {seed})"
+        )
+        for line in run_preparations(app):
+            outcome.prepared.append(line)
+            say(line)
+        render_all(app, directory / "reports", outcome)
+        outcome.index = write_index(directory, outcome)
+    finally:
+        app.dispose()
+    return outcome
+
+
+def load(app: App, data: DemoData, outcome: DemoOutcome) -> None:
+    """Write customers, consent and interactions through ``patron.ingest``, in batches, one transaction."""
+    from patron.ingest import append_consents, record_interactions, upsert_customers
+
+    with app.transaction() as session:
+        for batch in _batches(data.customers):
+            outcome.customers += len(upsert_customers(app, session, batch).inserted_ids)
+        ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
+        for batch in _batches(data.consents):
+            changes = [
+                ConsentChange(ids[ext], channel, "marketing", granted, at, source)
+                for ext, channel, granted, at, source in batch
+            ]
+            append_consents(app, session, changes)
+            outcome.consents += len(changes)
+        for batch in _batches(data.interactions):
+            rows = [
+                {
+                    **{k: v for k, v in r.items() if k != "customer_external_id"},
+                    "customer_id": ids[r["customer_external_id"]],
+                }
+                for r in batch
+            ]
+            outcome.interactions += len(record_interactions(app, session, rows))
+
+
+def run_preparations(app: App) -> list[str]:
+    """Call ``demo_prepare(app)`` of every enabled plugin that has one; return the lines they report."""
+    lines = []
+    for name, info in app.pm.infos.items():
+        prepare = getattr(info.module, "demo_prepare", None)
+        if callable(prepare):
+            said = prepare(app)
+            lines.append(f"Prepared plugin {name}: {said}" if said else f"Prepared plugin {name}")
+    return lines
+
+
+def render_all(app: App, folder: Path, outcome: DemoOutcome) -> None:
+    """Run every registered report with its defaults into ``folder`` as HTML and Markdown."""
+    from patron.reports.output import write_outputs
+    from patron.reports.render import render
+    from patron.reports.runner import run_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in app.reports:
+        run = run_report(app, name)
+        paths = []
+        for fmt in ("html", "md"):
+            paths += write_outputs(name, fmt, render(run, fmt), str(folder / f"{name}.{fmt}")) or []
+        outcome.reports.append((name, run.result.title, paths))
+
+
+def write_index(directory: Path, outcome: DemoOutcome) -> Path:
+    """``DIR/index.html``: a page linking every rendered report."""
+    from patron.reports.output import write_outputs
+
+    items = "\n".join(
+        f'<li><a href="reports/{html.escape(name)}.html">{html.escape(title)}</a> '
+        f'<small>(<a href="reports/{html.escape(name)}.md">Markdown</a>)</small></li>'
+        for name, title, _ in outcome.reports
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Patron demo</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:760px;margin:40px auto;padding:0 20px;color:#1f2328}}
+li{{margin:6px 0}} code{{background:#f6f8fa;padding:1px 4px;border-radius:4px}}</style></head>
+<body><h1>Patron demo</h1>
+<p>{outcome.customers:,} synthetic customers, {outcome.interactions:,} interactions and {outcome.consents:,}
+consent choices over 2024–2025, in <code>patron.db</code>. Plugins enabled:
+{html.escape(", ".join(outcome.plugins) or "none (core only)")}.</p>
+<h2>Reports</h2><ul>
+{items}
+</ul></body></html>
+"""
+    path = directory / "index.html"
+    write_outputs("index", "html", {"": page}, str(path))
+    return path
+
+
+def _batches(rows: list[object]) -> list[list[object]]:  # type: ignore[type-arg]
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]

@@ -1,0 +1,236 @@
+"""The core's own report, ``overview``: the customer base at a glance.
+
+Registered by ``patron.builtin`` through ``patron_reports``, exactly like a
+plugin's report. Every number is computed by set-based SQL that runs unchanged
+on SQLite and PostgreSQL (month bucketing through ``sqlparts.month_key``).
+
+Revenue is purchases minus refunds in one currency (default: the currency
+most purchases use); a refund counts negatively whatever the sign it was stored with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, distinct, func, literal, select
+
+from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.errors import InputError
+from patron.models import Customer, Interaction
+from patron.reports.sqlparts import major_units, month_key, month_range, months_back
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+PURCHASE, REFUND = "purchase", "refund"
+
+
+class OverviewReport:
+    """Customers, active customers, revenue by month, new vs returning buyers, top customers."""
+
+    name = "overview"
+    title = "Customer base overview"
+    description = (
+        "How many customers there are, how many are active, revenue by month, new versus "
+        "returning buyers, activity by channel and the top customers by revenue."
+    )
+    params = (
+        ReportParam("as_of", date, None, "End of the window, exclusive (default: the day after the last interaction)."),
+        ReportParam("months", int, 12, "Months in the window, ending with the month before as_of."),
+        ReportParam("top", int, 10, "How many top customers to list."),
+        ReportParam("active_days", int, 90, "A customer is active with a purchase in this many days before as_of."),
+        ReportParam("currency", str, None, "Revenue currency (default: the one most purchases use)."),
+    )
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        months, top, active_days = params["months"], params["top"], params["active_days"]
+        for key, value, low, high in (
+            ("months", months, 1, 120),
+            ("top", top, 0, 1000),
+            ("active_days", active_days, 1, 3660),
+        ):
+            if not low <= value <= high:
+                raise InputError(f"--param {key}={value}: must be between {low} and {high}")
+        dialect = session.get_bind().dialect.name
+        as_of: date = params["as_of"] or _default_as_of(session)
+        end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+        first_month = months_back(as_of - timedelta(days=1), months)
+        start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
+        keys = month_range(first_month, months)
+        currency = params["currency"] or _main_currency(session) or "EUR"
+
+        in_window = and_(Interaction.occurred_at >= start, Interaction.occurred_at < end)
+        money = and_(in_window, Interaction.kind.in_((PURCHASE, REFUND)), Interaction.currency == currency)
+        net = case((Interaction.kind == REFUND, -func.abs(Interaction.amount_minor)), else_=Interaction.amount_minor)
+        is_purchase = case((Interaction.kind == PURCHASE, 1), else_=0)
+        month = month_key(dialect, Interaction.occurred_at)
+
+        customers = session.scalar(select(func.count()).select_from(Customer).where(Customer.created_at < end)) or 0
+        active = (
+            session.scalar(
+                select(func.count(distinct(Interaction.customer_id))).where(
+                    Interaction.kind == PURCHASE,
+                    Interaction.occurred_at >= end - timedelta(days=active_days),
+                    Interaction.occurred_at < end,
+                )
+            )
+            or 0
+        )
+
+        by_month = {
+            m: (int(n or 0), int(total or 0))
+            for m, n, total in session.execute(
+                select(month.label("m"), func.sum(is_purchase), func.sum(net)).where(money).group_by(month)
+            )
+        }
+        revenue_rows = [
+            (m, by_month.get(m, (0, 0))[0], major_units(by_month.get(m, (0, 0))[1], currency)) for m in keys
+        ]
+
+        mix = self._new_vs_returning(session, dialect, start, end)
+        mix_rows = [(m, *mix.get(m, (0, 0))) for m in keys]
+
+        channel_rows = session.execute(
+            select(func.coalesce(Interaction.channel, literal("unknown")).label("ch"), month.label("m"), func.count())
+            .where(in_window)
+            .group_by("ch", "m")
+        ).all()
+        channels = sorted({ch for ch, _, _ in channel_rows})
+        heat = {(ch, m): n for ch, m, n in channel_rows}
+
+        top_rows = self._top_customers(session, money, net, is_purchase, top, currency)
+
+        purchases = sum(n for _, n, _ in revenue_rows)
+        revenue_minor = sum(v[1] for v in by_month.values())
+        summary: dict[str, Any] = {
+            "Customers": int(customers),
+            f"Active customers (bought in the last {active_days} days)": int(active),
+            f"Revenue ({currency}, {keys[0]} to {keys[-1]})": major_units(revenue_minor, currency),
+            "Purchases in window": purchases,
+            f"Average order value ({currency})": major_units(revenue_minor // purchases if purchases else 0, currency),
+            "New buyers in window": sum(r[1] for r in mix_rows),
+        }
+        return ReportResult(
+            title=self.title,
+            summary=summary,
+            as_of=as_of,
+            tables=(
+                Table(
+                    "revenue_by_month",
+                    f"Revenue by month ({currency})",
+                    ("month", "purchases", "revenue"),
+                    revenue_rows,
+                ),
+                Table(
+                    "new_vs_returning",
+                    "New vs returning buyers by month",
+                    ("month", "new_buyers", "returning_buyers"),
+                    mix_rows,
+                ),
+                Table(
+                    "top_customers",
+                    f"Top {top} customers by revenue ({currency})",
+                    ("rank", "customer_id", "external_id", "name", "purchases", "revenue", "last_purchase"),
+                    top_rows,
+                ),
+            ),
+            figures=(
+                Figure(
+                    "revenue",
+                    f"Revenue by month ({currency})",
+                    "bar",
+                    keys,
+                    {"revenue": [float(r[2]) for r in revenue_rows]},
+                    "month",
+                    currency,
+                ),
+                Figure(
+                    "buyers",
+                    "New vs returning buyers",
+                    "line",
+                    keys,
+                    {"new": [float(r[1]) for r in mix_rows], "returning": [float(r[2]) for r in mix_rows]},
+                    "month",
+                    "buyers",
+                ),
+                Figure(
+                    "channels",
+                    "Interactions by channel and month",
+                    "heatmap",
+                    keys,
+                    {ch: [float(heat.get((ch, m), 0)) for m in keys] for ch in channels},
+                    "month",
+                    "",
+                ),
+            ),
+        )
+
+    @staticmethod
+    def _new_vs_returning(session: Session, dialect: str, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        # A buyer is new in the month of their first purchase ever, returning in any later month.
+        first = (
+            select(Interaction.customer_id.label("cid"), func.min(Interaction.occurred_at).label("first_at"))
+            .where(Interaction.kind == PURCHASE)
+            .group_by(Interaction.customer_id)
+            .subquery()
+        )
+        buyers = (
+            select(Interaction.customer_id.label("cid"), month_key(dialect, Interaction.occurred_at).label("m"))
+            .where(Interaction.kind == PURCHASE, Interaction.occurred_at >= start, Interaction.occurred_at < end)
+            .distinct()
+            .subquery()
+        )
+        is_new = month_key(dialect, first.c.first_at) == buyers.c.m
+        query = (
+            select(buyers.c.m, func.sum(case((is_new, 1), else_=0)), func.sum(case((is_new, 0), else_=1)))
+            .join(first, first.c.cid == buyers.c.cid)
+            .group_by(buyers.c.m)
+        )
+        return {m: (int(new or 0), int(old or 0)) for m, new, old in session.execute(query)}
+
+    @staticmethod
+    def _top_customers(
+        session: Session, money: Any, net: Any, is_purchase: Any, top: int, currency: str
+    ) -> list[tuple[Any, ...]]:
+        total = func.sum(net).label("total")
+        query = (
+            select(
+                Customer.id,
+                Customer.external_id,
+                Customer.name,
+                func.sum(is_purchase),
+                total,
+                func.max(Interaction.occurred_at),
+            )
+            .join(Interaction, Interaction.customer_id == Customer.id)
+            .where(money)
+            .group_by(Customer.id, Customer.external_id, Customer.name)
+            .order_by(total.desc(), Customer.id)
+            .limit(top)
+        )
+        return [
+            (rank, cid, ext, name, int(n or 0), major_units(t, currency), last.date() if last else None)
+            for rank, (cid, ext, name, n, t, last) in enumerate(session.execute(query), start=1)
+        ]
+
+
+def _default_as_of(session: Session) -> date:
+    last = session.scalar(select(func.max(Interaction.occurred_at)))
+    if last is None:
+        return datetime.now(UTC).date() + timedelta(days=1)
+    return last.date() + timedelta(days=1)
+
+
+def _main_currency(session: Session) -> str | None:
+    query = (
+        select(Interaction.currency)
+        .where(Interaction.kind == PURCHASE, Interaction.currency.is_not(None))
+        .group_by(Interaction.currency)
+        .order_by(func.count().desc(), Interaction.currency)
+        .limit(1)
+    )
+    return session.scalar(query)
