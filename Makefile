@@ -20,13 +20,13 @@ $(VENV)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(MEMBERS))
 
 demo: setup
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	cd $(DEMO_DIR) && ../$(BIN)/patron init && ../$(BIN)/patron plugins list
+	cd $(DEMO_DIR) && ../$(BIN)/patron demo .
 
 # The suite runs on SQLite and on a real PostgreSQL server started on loopback by
 # tools/pgserver.py (installed from Debian's packages when missing).
 test: setup
 	@url=$$($(BIN)/python tools/pgserver.py start) || { echo "PostgreSQL could not be started; see above" >&2; exit 1; }; \
-	PATRON_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/python tools/ensure_chromium.py && PATRON_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	$(BIN)/python tools/pgserver.py stop; exit $$rc
 
 # SQLite only, for a quick local loop.
