@@ -99,8 +99,32 @@ def test_init_refuses_to_overwrite_with_other_plugins(tmp_path, monkeypatch):
     before = (tmp_path / "patron.toml").read_text()
     result = invoke("init", "--plugins", "probe")
     assert result.exit_code == 3
-    assert "patron.toml already exists; use 'patron plugins enable' or --force" in result.output
+    assert "patron.toml already exists and was left unchanged" in result.output
+    assert "'patron plugins enable', or pass --force" in result.output
     assert (tmp_path / "patron.toml").read_text() == before
+    assert invoke("init", "--database-url", "sqlite:///elsewhere.db").exit_code == 3
+    assert (tmp_path / "patron.toml").read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["--plugins", "nosuch,probe"], 4, "not installed: nosuch; nothing was written. Installed plugins: "),
+        (["--plugins", "broken_config"], 3, "plugins.broken_config.endpoint: Field required"),
+        (["--plugins", "broken_import"], 4, "No module named 'patron_broken_missing_dependency'"),
+        (["--database-url", "postgresql://crm:hunter2@127.0.0.1:1/crm"], 5, "Connection refused"),
+    ],
+)
+def test_a_failed_init_writes_nothing(tmp_path, monkeypatch, args, code, expected):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("init", *args)
+    assert result.exit_code == code
+    assert expected in result.output
+    if code != 4 or "nosuch" not in args[1]:
+        assert "patron init wrote nothing: " in result.output
+        assert str(tmp_path / "patron.toml") in result.output and ".init" not in result.output
+    assert "hunter2" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_init_writes_where_patron_config_points(tmp_path, monkeypatch):
