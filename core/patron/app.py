@@ -8,7 +8,7 @@ asked for, remembering which plugin supplied each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -134,7 +134,7 @@ class App:
             except ValidationError as exc:
                 info = self.pm.infos.get(name)
                 label = info.label if info is not None else f'"{name}"'
-                raise ConfigError(_describe_validation(where, name, label, exc)) from exc
+                raise ConfigError(_describe_validation(where, name, label, exc, self.settings.origins)) from exc
         return configs
 
     # -- database -----------------------------------------------------------
@@ -192,7 +192,8 @@ class App:
         for name in self.plugin_names:
             caller = self.caller_for(name, hook_name)
             if caller is not None:
-                caller(register=lambda item, _plugin=name: found.register(_plugin, item))
+                # ``app`` is offered to every registration hook; specs that lack it ignore it.
+                caller(register=lambda item, _plugin=name: found.register(_plugin, item), app=self)
         return found
 
     @cached_property
@@ -226,11 +227,14 @@ class App:
         return self._collect("patron_customer_panels", "customer panel")
 
 
-def _describe_validation(where: str, plugin: str, label: str, exc: ValidationError) -> str:
+def _describe_validation(where: str, plugin: str, label: str, exc: ValidationError, origins: Mapping[str, str]) -> str:
     lines = [f"{where}: invalid settings for plugin {label}:"]
     for error in exc.errors():
         path = ".".join(str(p) for p in ("plugins", plugin, *error["loc"]))
-        lines.append(f"  {path}: {error['msg']}")
+        # A key set from the environment is fixed there, not in the file.
+        env_keys = (k for k in origins if k.startswith(f"plugins.{plugin}."))
+        source = next((f" (set by {origins[k]})" for k in env_keys if path == k or path.startswith(k + ".")), "")
+        lines.append(f"  {path}{source}: {error['msg']}")
     lines.append(
         f"Fix these keys in [plugins.{plugin}] (see the plugin's README for each key and its default), "
         f"or disable the plugin with 'patron plugins disable {plugin}'."

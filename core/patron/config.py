@@ -47,7 +47,8 @@ class Settings:
         relative to the config file's folder.
     :param plugins: the enabled plugin names, in the order given.
     :param plugin_sections: raw ``[plugins.<name>]`` tables (validated later).
-    :param origins: for messages: where ``database_url`` and ``plugins`` came from.
+    :param origins: for messages: where ``database_url``, ``plugins`` and each
+        plugin key set from the environment (``plugins.<name>.<key>``) came from.
     """
 
     path: Path | None
@@ -114,15 +115,13 @@ def load_settings(
     unknown = set(data) - {"patron", "plugins"}
     if unknown:
         raise ConfigError(
-            f"{where}: unknown table(s) {', '.join(sorted(unknown))}; only [patron] and "
-            "[plugins.<name>] are allowed"
+            f"{where}: unknown table(s) {', '.join(sorted(unknown))}; only [patron] and [plugins.<name>] are allowed"
         )
     core = _table(data, "patron", where)
     bad = set(core) - CORE_KEYS
     if bad:
         raise ConfigError(
-            f"{where}: unknown key(s) in [patron]: {', '.join(sorted(bad))}; "
-            f"allowed: {', '.join(sorted(CORE_KEYS))}"
+            f"{where}: unknown key(s) in [patron]: {', '.join(sorted(bad))}; allowed: {', '.join(sorted(CORE_KEYS))}"
         )
     origins: dict[str, str] = {}
 
@@ -144,13 +143,16 @@ def load_settings(
             origins["plugins"] = f"${var}"
     plugins = _plugin_list(plugins_value, origins.get("plugins", where))
 
-    sections = {name: dict(_table(data.get("plugins", {}), name, where, prefix="plugins."))
-                for name in _table(data, "plugins", where)}
+    sections = {
+        name: dict(_table(data.get("plugins", {}), name, where, prefix="plugins."))
+        for name in _table(data, "plugins", where)
+    }
     for key, value in env.items():
         match = PLUGIN_ENV_PATTERN.match(key)
         if match:
             name, option = match.group(1).lower(), match.group(2).lower()
             sections.setdefault(name, {})[option] = _env_value(value)
+            origins[f"plugins.{name}.{option}"] = f"${key}"
 
     base = path.parent if path else (cwd or Path.cwd())
     return Settings(
@@ -166,7 +168,7 @@ def resolve_sqlite_path(url: str, base: Path) -> str:
     """Make a relative SQLite file path relative to ``base`` (the config file's folder)."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix):]
+        rest = url[len(prefix) :]
         if rest and not rest.startswith(":memory:") and not Path(rest).is_absolute():
             return prefix + str((base / rest).resolve())
     return url
@@ -186,7 +188,7 @@ def _table(data: Mapping[str, Any], key: str, where: str, prefix: str = "") -> M
 
 def _plugin_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise ConfigError(f"{where}: patron.plugins must be a list of plugin names, e.g. [\"rfm\", \"loyalty\"]")
+        raise ConfigError(f'{where}: patron.plugins must be a list of plugin names, e.g. ["rfm", "loyalty"]')
     seen: list[str] = []
     for name in value:
         if name in seen:

@@ -181,3 +181,15 @@ def test_a_section_for_a_plugin_without_settings_is_refused(make_patron_app):
 )
 def test_mask_url_hides_only_the_password(url, masked):
     assert mask_url(url) == masked
+
+
+def test_a_bad_value_from_the_environment_is_blamed_on_its_variable(make_patron_app, monkeypatch):
+    app = make_patron_app(plugins=["probe"], migrate=False)
+    from patron.app import App
+
+    env = {"PATRON_PLUGINS__PROBE__REPEAT": "99", "PATRON_PLUGINS__PROBE__REP": "1"}
+    with pytest.raises(ConfigError) as err:
+        App(load_settings(app.settings.path, env=env))
+    message = str(err.value)
+    assert "plugins.probe.repeat (set by $PATRON_PLUGINS__PROBE__REPEAT): Input should be less than" in message
+    assert "plugins.probe.rep (set by $PATRON_PLUGINS__PROBE__REP): Extra inputs are not permitted" in message
