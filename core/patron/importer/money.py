@@ -22,7 +22,8 @@ DEFAULT_EXPONENT = 2
 MAX_MINOR = 2**63 - 1
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_AMOUNT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+# ASCII digits only: str.isdigit and \d also accept other scripts' digits, which no export should contain.
+_AMOUNT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 # Enough digits for any 64-bit amount at any exponent; Inexact trapped so nothing is ever rounded.
 _EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
 

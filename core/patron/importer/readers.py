@@ -90,7 +90,7 @@ class Reader:
                 yield raw.decode(self.encoding)
             except UnicodeDecodeError as exc:
                 raise InputError(
-                    f"{self.path}: line {number} (byte {start + exc.start}) is not valid {self.encoding}: "
+                    f"{self.path}: line {number} (byte offset {start + exc.start}) is not valid {self.encoding}: "
                     f"{exc.reason} (byte {raw[exc.start:exc.start + 1]!r}); if the file uses another encoding, "
                     "pass it with --encoding (e.g. --encoding latin-1 or --encoding cp1252)"
                 ) from None

@@ -399,7 +399,7 @@ def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
 def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterator[tuple[Any, Any]]:
     """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``, one IN query per chunk."""
     for start in range(0, len(wanted), _IN_CHUNK):
-        yield from session.execute(select(key, value).where(key.in_(wanted[start:start + _IN_CHUNK]))).tuples()
+        yield from session.execute(select(key, value).where(key.in_(wanted[start:start + _IN_CHUNK])))
 
 
 def _erased(session: Session, external_ids: list[str]) -> set[str]:
