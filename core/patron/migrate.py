@@ -93,6 +93,4 @@ def check_current(engine: Engine, branches: list[Branch]) -> None:
     stale = [s for s in status(engine, branches) if not s.up_to_date]
     if stale:
         names = ", ".join(s.branch for s in stale)
-        raise DatabaseError(
-            f"the database schema is not up to date for: {names}; run 'patron db upgrade'"
-        )
+        raise DatabaseError(f"the database schema is not up to date for: {names}; run 'patron db upgrade'")

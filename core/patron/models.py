@@ -117,9 +117,7 @@ class Interaction(Base):
 
     __tablename__ = "interactions"
     __table_args__ = (
-        CheckConstraint(
-            "(amount_minor IS NULL) = (currency IS NULL)", name="amount_has_currency"
-        ),
+        CheckConstraint("(amount_minor IS NULL) = (currency IS NULL)", name="amount_has_currency"),
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
         Index("ix_interactions_kind_occurred", "kind", "occurred_at"),
     )

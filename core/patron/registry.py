@@ -237,4 +237,3 @@ def _core_version() -> str:
     from patron import __version__
 
     return __version__
-

@@ -30,9 +30,7 @@ def show(as_json: bool) -> None:
     data: dict[str, object] = {
         "patron": {"database_url": mask_url(settings.database_url), "plugins": list(settings.plugins)},
         "plugins": {
-            name: model.model_dump(mode="json")
-            for name, model in app.plugin_configs.items()
-            if model is not None
+            name: model.model_dump(mode="json") for name, model in app.plugin_configs.items() if model is not None
         },
     }
     if as_json:

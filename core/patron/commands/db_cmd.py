@@ -33,10 +33,15 @@ def status(as_json: bool) -> None:
     app = get_state().app
     statuses = branch_status(app.engine, app.migration_branches())
     if as_json:
-        click.echo(json.dumps([
-            {"branch": s.branch, "current": list(s.current), "heads": list(s.heads), "up_to_date": s.up_to_date}
-            for s in statuses
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"branch": s.branch, "current": list(s.current), "heads": list(s.heads), "up_to_date": s.up_to_date}
+                    for s in statuses
+                ],
+                indent=2,
+            )
+        )
     else:
         for s in statuses:
             state = "up to date" if s.up_to_date else "PENDING: run 'patron db upgrade'"

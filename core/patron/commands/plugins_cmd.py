@@ -31,22 +31,33 @@ def _rows(pm: PatronPluginManager | None, enabled: tuple[str, ...]) -> list[dict
     for name, ep in sorted(installed_plugins().items()):
         dist = ep.dist
         info = infos.get(name)
-        rows.append({
-            "name": name,
-            "enabled": name in enabled,
-            "loaded": info is not None,
-            "distribution": dist.metadata["Name"] if dist else None,
-            "version": dist.version if dist else None,
-            "description": (info.manifest.description if info else None) or (dist.metadata["Summary"] if dist else ""),
-            "requires": list(info.manifest.requires) if info else None,
-            "hooks": _hooks(pm, name) if info else None,
-        })
+        rows.append(
+            {
+                "name": name,
+                "enabled": name in enabled,
+                "loaded": info is not None,
+                "distribution": dist.metadata["Name"] if dist else None,
+                "version": dist.version if dist else None,
+                "description": (info.manifest.description if info else None)
+                or (dist.metadata["Summary"] if dist else ""),
+                "requires": list(info.manifest.requires) if info else None,
+                "hooks": _hooks(pm, name) if info else None,
+            }
+        )
     if pm is not None:
-        rows.insert(0, {
-            "name": "core", "enabled": True, "loaded": True, "distribution": "patron",
-            "version": pm.infos["core"].version, "description": pm.infos["core"].manifest.description,
-            "requires": [], "hooks": _hooks(pm, "core"),
-        })
+        rows.insert(
+            0,
+            {
+                "name": "core",
+                "enabled": True,
+                "loaded": True,
+                "distribution": "patron",
+                "version": pm.infos["core"].version,
+                "description": pm.infos["core"].manifest.description,
+                "requires": [],
+                "hooks": _hooks(pm, "core"),
+            },
+        )
     return rows
 
 

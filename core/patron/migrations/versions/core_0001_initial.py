@@ -52,9 +52,7 @@ def upgrade() -> None:
         sa.Column("payload", Json, nullable=False),
         sa.Column("recorded_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("external_id", name="uq_interactions_external_id"),
-        sa.CheckConstraint(
-            "(amount_minor IS NULL) = (currency IS NULL)", name="ck_interactions_amount_has_currency"
-        ),
+        sa.CheckConstraint("(amount_minor IS NULL) = (currency IS NULL)", name="ck_interactions_amount_has_currency"),
     )
     op.create_index("ix_interactions_customer_occurred", "interactions", ["customer_id", "occurred_at"])
     op.create_index("ix_interactions_kind_occurred", "interactions", ["kind", "occurred_at"])
