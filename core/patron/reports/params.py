@@ -6,6 +6,7 @@ so a user can fix the command line without reading the source.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from patron.errors import InputError
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f"})
+INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def type_name(param: ReportParam) -> str:
@@ -56,10 +58,10 @@ def convert(param: ReportParam, raw: str) -> Any:
             return False
         raise ValueError("expected a boolean (true/false, yes/no, 1/0)")
     if param.type is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError("expected a whole number such as 12") from None
+        # Stricter than int(): no '1_000', no non-ASCII digits, which a user did not mean as numbers.
+        if not INTEGER.fullmatch(text):
+            raise ValueError("expected a whole number such as 12")
+        return int(text)
     if param.type is float:
         try:
             value = float(text)
