@@ -88,8 +88,7 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
             # A hookimpl whose arguments the spec does not offer: pluggy names the function only.
             raise PluginError(
                 f"plugin {info.label} (enabled in {where}) does not fit the hook contract: {exc}. "
-                f"Install a version of the plugin built for this core, or disable it with "
-                f"'patron plugins disable {info.name}'"
+                f"Install a version of the plugin built for this core, or {_disable_hint(info.name, where)}"
             ) from exc
     try:
         pm.check_pending()
@@ -99,8 +98,7 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
         label = pm.infos[plugin].label if plugin in pm.infos else f'"{plugin}"'
         raise PluginError(
             f"plugin {label} (enabled in {where}) implements a hook that does not exist: {exc}. "
-            f"Fix the hook name (docs/hooks.md lists them) or disable the plugin with "
-            f"'patron plugins disable {plugin}'"
+            f"Fix the hook name (docs/hooks.md lists them) or {_disable_hint(plugin, where)}"
         ) from exc
     if os.environ.get("PATRON_TRACE_HOOKS"):
         enable_tracing(pm)
@@ -170,8 +168,7 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
         names = ", ".join(sorted(installed)) or "none"
         raise PluginError(
             f'plugin "{name}" is enabled in {where} but not installed. Installed plugins: '
-            f"{names}. Install its distribution (pip install ...) or remove it with "
-            f"'patron plugins disable {name}'"
+            f"{names}. Install its distribution (pip install ...) or {_disable_hint(name, where)}"
         )
     dist, version = _dist_name_version(ep)
     label = f'"{name}" ({dist} {version}, enabled in {where})'
@@ -182,7 +179,7 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
         # traceback (raise from) and say how to get the CLI back.
         raise PluginError(
             f"Error loading plugin {label}: {type(exc).__name__}: {exc}. Fix or reinstall the "
-            f"plugin, or disable it with 'PATRON_LOAD_PLUGINS=\"\" patron plugins disable {name}'"
+            f"plugin, or {_disable_hint(name, where, escape=True)}"
         ) from exc
     if not isinstance(module, ModuleType):
         raise PluginError(f"plugin {label}: entry point {ep.value!r} must name a module, not {type(module).__name__}")
@@ -190,8 +187,7 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
     if not isinstance(manifest, PluginManifest):
         raise PluginError(
             f"plugin {label}: module {module.__name__} has no MANIFEST = PluginManifest(...); "
-            f"its author must declare one (see docs/hooks.md); until then disable it with "
-            f"'patron plugins disable {name}'"
+            f"its author must declare one (see docs/hooks.md); until then {_disable_hint(name, where)}"
         )
     if manifest.name != name:
         raise PluginError(f"plugin {label}: MANIFEST.name is {manifest.name!r}; it must equal the entry-point name")
@@ -203,7 +199,7 @@ def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) ->
         raise PluginError(
             f"plugin {label} was written for Patron contract {manifest.contract}, but this core "
             f"(patron {_core_version()}) provides contract {CONTRACT_VERSION}; install a version "
-            f"of the plugin built for this core, or disable it with 'patron plugins disable {name}'"
+            f"of the plugin built for this core, or {_disable_hint(name, where)}"
         )
     return PluginInfo(name, module, manifest, dist, version)
 
@@ -219,6 +215,14 @@ def _check_requirements(loaded: list[PluginInfo], settings: Settings) -> None:
                 f"enable {'it' if len(missing) == 1 else 'them'} with 'patron plugins enable "
                 f"{' '.join(missing)}' or disable {info.name}"
             )
+
+
+def _disable_hint(name: str, where: str, escape: bool = False) -> str:
+    """How to switch the plugin off where it was switched on: an environment variable or the file."""
+    if where.startswith("$"):
+        return f"remove it from {where}"
+    prefix = 'PATRON_LOAD_PLUGINS="" ' if escape else ""
+    return f"disable it with '{prefix}patron plugins disable {name}'"
 
 
 def _dist_name_version(ep: EntryPoint) -> tuple[str, str]:

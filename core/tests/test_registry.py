@@ -304,3 +304,14 @@ def test_a_badly_named_contribution_is_refused_naming_the_plugin(patron_app, pat
     with pytest.raises(PluginError) as err:
         patron_app.audiences  # noqa: B018 - collecting is the act under test
     assert str(err.value).startswith(f'plugin "sloppy" registered an invalid name: audience name {bad!r} is not valid')
+
+
+@pytest.mark.parametrize("plugin", ["nosuch", "broken_import", "broken_hook", "broken_manifest", "broken_contract"])
+def test_a_plugin_enabled_from_the_environment_is_to_be_removed_there(tmp_path, plugin):
+    settings, _ = settings_for(tmp_path, [], env={"PATRON_PLUGINS": plugin})
+    with pytest.raises(PluginError) as err:
+        build_plugin_manager(settings)
+    message = str(err.value)
+    assert "enabled in $PATRON_PLUGINS" in message
+    assert message.endswith("remove it from $PATRON_PLUGINS")
+    assert "patron plugins disable" not in message
