@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +47,23 @@ def test_the_measurement_would_see_a_heavy_import(tmp_path):
     cfg.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "x.db"}"\n')
     modules, _ = imported_modules("--config", str(cfg), "db", "upgrade")
     assert {"sqlalchemy", "alembic"} <= modules
+
+
+def shipped_plugins() -> list[str]:
+    """Entry-point names of the workspace's plugins/* distributions that are installed here."""
+    root = Path(__file__).resolve().parents[2]
+    installed = {ep.name for ep in entry_points(group="patron")}
+    names: list[str] = []
+    for pyproject in sorted(root.glob("plugins/*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        names += [n for n in project.get("entry-points", {}).get("patron", {}) if n in installed]
+    return names
+
+
+@pytest.mark.slow
+def test_help_with_every_shipped_plugin_imports_nothing_heavy():
+    plugins = shipped_plugins()
+    modules, _ = imported_modules("--help", PATRON_LOAD_PLUGINS=",".join(["probe", *plugins]), PATRON_CONFIG="")
+    assert not modules & set(HEAVY), f"patron --help with {plugins} imported {sorted(modules & set(HEAVY))}"
+    packages = {ep.value.split(":")[0].split(".")[0] for ep in entry_points(group="patron") if ep.name in plugins}
+    assert packages <= modules, "every shipped plugin was really loaded"
