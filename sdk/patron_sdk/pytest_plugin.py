@@ -45,11 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(params=BACKENDS)
 def patron_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a fresh, empty database, once per backend."""
-    backend = request.param
+    yield from database_urls(request.param, tmp_path, request.node)
+
+
+def database_urls(backend: str, folder: Path, node: pytest.Item | pytest.Collector | None = None) -> Iterator[str]:
+    """Yield one fresh database URL for ``backend`` (the database is dropped after).
+
+    Skips (or, under ``CI``, fails) the PostgreSQL case when ``$PATRON_TEST_POSTGRES_URL``
+    is not set. Shared by ``patron_db_url`` and the conformance suite's class-scoped app.
+    """
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'patron.db'}"
+        yield f"sqlite:///{folder / 'patron.db'}"
         return
-    if request.node.get_closest_marker("sqlite_only"):
+    if node is not None and node.get_closest_marker("sqlite_only"):
         pytest.skip("marked sqlite_only")
     server = os.environ.get(POSTGRES_ENV)
     if not server:
@@ -130,22 +138,32 @@ def patron_inline_plugin() -> Iterator[Callable[..., Any]]:
     registered: list[tuple[App, str]] = []
 
     def register(app: App, plugin: object, name: str = "inline") -> object:
-        from patron.manifest import PluginManifest
-        from patron.registry import PluginInfo
-
-        app.pm.register(plugin, name=name)
-        app.pm.check_pending()
-        manifest = getattr(plugin, "MANIFEST", None) or PluginManifest(name=name, contract="1.0")
-        app.pm.infos[name] = PluginInfo(name, plugin, manifest, "inline", "0")  # type: ignore[arg-type]
-        app.reset_contributions()
+        register_inline(app, plugin, name)
         registered.append((app, name))
         return plugin
 
     yield register
     for app, name in registered:
-        app.pm.unregister(name=name)
-        app.pm.infos.pop(name, None)
-        app.reset_contributions()
+        unregister_inline(app, name)
+
+
+def register_inline(app: App, plugin: object, name: str = "inline") -> None:
+    """Register ``plugin`` (an object with hookimpls) on ``app`` under ``name``, as if enabled."""
+    from patron.manifest import PluginManifest
+    from patron.registry import PluginInfo
+
+    app.pm.register(plugin, name=name)
+    app.pm.check_pending()
+    manifest = getattr(plugin, "MANIFEST", None) or PluginManifest(name=name, contract="1.0")
+    app.pm.infos[name] = PluginInfo(name, plugin, manifest, "inline", "0")  # type: ignore[arg-type]
+    app.reset_contributions()
+
+
+def unregister_inline(app: App, name: str) -> None:
+    """Undo ``register_inline``."""
+    app.pm.unregister(name=name)
+    app.pm.infos.pop(name, None)
+    app.reset_contributions()
 
 
 class Factory:
