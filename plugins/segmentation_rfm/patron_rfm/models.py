@@ -32,10 +32,8 @@ class RfmScore(Base):
     """
 
     __tablename__ = "rfm_scores"
-    __table_args__ = (
-        Index("ix_rfm_scores_customer", "customer_id"),
-        Index("ix_rfm_scores_snapshot_segment", "snapshot_id", "segment"),
-    )
+    # The primary key serves per-snapshot reads; this index serves per-customer ones (panel, export, erase).
+    __table_args__ = (Index("ix_rfm_scores_customer", "customer_id"),)
 
     snapshot_id: Mapped[int] = mapped_column(Id, ForeignKey("rfm_snapshots.id", ondelete="CASCADE"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), primary_key=True)

@@ -90,6 +90,7 @@ def score(app: App, session: Session, as_of: date | None = None) -> ScoreRun:
                    *(rows.c[name] for name in OUTPUT_COLUMNS)),
         )
     )
+    # Counted, not taken from rowcount: psycopg reports -1 for this INSERT … SELECT here.
     count = session.scalar(select(func.count()).where(RfmScore.snapshot_id == snapshot_id)) or 0
     session.execute(RfmSnapshot.__table__.update().where(RfmSnapshot.id == snapshot_id).values(customers=count))
     return ScoreRun(snapshot_id, window.as_of, count, replaced=old is not None)

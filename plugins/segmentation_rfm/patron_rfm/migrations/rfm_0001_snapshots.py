@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name="fk_rfm_scores_customer_id_customers"),
     )
     op.create_index("ix_rfm_scores_customer", "rfm_scores", ["customer_id"])
-    op.create_index("ix_rfm_scores_snapshot_segment", "rfm_scores", ["snapshot_id", "segment"])
 
 
 def downgrade() -> None:
