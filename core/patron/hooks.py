@@ -123,13 +123,15 @@ def patron_scoring_models(register: Callable[[ScoringModel], None]) -> None:
 
 
 @hookspec
-def patron_tier_schemes(register: Callable[[TierScheme], None]) -> None:
+def patron_tier_schemes(register: Callable[[TierScheme], None], app: App) -> None:
     """Register the loyalty tier schemes this plugin provides.
 
     Called the first time anything asks for tier schemes (``app.tier_schemes``).
 
     :param register: call once per scheme with a ``TierScheme``; duplicate names
         are refused with an error naming both plugins.
+    :param app: the running app, so a scheme can take its thresholds from
+        ``app.plugin_config(name)``.
     :return: nothing; schemes from all plugins are collected by name.
     """
 

@@ -1,0 +1,104 @@
+"""patron-loyalty: points ledger, earning, redemption that never overdraws, expiry, tier schemes.
+
+Hook implementations only; each delegates to the module that does the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from patron import CONTRACT_VERSION, PluginManifest, hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from pydantic import BaseModel
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+MANIFEST = PluginManifest(
+    name="loyalty",
+    contract=CONTRACT_VERSION,
+    description="Points ledger, earning rules, redemption, expiry and tier schemes.",
+    stores_personal_data=True,
+)
+
+
+@hookimpl
+def patron_config_model() -> type[BaseModel]:
+    from patron_loyalty.config import LoyaltyConfig
+
+    return LoyaltyConfig
+
+
+@hookimpl
+def patron_migrations() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def patron_cli_commands(cli: click.Group) -> None:
+    from patron_loyalty.cli import loyalty
+
+    cli.add_command(loyalty)
+
+
+@hookimpl
+def patron_interactions_recorded(app: App, session: Session, interaction_ids: Sequence[int]) -> None:
+    from patron_loyalty.config import LoyaltyConfig
+    from patron_loyalty.earning import on_interactions_recorded
+
+    config = app.plugin_config("loyalty")
+    assert isinstance(config, LoyaltyConfig)
+    on_interactions_recorded(session, config, interaction_ids)
+
+
+@hookimpl
+def patron_tier_schemes(register: Callable[[Any], None], app: App) -> None:
+    from patron_loyalty.config import LoyaltyConfig
+    from patron_loyalty.tiers import builtin_schemes
+
+    config = app.plugin_config("loyalty")
+    assert isinstance(config, LoyaltyConfig)
+    for scheme in builtin_schemes(config):
+        register(scheme)
+
+
+@hookimpl
+def patron_audiences(register: Callable[[Any], None]) -> None:
+    from patron_loyalty.audiences import audiences
+
+    for audience in audiences():
+        register(audience)
+
+
+@hookimpl
+def patron_reports(register: Callable[[Any], None]) -> None:
+    from patron_loyalty.reports import ActivityReport, LiabilityReport, TiersReport
+
+    for report in (TiersReport(), LiabilityReport(), ActivityReport()):
+        register(report)
+
+
+@hookimpl
+def patron_customer_panels(register: Callable[[Any], None]) -> None:
+    from patron_loyalty.panel import LoyaltyPanel
+
+    register(LoyaltyPanel())
+
+
+@hookimpl
+def patron_customer_export(session: Session, customer_id: int) -> dict[str, Any] | None:
+    from patron_loyalty.privacy import export
+
+    return export(session, customer_id)
+
+
+@hookimpl
+def patron_customer_erase(session: Session, customer_id: int) -> None:
+    from patron_loyalty.privacy import erase
+
+    erase(session, customer_id)

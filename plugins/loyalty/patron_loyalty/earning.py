@@ -1,0 +1,154 @@
+"""Earning and clawback from recorded interactions, set-based, inside the import transaction.
+
+``patron_interactions_recorded`` passes only newly inserted interactions, and
+every entry written here has a unique idempotency key derived from its source
+(``earn:<interaction id>``, ``first-purchase:<customer id>``,
+``reverse:<refund interaction id>``), so nothing is ever earned or clawed back twice.
+
+A refund is an interaction of kind ``refund_kind`` whose payload names the
+purchase it refunds: ``{"refund_of": "<purchase external_id>"}``, for the same
+customer. Its amount (sign ignored) claws back the purchase's earned points
+proportionally; cumulative refunds never claw back more than was earned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, Float, String, and_, case, cast, func, literal, select
+from sqlalchemy.orm import aliased
+
+from patron.models import Interaction, utcnow
+from patron_loyalty import ledger
+from patron_loyalty.config import LoyaltyConfig
+from patron_loyalty.models import LedgerEntry, LoyaltyTier
+from patron_loyalty.sqlutil import floor_nonneg, insert_ignore, lock_accounts
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session
+
+#: Tolerance for double-precision products: 19.99 x 1.0 must give 1999/100 = 19 points, not 18.
+EPSILON = 1e-6
+LEDGER_COLUMNS = [
+    "customer_id", "kind", "points", "source", "interaction_id", "purchase_id", "amount_minor",
+    "idempotency_key", "batch", "occurred_at", "recorded_at",
+]
+
+
+def _multiplier(column: ColumnElement[Any], factors: Mapping[str, Decimal]) -> ColumnElement[Any]:
+    if not factors:
+        return literal(1.0, Float)
+    return case(*((column == name, literal(float(f), Float)) for name, f in factors.items()), else_=literal(1.0, Float))
+
+
+def _round(session: Session, value: ColumnElement[Any], rule: str) -> ColumnElement[int]:
+    if rule == "ceil":
+        return floor_nonneg(session, value + (1 - EPSILON))
+    if rule == "half_up":
+        return floor_nonneg(session, value + (0.5 + EPSILON))
+    return floor_nonneg(session, value + EPSILON)
+
+
+def on_interactions_recorded(session: Session, config: LoyaltyConfig, interaction_ids: Sequence[int]) -> None:
+    """Earn points for the purchases and claw back points for the refunds among ``interaction_ids``."""
+    if not interaction_ids:
+        return
+    in_batch = Interaction.id.in_(list(interaction_ids))
+    relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, config.refund_kind]))
+    if session.scalar(select(Interaction.id).where(relevant).limit(1)) is None:
+        return
+    lock_accounts(session, select(Interaction.customer_id).where(relevant))
+    _earn(session, config, in_batch)
+    _claw_back(session, config, list(interaction_ids))
+
+
+def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]) -> None:
+    batch = ledger.new_batch()
+    now = utcnow()
+    earning = and_(
+        in_batch,
+        Interaction.kind.in_(config.earn_kinds),
+        Interaction.amount_minor > 0,
+        Interaction.currency == config.currency if config.currency else literal(True),
+    )
+    rate = float(config.points_per_unit) / config.minor_per_unit
+    raw = (
+        cast(Interaction.amount_minor, Float) * literal(rate, Float)
+        * _multiplier(Interaction.kind, config.kind_multipliers)
+        * _multiplier(Interaction.channel, config.channel_multipliers)
+        * _multiplier(LoyaltyTier.tier, config.tier_multipliers)
+    )
+    points = _round(session, raw, config.rounding)
+    rows = (
+        select(
+            Interaction.customer_id, literal("earn"), points, literal("interaction"), Interaction.id, Interaction.id,
+            Interaction.amount_minor, literal("earn:") + cast(Interaction.id, String), literal(batch),
+            Interaction.occurred_at, literal(now, LedgerEntry.recorded_at.type),
+        )
+        .outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
+        .where(earning)
+    )
+    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
+    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    if config.first_purchase_bonus:
+        first = (
+            select(Interaction.customer_id, func.min(Interaction.id).label("id"),
+                   func.min(Interaction.occurred_at).label("occurred_at"))
+            .where(earning)
+            .group_by(Interaction.customer_id)
+            .subquery()
+        )
+        bonus = select(
+            first.c.customer_id, literal("earn"), literal(config.first_purchase_bonus, BigInteger),
+            literal("interaction"), first.c.id, literal(None, BigInteger), literal(None, BigInteger),
+            literal("first-purchase:") + cast(first.c.customer_id, String), literal(batch), first.c.occurred_at,
+            literal(now, LedgerEntry.recorded_at.type),
+        ).where(first.c.customer_id.is_not(None))
+        stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
+        session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, bonus)))
+    ledger.open_lots(session, batch, config.expiry_months)
+    ledger.apply_balances(session, batch)
+
+
+def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[int]) -> None:
+    refund = aliased(Interaction, name="refund")
+    purchase = aliased(Interaction, name="purchase")
+    earned = aliased(LedgerEntry, name="earned")
+    prior = aliased(LedgerEntry, name="prior")
+    refunded_before = (
+        select(func.coalesce(func.sum(prior.amount_minor), 0))
+        .where(prior.purchase_id == purchase.id, prior.kind == "reverse")
+        .scalar_subquery()
+    )
+    amount = case((refund.amount_minor < 0, -refund.amount_minor), else_=refund.amount_minor)
+    pairs = (
+        select(
+            refund.id.label("refund_id"), refund.customer_id, refund.occurred_at, purchase.id.label("purchase_id"),
+            amount.label("amount"), earned.points.label("earned"), earned.amount_minor.label("base"),
+            (refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0)))
+            .label("cum"),
+        )
+        .select_from(refund)
+        .join(purchase, and_(purchase.external_id == refund.payload["refund_of"].as_string(),
+                             purchase.customer_id == refund.customer_id))
+        .join(earned, and_(earned.purchase_id == purchase.id, earned.kind == "earn"))
+        .where(refund.id.in_(interaction_ids), refund.kind == config.refund_kind, refund.amount_minor != 0)
+        .subquery()
+    )
+    after = ledger.least(pairs.c.cum, pairs.c.base)
+    before = ledger.least(pairs.c.cum - pairs.c.amount, pairs.c.base)
+    points = pairs.c.earned * after / pairs.c.base - pairs.c.earned * before / pairs.c.base
+    batch = ledger.new_batch()
+    rows = select(
+        pairs.c.customer_id, literal("reverse"), -points, literal("interaction"), pairs.c.refund_id,
+        pairs.c.purchase_id, pairs.c.amount, literal("reverse:") + cast(pairs.c.refund_id, String), literal(batch),
+        pairs.c.occurred_at, literal(utcnow(), LedgerEntry.recorded_at.type),
+    ).where(pairs.c.base > 0)
+    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
+    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    ledger.consume(session, batch)
+    ledger.apply_balances(session, batch)
+

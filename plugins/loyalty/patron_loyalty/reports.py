@@ -1,0 +1,142 @@
+"""Reports: tier distribution and movements, points liability, earn/burn/expire by month.
+
+Each report only reads and is deterministic for the same data and parameters:
+dates are parameters (``as_of``/``since``/``until``), never "now".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, func, select
+
+from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron_loyalty.config import LoyaltyConfig
+from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
+from patron_loyalty.sqlutil import month_bucket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+
+def _end_of(day: date | None) -> datetime | None:
+    """The first instant after ``day`` (UTC), so ``< end`` includes the whole day."""
+    return None if day is None else datetime.combine(day + timedelta(days=1), time(), UTC)
+
+
+def _start_of(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(), UTC)
+
+
+class TiersReport:
+    """Current tier distribution and tier movements in a period."""
+
+    name = "loyalty-tiers"
+    title = "Loyalty tiers"
+    description = "How many customers are in each tier, and who moved between tiers in a period."
+    params = (
+        ReportParam("since", date, default=None, help="Movements on or after this date (default: all)."),
+        ReportParam("until", date, default=None, help="Movements on or before this date (default: all)."),
+    )
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        dist = [tuple(r) for r in session.execute(
+            select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
+            .group_by(LoyaltyTier.scheme, LoyaltyTier.tier).order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+        )]
+        where = []
+        if params.get("since"):
+            where.append(LoyaltyTierChange.changed_at >= _start_of(params["since"]))
+        if params.get("until"):
+            where.append(LoyaltyTierChange.changed_at < _end_of(params["until"]))
+        h = LoyaltyTierChange
+        moves = [tuple(r) for r in session.execute(
+            select(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason, func.count())
+            .where(*where)
+            .group_by(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason)
+            .order_by(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason)
+        )]
+        return ReportResult(
+            title=self.title,
+            summary={"customers with a tier": sum(r[2] for r in dist), "tier changes": sum(r[4] for r in moves)},
+            tables=(
+                Table("distribution", "Customers per tier", ("scheme", "tier", "customers"), dist),
+                Table("movements", "Tier movements", ("scheme", "from", "to", "reason", "customers"), moves),
+            ),
+            figures=(Figure("distribution", "Customers per tier", "bar", [f"{s}:{t}" for s, t, _ in dist],
+                            {"customers": [float(n) for _, _, n in dist]}),),
+        )
+
+
+class LiabilityReport:
+    """Outstanding points and what they are worth."""
+
+    name = "loyalty-liability"
+    title = "Loyalty points liability"
+    description = "Outstanding points (positive balances) times the configured point value, as of a date."
+    params = (ReportParam("as_of", date, default=None, help="Entries recorded up to this date (default: all)."),)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        config = app.plugin_config("loyalty")
+        assert isinstance(config, LoyaltyConfig)
+        where = []
+        if params.get("as_of"):
+            where.append(LedgerEntry.occurred_at < _end_of(params["as_of"]))
+        per = (
+            select(LedgerEntry.customer_id, func.sum(LedgerEntry.points).label("balance"))
+            .where(*where).group_by(LedgerEntry.customer_id).subquery()
+        )
+        positive, negative, holders = session.execute(
+            select(func.coalesce(func.sum(case((per.c.balance > 0, per.c.balance), else_=0)), 0),
+                   func.coalesce(func.sum(case((per.c.balance < 0, per.c.balance), else_=0)), 0),
+                   func.count().filter(per.c.balance > 0))
+        ).one()
+        value_minor = (Decimal(int(positive)) * config.point_value_minor).quantize(Decimal(1))
+        row = (int(positive), int(negative), int(holders), int(value_minor), config.point_value_currency)
+        return ReportResult(
+            title=self.title,
+            summary={"outstanding points": row[0], "liability (minor units)": row[3], "currency": row[4],
+                     "customers holding points": row[2], "clawback debt (points)": row[1]},
+            tables=(Table("liability", "Points liability",
+                          ("outstanding_points", "negative_balances", "holders", "liability_minor", "currency"),
+                          [row]),),
+        )
+
+
+class ActivityReport:
+    """Earned, redeemed (burned), expired, adjusted and reversed points by month."""
+
+    name = "loyalty-activity"
+    title = "Loyalty points by month"
+    description = "Points earned, burned (redeemed), expired, adjusted and clawed back, per month."
+    params = (
+        ReportParam("since", date, default=None, help="From this date (default: all)."),
+        ReportParam("until", date, default=None, help="Up to and including this date (default: all)."),
+    )
+    KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        where = []
+        if params.get("since"):
+            where.append(LedgerEntry.occurred_at >= _start_of(params["since"]))
+        if params.get("until"):
+            where.append(LedgerEntry.occurred_at < _end_of(params["until"]))
+        month = month_bucket(session, LedgerEntry.occurred_at)
+        sums = [func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0)
+                for k in self.KINDS]
+        rows = [(m, *(int(v) for v in vals)) for m, *vals in session.execute(
+            select(month, *sums).where(*where).group_by(month).order_by(month)
+        )]
+        return ReportResult(
+            title=self.title,
+            summary={"months": len(rows), **{k: sum(r[i + 1] for r in rows) for i, k in enumerate(self.KINDS)}},
+            tables=(Table("by_month", "Points by month", ("month", *self.KINDS), rows),),
+            figures=(Figure("by_month", "Points by month", "bar", [r[0] for r in rows],
+                            {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(self.KINDS)},
+                            x_label="month", y_label="points"),),
+        )
