@@ -84,8 +84,18 @@ def test_demo_writes_database_reports_and_index(tmp_path, monkeypatch):
         assert conn.scalar(select(func.count()).select_from(Consent)) == len(generate(60).consents)
     engine.dispose()
     again = run_demo(target, "--customers", "60")
-    assert again.exit_code == 6 and "already holds a Patron setup" in again.output and "--force" in again.output
+    assert again.exit_code == 6 and "already holds a Patron demo" in again.output and "--force" in again.output
     assert run_demo(target, "--customers", "30", "--force").exit_code == 0
+
+
+def test_demo_never_replaces_a_users_own_setup(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "patron.toml").write_text("[patron]\n", encoding="utf-8")
+    (tmp_path / "mine" / "patron.db").write_bytes(b"precious")
+    refused = run_demo(tmp_path / "mine", "--force")
+    assert refused.exit_code == 6 and "did not write" in refused.output
+    assert (tmp_path / "mine" / "patron.db").read_bytes() == b"precious"
 
 
 def test_demo_output_is_reproducible(tmp_path, monkeypatch):

@@ -46,6 +46,13 @@ def test_values_are_converted_to_their_declared_types():
     assert parse_params(ChoiceReport(), ["flag=0"])["flag"] is False
 
 
+def test_footer_values_can_be_given_back_as_parameters():
+    # A footer prints unset optional parameters as "none"; pasting them back means "the default".
+    assert parse_params(OverviewReport(), ["as_of=none", "currency=none"])["as_of"] is None
+    with pytest.raises(InputError, match="expected a whole number"):
+        parse_params(OverviewReport(), ["months=none"])  # not optional: none is not a number
+
+
 def test_unknown_parameter_lists_the_valid_ones_with_types_and_defaults():
     with pytest.raises(InputError) as err:
         parse_params(OverviewReport(), ["month=3"])

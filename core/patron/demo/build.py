@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 SHIPPED_DISTRIBUTIONS = ("patron-rfm", "patron-loyalty", "patron-nps", "patron-email")
 DEMO_FILES = ("patron.toml", "patron.db", "patron.db-wal", "patron.db-shm", "index.html")
 BATCH = 2000
+#: First line of the demo's patron.toml: only a setup carrying it may be replaced by ``--force``.
+DEMO_MARKER = "# Written by 'patron demo': a synthetic data set, safe to delete."
 
 
 @dataclass
@@ -64,18 +66,31 @@ def shipped_plugins() -> list[str]:
 
 
 def prepare_directory(directory: Path, force: bool) -> None:
-    """Create ``directory``; refuse to overwrite an earlier demo unless ``force`` (then remove only its files)."""
+    """Create ``directory``; refuse to overwrite an earlier demo unless ``force`` (then remove only its files).
+
+    Only a setup whose ``patron.toml`` carries ``DEMO_MARKER`` is ever replaced: a user's own
+    configuration and database are never deleted, ``--force`` or not.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     existing = [name for name in DEMO_FILES if (directory / name).exists()]
-    if existing and not force:
+    if not existing:
+        return
+    config = directory / "patron.toml"
+    ours = config.is_file() and DEMO_MARKER in config.read_text(encoding="utf-8", errors="replace")
+    if not ours:
         raise InputError(
-            f"{directory} already holds a Patron setup ({', '.join(existing)}); "
+            f"{directory} already holds files the demo would replace ({', '.join(existing)}) that "
+            "'patron demo' did not write; choose an empty directory (your own setup is never replaced)"
+        )
+    if not force:
+        raise InputError(
+            f"{directory} already holds a Patron demo ({', '.join(existing)}); "
             "choose an empty directory or add --force to replace the demo there"
         )
     for name in existing:
         (directory / name).unlink()
     reports = directory / "reports"
-    if reports.is_dir() and force:
+    if reports.is_dir():
         for path in reports.glob("*"):
             if path.suffix in (".html", ".md") and path.is_file():
                 path.unlink()
@@ -102,7 +117,7 @@ def build_demo(
     prepare_directory(directory, force)
     enabled = shipped_plugins() if plugins is None else plugins
     outcome = DemoOutcome(directory, enabled)
-    write_atomic(directory / "patron.toml", render_template("sqlite:///patron.db", enabled))
+    write_atomic(directory / "patron.toml", DEMO_MARKER + "\n" + render_template("sqlite:///patron.db", enabled))
     app = App(load_settings(directory / "patron.toml", env={}))
     try:
         app.upgrade_database()

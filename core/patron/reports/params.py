@@ -50,6 +50,8 @@ def describe_params(report: Report) -> str:
 def convert(param: ReportParam, raw: str) -> Any:
     """Convert one raw string to ``param``'s type; raise ValueError with a short reason."""
     text = raw.strip()
+    if param.default is None and text.lower() in ("", "none"):
+        return None  # an optional parameter given as printed in a footer ("as_of=none"): its default
     if param.type is bool:
         low = text.lower()
         if low in TRUE_WORDS:
