@@ -349,9 +349,13 @@ def _cli_light_import(ctx: ConformanceContext) -> Iterator[str]:
     name = ctx.module_name
     if name is None:
         return  # an inline object has no importable module to probe in a fresh interpreter
+    import os
+
+    # The fresh interpreter must find the plugin where this process found it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     done = subprocess.run(
         [sys.executable, "-c", _CLI_PROBE, name, ",".join(HEAVY_MODULES)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=env,
     )
     if done.returncode != 0:
         yield f"importing {name} and adding its commands failed: {done.stderr.strip().splitlines()[-1:]}"
