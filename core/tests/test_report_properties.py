@@ -45,3 +45,11 @@ def test_charts_are_well_formed_svg_for_any_labels_and_values(kind, xs, names, d
     ]
     expected = sum(v is not None for vs in series.values() for v in vs)
     assert len(drawn) == (len(xs) * len(names) if kind == "heatmap" else expected)
+
+
+@given(st.floats(min_value=1e-6, max_value=1e15))
+def test_axis_top_covers_the_data_without_wasting_half_the_chart(value):
+    from patron.reports.render.svg import nice_max
+
+    top = nice_max(value)
+    assert value <= top * (1 + 1e-12) and top < 2 * value * (1 + 1e-9)

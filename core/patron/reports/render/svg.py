@@ -32,11 +32,11 @@ def chart_svg(figure: Figure) -> Markup:
 
 
 def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k not below ``value`` (a readable axis top)."""
+    """The smallest 1, 2, 4, 6 or 8 × 10^k not below ``value``: an axis top whose quarters read well."""
     if value <= 0:
         return 1.0
     base = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if step * base >= value:
             return step * base
     return 10 * base
