@@ -259,6 +259,8 @@ class _Import:
         customers = self.options.kind == "customers"
         required = rowmod.CUSTOMER_REQUIRED if customers else rowmod.INTERACTION_REQUIRED
         has_attributes = customers and self._has_extra_columns()
+        columns = self.reader.columns
+        extra = None if columns is None else tuple(c for c in columns if c not in rowmod.INTERACTION_COLUMNS)
         for source in batch:
             if source.problem is not None:
                 rejects.append((source, rowmod.RowError("-", source.problem)))
@@ -272,7 +274,7 @@ class _Import:
                 result: Any = rowmod.parse_customer(source.values, self.parse_date, has_attributes or (
                     self.reader.columns is None and _extra_keys(source.values)))
             else:
-                result = rowmod.parse_interaction(source.values, self.parse_date)
+                result = rowmod.parse_interaction(source.values, self.parse_date, extra)
             if isinstance(result, rowmod.RowError):
                 rejects.append((source, result))
             else:
