@@ -166,3 +166,15 @@ def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory):
     # An erased customer is not profiled again.
     rfm_score(shop, AS_OF)
     assert "c9" not in rfm.stored(shop, AS_OF) and len(rfm.stored(shop, AS_OF)) == 9
+
+
+def test_explain_in_thresholds_mode_shows_the_configured_cut_points(make_patron_app, rfm, rfm_score, patron_cli):
+    app = make_patron_app(plugins=["rfm"], config={"rfm": {"method": "thresholds"}})
+    rfm.load(app, [rfm.Row("t", at(2024, 6, 1), "purchase", 7_500), rfm.Row("t", at(2024, 5, 1), "purchase", 100)])
+    rfm_score(app, AS_OF)
+    out = patron_cli(app, "rfm", "explain", "t").output
+    assert "RFM snapshot 2024-07-01 (thresholds)" in out
+    assert "30  → R = 4" in out and "5: < 30; 4: 30–89; 3: 90–179; 2: 180–364; 1: ≥ 365" in out
+    assert "2  → F = 2" in out and "1: < 2; 2: 2–2; 3: 3–4; 4: 5–9; 5: ≥ 10" in out
+    assert "7600  → M = 2" in out
+    assert "code 422 → Potential Loyalist, by rule 3: R 4-5, F 2-3, M 1-5 → Potential Loyalist" in out
