@@ -125,7 +125,8 @@ def main() -> int:
             size_mb = ipath.stat().st_size / 1e6
             patron_s, peak_kib = run_patron(folder, cpath, ipath)
             print(f"rows={rows:,} file={size_mb:.0f} MB customers={max(1, rows // 10):,}")
-            print(f"  patron import : {rows / patron_s:>10,.0f} rows/s ({patron_s:.1f} s), peak RSS {peak_kib / 1024:.0f} MiB")
+            print(f"  patron import : {rows / patron_s:>10,.0f} rows/s ({patron_s:.1f} s), "
+                  f"peak RSS {peak_kib / 1024:.0f} MiB")
             if not args.no_baseline:
                 base_s = run_baseline(folder, cpath, ipath)
                 print(f"  executemany   : {rows / base_s:>10,.0f} rows/s ({base_s:.1f} s)")

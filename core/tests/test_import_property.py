@@ -46,7 +46,8 @@ def test_good_rows_land_and_bad_rows_are_rejected(patron_app, patron_factory, tm
         for line, (label, spec) in enumerate(rows, start=2):
             ext = f"r{run}-{line}"
             if label == "good":
-                w.writerow([ext, spec["customer"], "purchase", f"2024-02-{spec['day']:02d}", str(spec["amount"]), "EUR"])
+                day = f"2024-02-{spec['day']:02d}"
+                w.writerow([ext, spec["customer"], "purchase", day, str(spec["amount"]), "EUR"])
                 expected[ext] = int(spec["amount"] * 100)
                 first_id = first_id or ext
                 continue

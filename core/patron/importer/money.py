@@ -21,9 +21,9 @@ DEFAULT_EXPONENT = 2
 #: The column is a signed 64-bit integer of minor units.
 MAX_MINOR = 2**63 - 1
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 # ASCII digits only: str.isdigit and \d also accept other scripts' digits, which no export should contain.
-_AMOUNT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_AMOUNT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 # Enough digits for any 64-bit amount at any exponent; Inexact trapped so nothing is ever rounded.
 _EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
 
@@ -32,11 +32,18 @@ class AmountError(ValueError):
     """An amount or currency that cannot be stored exactly; the message says why."""
 
 
+_known: dict[str, int] = {}  # codes already checked: imports ask about the same few codes millions of times
+
+
 def currency_exponent(currency: str) -> int:
     """The number of minor-unit digits of ``currency`` (an upper-case ISO 4217 code)."""
+    exponent = _known.get(currency)
+    if exponent is not None:
+        return exponent
     if not _CURRENCY.match(currency):
         raise AmountError(f"currency {currency!r} is not a three-letter ISO 4217 code such as EUR or USD")
-    return CURRENCY_EXPONENTS.get(currency, DEFAULT_EXPONENT)
+    exponent = _known[currency] = CURRENCY_EXPONENTS.get(currency, DEFAULT_EXPONENT)
+    return exponent
 
 
 def parse_amount(text: str | int | Decimal, currency: str) -> int:
@@ -52,8 +59,7 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     raw = str(text).strip()
     if not _AMOUNT.match(raw):
         raise AmountError(f"amount {raw!r} is not a decimal number like 12.50 (no symbols or thousands separators)")
-    value = Decimal(raw)
-    scaled = _EXACT.multiply(value, Decimal(10) ** exponent)
+    scaled = _EXACT.scaleb(Decimal(raw), exponent)
     if scaled != scaled.to_integral_value():
         raise AmountError(f"amount {raw!r} has more than {exponent} decimal places, the most {currency} allows")
     minor = int(scaled)
