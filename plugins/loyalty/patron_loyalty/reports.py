@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from patron.contracts import Figure, ReportParam, ReportResult, Table
 from patron_loyalty.config import LoyaltyConfig
@@ -55,11 +55,13 @@ class TiersReport:
         if params.get("until"):
             where.append(LoyaltyTierChange.changed_at < _end_of(params["until"]))
         h = LoyaltyTierChange
+        # A literal, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+        from_tier = func.coalesce(h.from_tier, literal_column("'(none)'"))
         moves = [tuple(r) for r in session.execute(
-            select(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason, func.count())
+            select(h.scheme, from_tier, h.to_tier, h.reason, func.count())
             .where(*where)
-            .group_by(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason)
-            .order_by(h.scheme, func.coalesce(h.from_tier, "(none)"), h.to_tier, h.reason)
+            .group_by(h.scheme, from_tier, h.to_tier, h.reason)
+            .order_by(h.scheme, from_tier, h.to_tier, h.reason)
         )]
         return ReportResult(
             title=self.title,

@@ -1,0 +1,114 @@
+"""Tier schemes, downgrade policies, tier history and the tier-changed event, on both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from patron import hookimpl
+from patron.errors import ConfigError
+from patron_loyalty.models import LoyaltyTier, LoyaltyTierChange
+from patron_loyalty.testing import customers, purchase, refund
+from patron_loyalty.tiers import months_before, recompute
+
+AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
+THRESHOLDS = {"silver": 1000, "gold": 5000, "diamond": 10000}
+
+
+def _app(make_patron_app, scheme="classic", policy="immediate", grace_days=30):
+    return make_patron_app(plugins=["loyalty"], config={"loyalty": {
+        "tier_scheme": scheme, "classic_thresholds": THRESHOLDS,
+        "frequency_thresholds": {"silver": 2, "gold": 3, "diamond": 4},
+        "downgrade": {scheme: {"policy": policy, "grace_days": grace_days}},
+    }})
+
+
+def _review(app, as_of=AS_OF):
+    with app.transaction() as session:
+        return recompute(app, session, as_of)
+
+
+def _tier(app, c):
+    with app.transaction() as session:
+        return session.scalar(select(LoyaltyTier.tier).where(LoyaltyTier.customer_id == c))
+
+
+def test_months_before_clamps_the_day():
+    assert months_before(datetime(2025, 3, 31, tzinfo=UTC), 1) == datetime(2025, 2, 28, tzinfo=UTC)
+    assert months_before(datetime(2024, 2, 29, tzinfo=UTC), 12) == datetime(2023, 2, 28, tzinfo=UTC)
+
+
+def test_classic_qualifies_on_rolling_net_spend_and_records_history(make_patron_app):
+    app = _app(make_patron_app)
+    a, b, c = customers(app, 3)
+    purchase(app, a, "a1", 6000, when=AS_OF - timedelta(days=10))
+    purchase(app, b, "b1", 6000, when=AS_OF - timedelta(days=400))  # outside the 12 months
+    purchase(app, c, "c1", 6000, when=AS_OF - timedelta(days=10))
+    refund(app, c, "c1r", "c1", 5500, when=AS_OF - timedelta(days=5))  # net 500
+    result = _review(app)
+    assert (result.placed, result.changed) == (3, 3)
+    assert [_tier(app, x) for x in (a, b, c)] == ["gold", "regular", "regular"]
+    with app.transaction() as session:
+        rows = session.execute(select(LoyaltyTierChange.from_tier, LoyaltyTierChange.to_tier,
+                                      LoyaltyTierChange.reason).where(LoyaltyTierChange.customer_id == a)).all()
+    assert rows == [(None, "gold", "initial")]
+    assert _review(app).changed == 0  # a second review with the same data changes nothing
+
+
+def test_frequency_scheme_counts_purchases(make_patron_app):
+    app = _app(make_patron_app, scheme="frequency")
+    (a,) = customers(app, 1)
+    for i in range(3):
+        purchase(app, a, f"a{i}", 10, when=AS_OF - timedelta(days=i + 1))
+    _review(app)
+    assert _tier(app, a) == "gold"
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    ("never", ["diamond", "diamond", "diamond"]),
+    ("immediate", ["diamond", "regular", "regular"]),
+    ("one_step", ["diamond", "gold", "silver"]),
+    ("grace_days", ["diamond", "diamond", "regular"]),
+])
+def test_downgrade_policies(make_patron_app, policy, expected):
+    app = _app(make_patron_app, policy=policy, grace_days=30)
+    (a,) = customers(app, 1)
+    purchase(app, a, "a1", 20000, when=datetime(2024, 6, 1, tzinfo=UTC))
+    seen = []
+    for as_of in (datetime(2024, 7, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC),
+                  datetime(2025, 8, 15, tzinfo=UTC)):
+        _review(app, as_of)
+        seen.append(_tier(app, a))
+    assert seen == expected
+
+
+def test_unknown_scheme_is_a_config_error(make_patron_app):
+    app = make_patron_app(plugins=["loyalty"], config={"loyalty": {"tier_scheme": "nope"}})
+    with pytest.raises(ConfigError, match="plugins.loyalty.tier_scheme: no tier scheme named 'nope'; available: "
+                                          "classic, frequency"):
+        _review(app)
+
+
+class Listener:
+    """Another plugin acting on tier changes (optionalhook: the spec is loyalty's)."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl(optionalhook=True)
+    def patron_loyalty_tiers_changed(self, session, scheme, review, customer_ids):
+        to = dict(session.execute(select(LoyaltyTierChange.customer_id, LoyaltyTierChange.to_tier)
+                                  .where(LoyaltyTierChange.review == review)).all())
+        self.calls.append((scheme, [to[c] for c in customer_ids]))
+
+
+def test_tiers_changed_event_fires_once_per_review(make_patron_app, patron_inline_plugin):
+    app = _app(make_patron_app)
+    listener = patron_inline_plugin(app, Listener(), "listener")
+    a, b = customers(app, 2)
+    purchase(app, a, "a1", 1500, when=AS_OF - timedelta(days=1))
+    _review(app)
+    _review(app)  # nothing changed: no event
+    assert listener.calls == [("classic", ["silver", "regular"])]
