@@ -40,10 +40,11 @@ def patron_cli_commands(cli: click.Group) -> None:
     cli.add_command(import_cmd.import_group)
     cli.add_command(customers_cmd.customers)
     cli.add_command(consent_cmd.consent)
-    from patron.commands import demo_cmd, report_cmd
+    from patron.commands import demo_cmd, refresh_cmd, report_cmd
 
     cli.add_command(report_cmd.report)
     cli.add_command(demo_cmd.demo)
+    cli.add_command(refresh_cmd.refresh)
 
 
 @hookimpl

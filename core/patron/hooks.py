@@ -33,6 +33,8 @@ import pluggy
 from patron import PROJECT_NAME
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import click
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
@@ -111,13 +113,14 @@ def patron_cli_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def patron_scoring_models(register: Callable[[ScoringModel], None]) -> None:
+def patron_scoring_models(register: Callable[[ScoringModel], None], app: App) -> None:
     """Register the scoring models this plugin provides.
 
     Called the first time anything asks for scoring models (``app.scoring_models``).
 
     :param register: call once per model with a ``ScoringModel``; a name already
         registered by another plugin is refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; models from all plugins are collected by name.
     """
 
@@ -137,19 +140,20 @@ def patron_tier_schemes(register: Callable[[TierScheme], None], app: App) -> Non
 
 
 @hookspec
-def patron_channels(register: Callable[[Channel], None]) -> None:
+def patron_channels(register: Callable[[Channel], None], app: App) -> None:
     """Register the outbound channels (email, SMS, …) this plugin provides.
 
     Called the first time anything asks for channels (``app.channels``).
 
     :param register: call once per channel with a ``Channel``; duplicate names are
         refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; channels from all plugins are collected by name.
     """
 
 
 @hookspec
-def patron_reports(register: Callable[[Report], None]) -> None:
+def patron_reports(register: Callable[[Report], None], app: App) -> None:
     """Register the reports this plugin provides.
 
     Called the first time anything asks for reports (``patron report list``,
@@ -158,12 +162,13 @@ def patron_reports(register: Callable[[Report], None]) -> None:
 
     :param register: call once per report with a ``Report``; duplicate names are
         refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; reports from all plugins are collected by name.
     """
 
 
 @hookspec
-def patron_audiences(register: Callable[[Audience], None]) -> None:
+def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
     """Register the audiences (named sets of customers) this plugin provides.
 
     Called the first time anything asks for audiences (``app.audiences``), for
@@ -172,19 +177,43 @@ def patron_audiences(register: Callable[[Audience], None]) -> None:
 
     :param register: call once per audience with an ``Audience``; duplicate names
         are refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; audiences from all plugins are collected by name.
     """
 
 
 @hookspec
-def patron_customer_panels(register: Callable[[CustomerPanel], None]) -> None:
+def patron_customer_panels(register: Callable[[CustomerPanel], None], app: App) -> None:
     """Register panels shown on the customer-360 view (``patron customers show``).
 
     Called the first time a customer view is built.
 
     :param register: call once per panel with a ``CustomerPanel``; duplicate names
         are refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; panels are shown in registration order.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def patron_refresh(app: App, as_of: datetime) -> str | None:
+    """Bring this plugin's derived data up to date as of ``as_of``.
+
+    Called by ``patron refresh`` (meant for a nightly job) and by ``patron demo``
+    after it loaded its data set, once per plugin, in registration order (a
+    plugin after the plugins it requires). Derived data are, for example, score
+    snapshots, tier reviews or point expiry. The implementation opens its own
+    transactions (``app.transaction()``) and must be idempotent: running it twice
+    for the same data and ``as_of`` changes nothing the second time.
+
+    :param app: the running app.
+    :param as_of: a timezone-aware UTC time; the data are computed as of then.
+    :return: one line saying what was done, shown to the user; or None.
     """
 
 

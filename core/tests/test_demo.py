@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, func, select
 
 from patron import hookimpl
 from patron.cli import build_cli
-from patron.demo.build import SHIPPED_DISTRIBUTIONS, run_preparations, shipped_plugins
+from patron.demo.build import SHIPPED_DISTRIBUTIONS, shipped_plugins
+from patron.refresh import refresh as run_refresh
 from patron.demo.generate import EMAIL_DOMAINS, generate
 from patron.models import Consent, Customer, Interaction
 
@@ -107,22 +108,22 @@ def test_demo_output_is_reproducible(tmp_path, monkeypatch):
         assert (tmp_path / "a/reports" / name).read_bytes() == (tmp_path / "b/reports" / name).read_bytes()
 
 
-class Preparing:
-    """A plugin exposing the demo preparation convention."""
+class Refreshing:
+    """A plugin with a refresh job, found through the patron_refresh hook."""
 
-    calls = 0
+    calls: list[object] = []
 
     @hookimpl
-    def patron_reports(self, register):
-        pass
-
-    def demo_prepare(self, app):
-        Preparing.calls += 1
+    def patron_refresh(self, app, as_of):
+        Refreshing.calls.append(as_of)
         return "scored 0 customers"
 
 
 @pytest.mark.sqlite_only
-def test_plugin_preparation_is_discovered_generically(patron_app, patron_inline_plugin):
-    patron_inline_plugin(patron_app, Preparing(), name="preparing")
-    assert run_preparations(patron_app) == ["Prepared plugin preparing: scored 0 customers"]
-    assert Preparing.calls == 1
+def test_plugin_refresh_jobs_run_through_the_hook(patron_app, patron_inline_plugin):
+    from datetime import UTC, datetime
+
+    patron_inline_plugin(patron_app, Refreshing(), name="refreshing")
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    assert run_refresh(patron_app, when) == ["refreshing: scored 0 customers"]
+    assert Refreshing.calls == [when]

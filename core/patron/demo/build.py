@@ -7,9 +7,8 @@ Steps, each printed by ``patron demo``:
    ``patron-email``; test plugins are never enabled) and create ``DIR/patron.db``;
 2. load the generated data through ``patron.ingest`` in batches (so every
    plugin's event hooks see it, as with a real import);
-3. plugin preparation: an enabled plugin whose top-level module has a
-   ``demo_prepare(app) -> str | None`` function gets it called once (e.g. to
-   compute scores or qualify tiers); the returned line is printed;
+3. every plugin's ``patron_refresh`` job runs as of the day after the last
+   interaction (scores, tier reviews, expiry), as ``patron refresh`` would;
 4. run every registered report into ``DIR/reports/NAME.html`` and ``NAME.md``,
    and write ``DIR/index.html`` linking them.
 """
@@ -17,17 +16,19 @@ Steps, each printed by ``patron demo``:
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime, time, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from patron.contracts import ConsentChange
 from patron.errors import InputError
-from patron.models import Customer
+from patron.models import Customer, Interaction
+from patron.refresh import refresh as run_refresh
 
 if TYPE_CHECKING:
     from patron.app import App
@@ -128,7 +129,7 @@ def build_demo(
             f"Loaded {outcome.customers:,} customers, {outcome.interactions:,} interactions and "
             f"{outcome.consents:,} consent choices (seed {seed})"
         )
-        for line in run_preparations(app):
+        for line in run_refresh(app, day_after_last_interaction(app)):
             outcome.prepared.append(line)
             say(line)
         render_all(app, directory / "reports", outcome)
@@ -164,15 +165,13 @@ def load(app: App, data: DemoData, outcome: DemoOutcome) -> None:
             outcome.interactions += len(record_interactions(app, session, rows))
 
 
-def run_preparations(app: App) -> list[str]:
-    """Call ``demo_prepare(app)`` of every enabled plugin that has one; return the lines they report."""
-    lines = []
-    for name, info in app.pm.infos.items():
-        prepare = getattr(info.module, "demo_prepare", None)
-        if callable(prepare):
-            said = prepare(app)
-            lines.append(f"Prepared plugin {name}: {said}" if said else f"Prepared plugin {name}")
-    return lines
+def day_after_last_interaction(app: App) -> datetime:
+    """Midnight UTC after the last interaction: the demo's "now", so output depends only on the data."""
+    with app.transaction() as session:
+        last = session.scalar(select(func.max(Interaction.occurred_at)))
+    if last is None:
+        return datetime.now(UTC)
+    return datetime.combine(last.date() + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def render_all(app: App, folder: Path, outcome: DemoOutcome) -> None:
