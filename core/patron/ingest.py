@@ -54,6 +54,10 @@ def fire_event(app: App, hook_name: str, **kwargs: Any) -> None:
         except PluginError:
             raise
         except Exception as exc:
+            from patron.db import is_retryable
+
+            if is_retryable(exc):
+                raise  # busy/serialization: the caller's bounded retry reruns the whole transaction
             # Any exception from a plugin's event aborts the unit of work; say whose it was.
             info = app.pm.infos[name]
             raise PluginError(f"plugin {info.label} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc

@@ -245,3 +245,29 @@ def test_batch_events_fire_once_per_batch_inside_its_transaction(make_patron_app
     source = write(tmp_path / "c.csv", "external_id\n" + "".join(f"c{i}\n" for i in range(7)))
     run_import(app, ImportOptions("customers", source, batch_size=3))
     assert calls == [(3, 3), (3, 3), (1, 1)]
+
+
+def test_a_busy_database_during_a_batch_is_retried_as_a_whole(make_patron_app, patron_inline_plugin, tmp_path):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from patron import hookimpl
+    from patron.importer import ImportOptions, run_import
+
+    app = make_patron_app()
+    calls: list[int] = []
+
+    class Flaky:
+        @hookimpl
+        def patron_customers_upserted(self, customer_ids):
+            calls.append(len(customer_ids))
+            if len(calls) == 2:  # the second batch meets a busy database once
+                raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    patron_inline_plugin(app, Flaky(), "flaky")
+    source = write(tmp_path / "c.csv", "external_id\n" + "".join(f"c{i}\n" for i in range(5)))
+    summary = run_import(app, ImportOptions("customers", source, batch_size=2))
+    assert calls == [2, 2, 2, 1]  # batch two ran twice: the failed attempt was rolled back whole
+    assert (summary.inserted, summary.rejected, summary.batches) == (5, 0, 3)
+    assert count(app, Customer) == 5
