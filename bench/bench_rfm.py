@@ -86,11 +86,14 @@ def generate(app: Any, customers: int, purchases: int, seed: int) -> None:
     rng = random.Random(seed)
     now = utcnow()
     with app.transaction() as session:
-        session.execute(insert(Customer), [
-            {"id": i, "external_id": f"c{i}", "attributes": {}, "created_at": now, "updated_at": now}
-            for i in range(1, customers + 1)
-        ])
-    weights = [1 / (i ** 0.8) for i in range(1, customers + 1)]
+        session.execute(
+            insert(Customer),
+            [
+                {"id": i, "external_id": f"c{i}", "attributes": {}, "created_at": now, "updated_at": now}
+                for i in range(1, customers + 1)
+            ],
+        )
+    weights = [1 / (i**0.8) for i in range(1, customers + 1)]
     chunk = 100_000
     refunds = purchases // 20
     total = purchases + refunds
@@ -102,12 +105,19 @@ def generate(app: Any, customers: int, purchases: int, seed: int) -> None:
         for k, c in enumerate(who):
             idx = n + k
             kind = "purchase" if idx < purchases else "refund"
-            rows.append({
-                "external_id": f"i{idx}", "customer_id": c, "kind": kind,
-                "occurred_at": START + timedelta(seconds=rng.randrange(SPAN_SECONDS)),
-                "amount_minor": rng.choice((499, 999, 1999)) if kind == "refund" else int(rng.lognormvariate(8, 1)),
-                "currency": "EUR", "payload": {}, "recorded_at": now, "channel": None,
-            })
+            rows.append(
+                {
+                    "external_id": f"i{idx}",
+                    "customer_id": c,
+                    "kind": kind,
+                    "occurred_at": START + timedelta(seconds=rng.randrange(SPAN_SECONDS)),
+                    "amount_minor": rng.choice((499, 999, 1999)) if kind == "refund" else int(rng.lognormvariate(8, 1)),
+                    "currency": "EUR",
+                    "payload": {},
+                    "recorded_at": now,
+                    "channel": None,
+                }
+            )
         with app.transaction() as session:
             session.execute(insert(Interaction), rows)
         n += size
@@ -151,7 +161,8 @@ def plugin_scores(app: Any) -> dict[int, tuple[int, int, int]]:
     with app.transaction() as session:
         rows = session.execute(
             select(RfmScore.customer_id, RfmScore.r_score, RfmScore.f_score, RfmScore.m_score)
-            .join(RfmSnapshot, RfmSnapshot.id == RfmScore.snapshot_id).where(RfmSnapshot.as_of == AS_OF)
+            .join(RfmSnapshot, RfmSnapshot.id == RfmScore.snapshot_id)
+            .where(RfmSnapshot.as_of == AS_OF)
         )
         return {c: (r, f, m) for c, r, f, m in rows}
 
@@ -212,22 +223,29 @@ def bench(app: Any, repeat: int, with_pandas: bool, label: str) -> bool:
     ok = True
     plugin = plugin_scores(app)
     if plugin != sql:
-        print(f"[{label}] MISMATCH: plugin and hand-written SQL disagree on "
-              f"{sum(plugin.get(c) != v for c, v in sql.items())} customers")
+        print(
+            f"[{label}] MISMATCH: plugin and hand-written SQL disagree on "
+            f"{sum(plugin.get(c) != v for c, v in sql.items())} customers"
+        )
         ok = False
     ratio = t_plugin / t_sql
     print(f"[{label}] customers scored: {len(plugin)}")
-    print(f"[{label}] plugin score: {t_plugin:.3f} s   hand-written SQL: {t_sql:.3f} s   "
-          f"ratio {ratio:.2f} (target ≤ 1.5)")
+    print(
+        f"[{label}] plugin score: {t_plugin:.3f} s   hand-written SQL: {t_sql:.3f} s   ratio {ratio:.2f} (target ≤ 1.5)"
+    )
     ok &= ratio <= 1.5
     t_select, _ = timed(lambda: run_plugin_select(app), repeat)
-    print(f"[{label}] (for information) plugin scoring SELECT alone, no snapshot write: {t_select:.3f} s   "
-          f"ratio {t_select / t_sql:.2f}")
+    print(
+        f"[{label}] (for information) plugin scoring SELECT alone, no snapshot write: {t_select:.3f} s   "
+        f"ratio {t_select / t_sql:.2f}"
+    )
     if with_pandas:
         t_pandas, pandas_scores = timed(lambda: run_pandas(app), repeat)
         if pandas_scores != plugin:
-            print(f"[{label}] MISMATCH: pandas and plugin disagree on "
-                  f"{sum(plugin.get(c) != v for c, v in pandas_scores.items())} customers")
+            print(
+                f"[{label}] MISMATCH: pandas and plugin disagree on "
+                f"{sum(plugin.get(c) != v for c, v in pandas_scores.items())} customers"
+            )
             ok = False
         ratio_p = t_plugin / t_pandas
         print(f"[{label}] pandas: {t_pandas:.3f} s   plugin/pandas ratio {ratio_p:.2f} (target < 1)")
@@ -252,8 +270,10 @@ def main(argv: list[str]) -> int:
         app = make_app(f"sqlite:///{folder / 'bench.db'}", folder)
         start = time.perf_counter()
         generate(app, args.customers, args.purchases, args.seed)
-        print(f"generated {args.customers} customers, {args.purchases} purchases (+5 % refunds) in "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"generated {args.customers} customers, {args.purchases} purchases (+5 % refunds) in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         ok &= bench(app, args.repeat, True, "sqlite")
         app.dispose()
         if args.postgres:

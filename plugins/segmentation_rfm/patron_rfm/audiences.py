@@ -42,8 +42,11 @@ def audiences() -> list[Audience]:
     """
     found = [segment_audience(slug, label) for slug, label in segment_names(DEFAULT_PRESET)]
     found += [
-        Audience(f"rfm:tier:{tier.lower()}", f"Customers in ABC tier {tier} in the latest RFM snapshot.",
-                 _members(RfmScore.tier, tier))
+        Audience(
+            f"rfm:tier:{tier.lower()}",
+            f"Customers in ABC tier {tier} in the latest RFM snapshot.",
+            _members(RfmScore.tier, tier),
+        )
         for tier in TIERS
     ]
     return found
@@ -52,6 +55,7 @@ def audiences() -> list[Audience]:
 def segment_audience(slug: str, label: str | None = None) -> Audience:
     """The audience of one segment (by machine name) in the latest snapshot."""
     return Audience(
-        f"rfm:segment:{slug}", f"Customers in RFM segment {label or slug} in the latest snapshot.",
+        f"rfm:segment:{slug}",
+        f"Customers in RFM segment {label or slug} in the latest snapshot.",
         _members(RfmScore.segment, slug),
     )

@@ -47,8 +47,16 @@ def score(as_of: str | None, fmt: str) -> None:
     with app.transaction() as session:
         run = run_score(app, session, _parse_date(as_of))
     if fmt == "json":
-        click.echo(json.dumps({"snapshot_id": run.snapshot_id, "as_of": run.as_of.isoformat(),
-                               "customers": run.customers, "replaced": run.replaced}))
+        click.echo(
+            json.dumps(
+                {
+                    "snapshot_id": run.snapshot_id,
+                    "as_of": run.as_of.isoformat(),
+                    "customers": run.customers,
+                    "replaced": run.replaced,
+                }
+            )
+        )
         return
     verb = "replaced" if run.replaced else "stored"
     click.echo(f"RFM snapshot {run.as_of.isoformat()} {verb}: {run.customers} customers scored.")
@@ -70,8 +78,11 @@ def explain(customer: str, as_of: str | None, fmt: str) -> None:
         click.echo(json.dumps(e.as_dict(), indent=2))
         return
     click.echo(f"Customer {e.external_id} (#{e.customer_id}), RFM snapshot {e.as_of.isoformat()} ({e.method})")
-    names = {"recency_days": ("R", "recency (days)"), "frequency": ("F", "frequency"),
-             "monetary_minor": ("M", "monetary (minor units)")}
+    names = {
+        "recency_days": ("R", "recency (days)"),
+        "frequency": ("F", "frequency"),
+        "monetary_minor": ("M", "monetary (minor units)"),
+    }
     for metric, (letter, label) in names.items():
         click.echo(f"  {label:<24} {e.metrics[metric]:>12}  → {letter} = {e.scores[letter.lower()]}")
         click.echo(f"      cut-offs (score: range): {'; '.join(e.cutoffs[metric])}")
@@ -92,8 +103,10 @@ def segments(fmt: str) -> None:
         return
     click.echo(f"{'#':>3}  {'R':<5} {'F':<5} {'M':<5} {'codes':>5}  segment (audience)")
     for i, rule in enumerate(rules, 1):
-        click.echo(f"{i:>3}  {rule.r:<5} {rule.f:<5} {rule.m:<5} {len(rule.codes()):>5}  "
-                   f"{rule.segment} (rfm:segment:{rule.slug})")
+        click.echo(
+            f"{i:>3}  {rule.r:<5} {rule.f:<5} {rule.m:<5} {len(rule.codes()):>5}  "
+            f"{rule.segment} (rfm:segment:{rule.slug})"
+        )
 
 
 @rfm.command()
@@ -107,12 +120,16 @@ def snapshots(fmt: str) -> None:
 
     with get_state().app.transaction() as session:
         rows = session.execute(
-            select(RfmSnapshot.as_of, RfmSnapshot.method, RfmSnapshot.customers, RfmSnapshot.computed_at)
-            .order_by(RfmSnapshot.as_of)
+            select(RfmSnapshot.as_of, RfmSnapshot.method, RfmSnapshot.customers, RfmSnapshot.computed_at).order_by(
+                RfmSnapshot.as_of
+            )
         ).all()
     if fmt == "json":
-        click.echo(json.dumps([{"as_of": a.isoformat(), "method": m, "customers": n,
-                                "computed_at": _iso(c)} for a, m, n, c in rows]))
+        click.echo(
+            json.dumps(
+                [{"as_of": a.isoformat(), "method": m, "customers": n, "computed_at": _iso(c)} for a, m, n, c in rows]
+            )
+        )
         return
     if not rows:
         click.echo("No RFM snapshots yet; run 'patron rfm score'.")

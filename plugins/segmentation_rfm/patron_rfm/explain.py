@@ -89,10 +89,17 @@ def explain(session: Session, ref: str, as_of: date | None = None) -> Explanatio
             for metric, ranges in cutoffs(session, snapshot.id).items()
         }
     return Explanation(
-        customer_id=customer_id, external_id=external_id, as_of=snapshot.as_of, method=snapshot.method,
+        customer_id=customer_id,
+        external_id=external_id,
+        as_of=snapshot.as_of,
+        method=snapshot.method,
         metrics={"recency_days": row.recency_days, "frequency": row.frequency, "monetary_minor": row.monetary_minor},
         scores={"r": row.r_score, "f": row.f_score, "m": row.m_score},
-        code=code, segment=row.segment, segment_label=placement.segment,
-        rule=rules[placement.rule_index].describe(), rule_number=placement.rule_index + 1,
-        tier=row.tier, cutoffs=shown,
+        code=code,
+        segment=row.segment,
+        segment_label=placement.segment,
+        rule=rules[placement.rule_index].describe(),
+        rule_number=placement.rule_index + 1,
+        tier=row.tier,
+        cutoffs=shown,
     )

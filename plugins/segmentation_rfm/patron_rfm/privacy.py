@@ -29,9 +29,17 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
         return None
     return {
         "snapshots": [
-            {"as_of": as_of.isoformat(), "recency_days": s.recency_days, "frequency": s.frequency,
-             "monetary_minor": s.monetary_minor, "r_score": s.r_score, "f_score": s.f_score,
-             "m_score": s.m_score, "segment": s.segment, "tier": s.tier}
+            {
+                "as_of": as_of.isoformat(),
+                "recency_days": s.recency_days,
+                "frequency": s.frequency,
+                "monetary_minor": s.monetary_minor,
+                "r_score": s.r_score,
+                "f_score": s.f_score,
+                "m_score": s.m_score,
+                "segment": s.segment,
+                "tier": s.tier,
+            }
             for as_of, s in rows
         ]
     }

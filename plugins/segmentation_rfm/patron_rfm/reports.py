@@ -67,9 +67,16 @@ class SegmentSummaryReport:
             return ReportResult(self.title, {"note": NO_SNAPSHOT})
         s = RfmScore
         rows = session.execute(
-            select(s.segment, func.count(), func.sum(s.monetary_minor), func.avg(s.recency_days),
-                   func.avg(s.frequency), func.avg(s.monetary_minor))
-            .where(s.snapshot_id == snapshot.id).group_by(s.segment)
+            select(
+                s.segment,
+                func.count(),
+                func.sum(s.monetary_minor),
+                func.avg(s.recency_days),
+                func.avg(s.frequency),
+                func.avg(s.monetary_minor),
+            )
+            .where(s.snapshot_id == snapshot.id)
+            .group_by(s.segment)
         ).all()
         customers = sum(r[1] for r in rows)
         revenue = sum(int(r[2]) for r in rows)
@@ -81,18 +88,42 @@ class SegmentSummaryReport:
             if r is None:
                 table_rows.append([label, 0, 0.0, 0.0, None, None, None])
                 continue
-            table_rows.append([label, r[1], _share(r[1], customers), _share(r[2], revenue),
-                               _num(r[3]), _num(r[4]), _num(r[5])])
-        table = Table("segments", "Segments", ("segment", "customers", "share_pct", "revenue_share_pct",
-                                               "mean_recency_days", "mean_frequency", "mean_monetary_minor"),
-                      table_rows)
-        figure = Figure("segment_sizes", "Customers per segment", "bar", [r[0] for r in table_rows],
-                        {"customers": [float(r[1]) for r in table_rows]}, x_label="segment", y_label="customers")
+            table_rows.append(
+                [label, r[1], _share(r[1], customers), _share(r[2], revenue), _num(r[3]), _num(r[4]), _num(r[5])]
+            )
+        table = Table(
+            "segments",
+            "Segments",
+            (
+                "segment",
+                "customers",
+                "share_pct",
+                "revenue_share_pct",
+                "mean_recency_days",
+                "mean_frequency",
+                "mean_monetary_minor",
+            ),
+            table_rows,
+        )
+        figure = Figure(
+            "segment_sizes",
+            "Customers per segment",
+            "bar",
+            [r[0] for r in table_rows],
+            {"customers": [float(r[1]) for r in table_rows]},
+            x_label="segment",
+            y_label="customers",
+        )
         return ReportResult(
             self.title,
-            {"as_of": snapshot.as_of.isoformat(), "method": snapshot.method, "customers": customers,
-             "revenue_minor": revenue},
-            (table,), (figure,),
+            {
+                "as_of": snapshot.as_of.isoformat(),
+                "method": snapshot.method,
+                "customers": customers,
+                "revenue_minor": revenue,
+            },
+            (table,),
+            (figure,),
         )
 
 
@@ -113,7 +144,8 @@ class HeatmapReport:
             (int(r), int(f)): (n, mean)
             for r, f, n, mean in session.execute(
                 select(s.r_score, s.f_score, func.count(), func.avg(s.monetary_minor))
-                .where(s.snapshot_id == snapshot.id).group_by(s.r_score, s.f_score)
+                .where(s.snapshot_id == snapshot.id)
+                .group_by(s.r_score, s.f_score)
             )
         }
         scores = range(1, 6)
@@ -126,8 +158,17 @@ class HeatmapReport:
             self.title,
             {"as_of": snapshot.as_of.isoformat(), "customers": sum(n for n, _ in cells.values())},
             (Table("cells", "R×F cells", ("r_score", "f_score", "customers", "mean_monetary_minor"), rows),),
-            (Figure("heatmap", "Mean monetary by R and F score", "heatmap", [f"F{f}" for f in scores], series,
-                    x_label="frequency score", y_label="recency score"),),
+            (
+                Figure(
+                    "heatmap",
+                    "Mean monetary by R and F score",
+                    "heatmap",
+                    [f"F{f}" for f in scores],
+                    series,
+                    x_label="frequency score",
+                    y_label="recency score",
+                ),
+            ),
         )
 
 
@@ -144,16 +185,22 @@ class ParetoReport:
         if snapshot is None:
             return ReportResult(self.title, {"note": NO_SNAPSHOT})
         s = RfmScore
-        tiers = {t: (n, int(rev)) for t, n, rev in session.execute(
-            select(s.tier, func.count(), func.sum(s.monetary_minor)).where(s.snapshot_id == snapshot.id)
-            .group_by(s.tier)
-        )}
+        tiers = {
+            t: (n, int(rev))
+            for t, n, rev in session.execute(
+                select(s.tier, func.count(), func.sum(s.monetary_minor))
+                .where(s.snapshot_id == snapshot.id)
+                .group_by(s.tier)
+            )
+        }
         positive = s.monetary_minor > 0
         ranked = (
             select(
                 func.row_number().over(order_by=(s.monetary_minor.desc(), s.customer_id)).label("pos"),
                 func.sum(s.monetary_minor).over(order_by=(s.monetary_minor.desc(), s.customer_id)).label("cum"),
-            ).where(s.snapshot_id == snapshot.id, positive).subquery()
+            )
+            .where(s.snapshot_id == snapshot.id, positive)
+            .subquery()
         )
         n = sum(tiers.get(t, (0, 0))[0] for t in "ABC")
         total = sum(tiers.get(t, (0, 0))[1] for t in "ABC")
@@ -164,19 +211,41 @@ class ParetoReport:
             points = session.execute(select(bucket, func.max(ranked.c.cum)).group_by(bucket).order_by(bucket))
             curve = [(int(p), _share(cum, total)) for p, cum in points]
         table = Table(
-            "tiers", "ABC tiers", ("tier", "customers", "customer_share_pct", "revenue_minor", "revenue_share_pct"),
-            [[t, tiers.get(t, (0, 0))[0], _share(tiers.get(t, (0, 0))[0], snapshot.customers),
-              tiers.get(t, (0, 0))[1], _share(tiers.get(t, (0, 0))[1], total)] for t in TIERS],
+            "tiers",
+            "ABC tiers",
+            ("tier", "customers", "customer_share_pct", "revenue_minor", "revenue_share_pct"),
+            [
+                [
+                    t,
+                    tiers.get(t, (0, 0))[0],
+                    _share(tiers.get(t, (0, 0))[0], snapshot.customers),
+                    tiers.get(t, (0, 0))[1],
+                    _share(tiers.get(t, (0, 0))[1], total),
+                ]
+                for t in TIERS
+            ],
         )
-        figure = Figure("pareto", "Cumulative revenue share by customer share", "line", [p for p, _ in curve],
-                        {"revenue_share_pct": [v for _, v in curve]}, x_label="customers (%)",
-                        y_label="revenue (%)")
+        figure = Figure(
+            "pareto",
+            "Cumulative revenue share by customer share",
+            "line",
+            [p for p, _ in curve],
+            {"revenue_share_pct": [v for _, v in curve]},
+            x_label="customers (%)",
+            y_label="revenue (%)",
+        )
         params_used = snapshot.params
         return ReportResult(
             self.title,
-            {"as_of": snapshot.as_of.isoformat(), "customers": snapshot.customers, "revenue_minor": total,
-             "a_percent": params_used["abc_a_percent"], "b_percent": params_used["abc_b_percent"]},
-            (table,), (figure,),
+            {
+                "as_of": snapshot.as_of.isoformat(),
+                "customers": snapshot.customers,
+                "revenue_minor": total,
+                "a_percent": params_used["abc_a_percent"],
+                "b_percent": params_used["abc_b_percent"],
+            },
+            (table,),
+            (figure,),
         )
 
 
@@ -196,8 +265,9 @@ class MigrationReport:
         to_date = params.get("to_date") or (dates[0] if dates else None)
         from_date = params.get("from_date") or (dates[1] if len(dates) > 1 else None)
         if to_date is None or from_date is None:
-            return ReportResult(self.title, {"note": "needs two RFM snapshots; run 'patron rfm score --as-of DATE' "
-                                                     "for two dates"})
+            return ReportResult(
+                self.title, {"note": "needs two RFM snapshots; run 'patron rfm score --as-of DATE' for two dates"}
+            )
         if from_date >= to_date:
             raise InputError(f"rfm-migration: from_date {from_date} must be before to_date {to_date}")
         before, after = find_snapshot(session, from_date), find_snapshot(session, to_date)
@@ -215,7 +285,8 @@ class MigrationReport:
         )
         moves = stayed_or_left.union_all(arrived).subquery()
         counts = {
-            (f, t): n for f, t, n in session.execute(
+            (f, t): n
+            for f, t, n in session.execute(
                 select(moves.c.seg_from, moves.c.seg_to, func.count()).group_by(moves.c.seg_from, moves.c.seg_to)
             )
         }
@@ -225,10 +296,20 @@ class MigrationReport:
         moved = sum(n for (f, t), n in counts.items() if f != t)
         return ReportResult(
             self.title,
-            {"from": from_date.isoformat(), "to": to_date.isoformat(), "customers_moved": moved,
-             "customers_stayed": sum(n for (f, t), n in counts.items() if f == t)},
-            (Table("matrix", "Segment before (rows) → after (columns)",
-                   ("from \\ to", *[labels[t] for t in order]), rows),),
+            {
+                "from": from_date.isoformat(),
+                "to": to_date.isoformat(),
+                "customers_moved": moved,
+                "customers_stayed": sum(n for (f, t), n in counts.items() if f == t),
+            },
+            (
+                Table(
+                    "matrix",
+                    "Segment before (rows) → after (columns)",
+                    ("from \\ to", *[labels[t] for t in order]),
+                    rows,
+                ),
+            ),
         )
 
 

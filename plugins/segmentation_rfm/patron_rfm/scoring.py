@@ -26,7 +26,15 @@ from patron_rfm.metrics import Window, metrics_query
 from patron_rfm.segments import SegmentRule
 
 OUTPUT_COLUMNS = (
-    "customer_id", "recency_days", "frequency", "monetary_minor", "r_score", "f_score", "m_score", "segment", "tier",
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary_minor",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "tier",
 )
 
 
@@ -74,15 +82,26 @@ def scores_query(window: Window, config: RfmConfig, dialect: str) -> Select[Any]
         ]
     windows = revenue_windows(mon, cid)
     scored = select(
-        cid, rec, freq, mon, *score_columns,
-        windows["revenue_before"].label("revenue_before"), windows["revenue_total"].label("revenue_total"),
+        cid,
+        rec,
+        freq,
+        mon,
+        *score_columns,
+        windows["revenue_before"].label("revenue_before"),
+        windows["revenue_total"].label("revenue_total"),
     ).subquery("scored")
     s = scored.c
     r, f, m = cast(s.r_score, Integer), cast(s.f_score, Integer), cast(s.m_score, Integer)
     return select(
-        s.customer_id, s.recency_days, s.frequency, s.monetary_minor,
-        r.label("r_score"), f.label("f_score"), m.label("m_score"),
+        s.customer_id,
+        s.recency_days,
+        s.frequency,
+        s.monetary_minor,
+        r.label("r_score"),
+        f.label("f_score"),
+        m.label("m_score"),
         segment_case(s.r_score, s.f_score, s.m_score, config.segments).label("segment"),
-        tier_case(s.monetary_minor, s.revenue_before, s.revenue_total, config.abc_a_percent, config.abc_b_percent)
-        .label("tier"),
+        tier_case(
+            s.monetary_minor, s.revenue_before, s.revenue_total, config.abc_a_percent, config.abc_b_percent
+        ).label("tier"),
     )

@@ -77,8 +77,13 @@ def score(app: App, session: Session, as_of: date | None = None) -> ScoreRun:
         session.execute(delete(RfmSnapshot).where(RfmSnapshot.id == old))
     snapshot_id = session.scalar(
         insert(RfmSnapshot)
-        .values(as_of=window.as_of, computed_at=utcnow(), method=config.method,
-                params=parameters(config, window), customers=0)
+        .values(
+            as_of=window.as_of,
+            computed_at=utcnow(),
+            method=config.method,
+            params=parameters(config, window),
+            customers=0,
+        )
         .returning(RfmSnapshot.id)
     )
     assert snapshot_id is not None
@@ -86,8 +91,10 @@ def score(app: App, session: Session, as_of: date | None = None) -> ScoreRun:
     session.execute(
         insert(RfmScore).from_select(
             ["snapshot_id", *OUTPUT_COLUMNS],
-            select(literal(snapshot_id, RfmScore.snapshot_id.type).label("snapshot_id"),
-                   *(rows.c[name] for name in OUTPUT_COLUMNS)),
+            select(
+                literal(snapshot_id, RfmScore.snapshot_id.type).label("snapshot_id"),
+                *(rows.c[name] for name in OUTPUT_COLUMNS),
+            ),
         )
     )
     # Counted, not taken from rowcount: psycopg reports -1 for this INSERT … SELECT here.
@@ -125,7 +132,9 @@ def cutoffs(session: Session, snapshot_id: int) -> dict[str, list[tuple[int, int
     ):
         rows = session.execute(
             select(score_col, func.min(value_col), func.max(value_col))
-            .where(RfmScore.snapshot_id == snapshot_id).group_by(score_col).order_by(score_col)
+            .where(RfmScore.snapshot_id == snapshot_id)
+            .group_by(score_col)
+            .order_by(score_col)
         )
         result[metric] = [(int(s), int(lo), int(hi)) for s, lo, hi in rows]
     return result

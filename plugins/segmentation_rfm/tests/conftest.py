@@ -44,14 +44,19 @@ def load(app: Any, rows: Sequence[Row], customers: Iterable[str] | None = None) 
     names = list(dict.fromkeys(customers if customers is not None else (r.customer for r in rows)))
     with app.transaction() as session:
         for i in range(0, len(names), BATCH):
-            upsert_customers(app, session, [{"external_id": n, "name": n} for n in names[i:i + BATCH]])
+            upsert_customers(app, session, [{"external_id": n, "name": n} for n in names[i : i + BATCH]])
         ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
     for i in range(0, len(rows), BATCH):
         batch = [
-            {"external_id": f"row-{next(_row_ids)}", "customer_id": ids[r.customer], "kind": r.kind,
-             "occurred_at": r.occurred_at, "amount_minor": r.amount_minor,
-             "currency": None if r.amount_minor is None else "USD"}
-            for r in rows[i:i + BATCH]
+            {
+                "external_id": f"row-{next(_row_ids)}",
+                "customer_id": ids[r.customer],
+                "kind": r.kind,
+                "occurred_at": r.occurred_at,
+                "amount_minor": r.amount_minor,
+                "currency": None if r.amount_minor is None else "USD",
+            }
+            for r in rows[i : i + BATCH]
         ]
         with app.transaction() as session:
             record_interactions(app, session, batch)
@@ -63,16 +68,26 @@ def load(app: Any, rows: Sequence[Row], customers: Iterable[str] | None = None) 
 # ---------------------------------------------------------------------------
 
 DEFAULT_GRID = [  # (segment slug, R range, F range): the issue's eleven segments on the R×F grid
-    ("champions", (5, 5), (4, 5)), ("loyal", (3, 4), (4, 5)), ("potential_loyalist", (4, 5), (2, 3)),
-    ("new_customers", (5, 5), (1, 1)), ("promising", (4, 4), (1, 1)), ("need_attention", (3, 3), (3, 3)),
-    ("about_to_sleep", (3, 3), (1, 2)), ("at_risk", (1, 2), (3, 4)), ("cant_lose_them", (1, 2), (5, 5)),
-    ("hibernating", (2, 2), (1, 2)), ("lost", (1, 1), (1, 2)),
+    ("champions", (5, 5), (4, 5)),
+    ("loyal", (3, 4), (4, 5)),
+    ("potential_loyalist", (4, 5), (2, 3)),
+    ("new_customers", (5, 5), (1, 1)),
+    ("promising", (4, 4), (1, 1)),
+    ("need_attention", (3, 3), (3, 3)),
+    ("about_to_sleep", (3, 3), (1, 2)),
+    ("at_risk", (1, 2), (3, 4)),
+    ("cant_lose_them", (1, 2), (5, 5)),
+    ("hibernating", (2, 2), (1, 2)),
+    ("lost", (1, 1), (1, 2)),
 ]
 
 
 def oracle_metrics(
-    rows: Iterable[Row], as_of: date, window_days: int | None = None,
-    purchase: Sequence[str] = ("purchase",), refund: Sequence[str] = ("refund",),
+    rows: Iterable[Row],
+    as_of: date,
+    window_days: int | None = None,
+    purchase: Sequence[str] = ("purchase",),
+    refund: Sequence[str] = ("refund",),
 ) -> dict[str, tuple[int, int, int]]:
     """customer → (recency_days, frequency, monetary_minor) for customers with a purchase in the window."""
     end = datetime.combine(as_of, time(), tzinfo=UTC)
@@ -139,7 +154,11 @@ def oracle_tiers(monetary: dict[str, int], ids: dict[str, int], a: float = 80, b
 
 
 def oracle(
-    rows: Sequence[Row], ids: dict[str, int], as_of: date, *, window_days: int | None = None,
+    rows: Sequence[Row],
+    ids: dict[str, int],
+    as_of: date,
+    *,
+    window_days: int | None = None,
     thresholds: dict[str, Sequence[int]] | None = None,
 ) -> dict[str, tuple[Any, ...]]:
     """customer → (recency, frequency, monetary, r, f, m, segment, tier)."""
@@ -156,8 +175,7 @@ def oracle(
         m_s = [oracle_threshold(v, thresholds["monetary_minor"], True) for v in mon]
     tiers = oracle_tiers(dict(zip(names, mon, strict=True)), ids)
     return {
-        c: (*metrics[c], r_s[i], f_s[i], m_s[i], oracle_segment(r_s[i], f_s[i]), tiers[c])
-        for i, c in enumerate(names)
+        c: (*metrics[c], r_s[i], f_s[i], m_s[i], oracle_segment(r_s[i], f_s[i]), tiers[c]) for i, c in enumerate(names)
     }
 
 
@@ -171,8 +189,17 @@ def stored(app: Any, as_of: date) -> dict[str, tuple[Any, ...]]:
     s = RfmScore
     with app.transaction() as session:
         rows = session.execute(
-            select(Customer.external_id, s.recency_days, s.frequency, s.monetary_minor, s.r_score, s.f_score,
-                   s.m_score, s.segment, s.tier)
+            select(
+                Customer.external_id,
+                s.recency_days,
+                s.frequency,
+                s.monetary_minor,
+                s.r_score,
+                s.f_score,
+                s.m_score,
+                s.segment,
+                s.tier,
+            )
             .join(Customer, Customer.id == s.customer_id)
             .join(RfmSnapshot, RfmSnapshot.id == s.snapshot_id)
             .where(RfmSnapshot.as_of == as_of)
@@ -183,8 +210,9 @@ def stored(app: Any, as_of: date) -> dict[str, tuple[Any, ...]]:
 @pytest.fixture
 def rfm() -> SimpleNamespace:
     """The helpers above, for tests (conftest modules are not importable under importlib mode)."""
-    return SimpleNamespace(Row=Row, load=load, oracle=oracle, stored=stored, oracle_quantile=oracle_quantile,
-                           oracle_metrics=oracle_metrics)
+    return SimpleNamespace(
+        Row=Row, load=load, oracle=oracle, stored=stored, oracle_quantile=oracle_quantile, oracle_metrics=oracle_metrics
+    )
 
 
 def score(app: Any, as_of: date | None = None) -> Any:

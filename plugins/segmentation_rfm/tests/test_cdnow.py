@@ -49,15 +49,25 @@ def load_cdnow(app, rows) -> dict[str, int]:
     customers = sorted({r[1] for r in rows})
     with app.transaction() as session:
         for i in range(0, len(customers), BATCH):
-            upsert_customers(app, session, [{"external_id": c} for c in customers[i:i + BATCH]])
+            upsert_customers(app, session, [{"external_id": c} for c in customers[i : i + BATCH]])
         ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
     for i in range(0, len(rows), BATCH):
         with app.transaction() as session:
-            record_interactions(app, session, [
-                {"external_id": f"cdnow-{n}", "customer_id": ids[c], "kind": "purchase", "occurred_at": when,
-                 "amount_minor": cents, "currency": "USD"}
-                for n, c, when, cents in rows[i:i + BATCH]
-            ])
+            record_interactions(
+                app,
+                session,
+                [
+                    {
+                        "external_id": f"cdnow-{n}",
+                        "customer_id": ids[c],
+                        "kind": "purchase",
+                        "occurred_at": when,
+                        "amount_minor": cents,
+                        "currency": "USD",
+                    }
+                    for n, c, when, cents in rows[i : i + BATCH]
+                ],
+            )
     return ids
 
 

@@ -21,8 +21,11 @@ def at(y: int, m: int, d: int) -> datetime:
 def shop(make_patron_app, rfm):
     """Ten customers: c9 buys most often, most recently and most; c0 once, long ago, little."""
     app = make_patron_app(plugins=["rfm"])
-    rows = [rfm.Row(f"c{i}", at(2024, 1 + (i % 6), 1 + k), "purchase", 1000 * (i + 1) ** 2)
-            for i in range(10) for k in range(i + 1)]
+    rows = [
+        rfm.Row(f"c{i}", at(2024, 1 + (i % 6), 1 + k), "purchase", 1000 * (i + 1) ** 2)
+        for i in range(10)
+        for k in range(i + 1)
+    ]
     rfm.load(app, rows)
     return app
 
@@ -38,7 +41,11 @@ def test_score_cli_stores_a_snapshot_and_reports_replacement(shop, patron_cli):
     assert first.exit_code == 0 and "RFM snapshot 2024-07-01 stored: 10 customers scored." in first.output
     again = patron_cli(shop, "rfm", "score", "--as-of", "2024-07-01", "--format", "json")
     assert json.loads(again.output) | {"snapshot_id": 0} == {
-        "snapshot_id": 0, "as_of": "2024-07-01", "customers": 10, "replaced": True}
+        "snapshot_id": 0,
+        "as_of": "2024-07-01",
+        "customers": 10,
+        "replaced": True,
+    }
     listed = patron_cli(shop, "rfm", "snapshots")
     assert "2024-07-01  quantile          10 customers" in listed.output
 

@@ -39,8 +39,7 @@ def python_scores(values: list[int], higher_is_better: bool) -> list[int]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.integers(min_value=-(10**12), max_value=10**12) | st.integers(0, 5), min_size=1,
-                       max_size=60))
+@given(values=st.lists(st.integers(min_value=-(10**12), max_value=10**12) | st.integers(0, 5), min_size=1, max_size=60))
 def test_sql_quantile_scores_equal_the_formula(engine, values):
     t = values_table.c
     n = func.count().over()

@@ -15,8 +15,11 @@ CORE_TABLES = ("customers", "interactions", "consents", "audit_events")
 
 def _only_what_we_compare(name: str | None, type_: str, parent_names: object) -> bool:
     # Version tables are Alembic's; other plugins' tables may share Base.metadata in this process.
-    return not (type_ == "table" and name is not None and (name.startswith("patron_version_") or not (
-        name.startswith("rfm_") or name in CORE_TABLES)))
+    return not (
+        type_ == "table"
+        and name is not None
+        and (name.startswith("patron_version_") or not (name.startswith("rfm_") or name in CORE_TABLES))
+    )
 
 
 def test_models_and_migration_agree(make_patron_app):

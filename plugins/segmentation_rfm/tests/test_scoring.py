@@ -26,9 +26,14 @@ def app(make_patron_app):
 def test_ties_share_the_lowest_rank_and_the_same_score(app, rfm, rfm_score):
     R = rfm.Row
     # a and b tie on every metric; c and d are better on frequency/monetary.
-    rows = [R("a", at(2024, 6, 1), "purchase", 1000), R("b", at(2024, 6, 1), "purchase", 1000),
-            R("c", at(2024, 6, 20), "purchase", 3000), R("c", at(2024, 5, 1), "purchase", 3000),
-            R("d", at(2024, 6, 30, 23), "purchase", 9000), R("d", at(2024, 1, 1), "purchase", 1)]
+    rows = [
+        R("a", at(2024, 6, 1), "purchase", 1000),
+        R("b", at(2024, 6, 1), "purchase", 1000),
+        R("c", at(2024, 6, 20), "purchase", 3000),
+        R("c", at(2024, 5, 1), "purchase", 3000),
+        R("d", at(2024, 6, 30, 23), "purchase", 9000),
+        R("d", at(2024, 1, 1), "purchase", 1),
+    ]
     ids = rfm.load(app, rows)
     run = rfm_score(app, AS_OF)
     got = rfm.stored(app, AS_OF)
@@ -53,11 +58,15 @@ def test_single_customer_scores_one_everywhere_and_is_tier_a(app, rfm, rfm_score
 
 def test_refunds_reduce_monetary_and_refund_only_customers_are_not_scored(app, rfm, rfm_score):
     R = rfm.Row
-    rows = [R("buyer", at(2024, 6, 1), "purchase", 5000), R("buyer", at(2024, 6, 2), "refund", 2000),
-            # A source that records refunds as negative amounts gives the same result.
-            R("buyer", at(2024, 6, 3), "refund", -500),
-            R("gave-back", at(2024, 6, 1), "purchase", 1000), R("gave-back", at(2024, 6, 5), "refund", 1500),
-            R("refund-only", at(2024, 6, 1), "refund", 700)]
+    rows = [
+        R("buyer", at(2024, 6, 1), "purchase", 5000),
+        R("buyer", at(2024, 6, 2), "refund", 2000),
+        # A source that records refunds as negative amounts gives the same result.
+        R("buyer", at(2024, 6, 3), "refund", -500),
+        R("gave-back", at(2024, 6, 1), "purchase", 1000),
+        R("gave-back", at(2024, 6, 5), "refund", 1500),
+        R("refund-only", at(2024, 6, 1), "refund", 700),
+    ]
     ids = rfm.load(app, rows)
     rfm_score(app, AS_OF)
     got = rfm.stored(app, AS_OF)
@@ -80,8 +89,11 @@ def test_empty_window_stores_an_empty_snapshot(make_patron_app, rfm, rfm_score):
 def test_window_counts_purchases_from_as_of_minus_window_inclusive(make_patron_app, rfm, rfm_score):
     app = make_patron_app(plugins=["rfm"], config={"rfm": {"window_days": 10}})
     R = rfm.Row
-    rows = [R("x", at(2024, 6, 21), "purchase", 100), R("x", at(2024, 6, 20, 23), "purchase", 100),
-            R("x", at(2024, 7, 1), "purchase", 100)]  # on as_of itself: outside [as_of − 10 d, as_of)
+    rows = [
+        R("x", at(2024, 6, 21), "purchase", 100),
+        R("x", at(2024, 6, 20, 23), "purchase", 100),
+        R("x", at(2024, 7, 1), "purchase", 100),
+    ]  # on as_of itself: outside [as_of − 10 d, as_of)
     ids = rfm.load(app, rows)
     rfm_score(app, AS_OF)
     assert rfm.stored(app, AS_OF)["x"][:3] == (10, 1, 100)
@@ -99,9 +111,12 @@ def test_thresholds_method_uses_the_configured_cut_points(make_patron_app, rfm, 
     cuts = {"recency_days": [10, 20, 40, 80], "frequency": [2, 3, 4, 5], "monetary_minor": [100, 200, 300, 400]}
     app = make_patron_app(plugins=["rfm"], config={"rfm": {"method": "thresholds", "thresholds": cuts}})
     R = rfm.Row
-    rows = [R("low", at(2024, 1, 1), "purchase", 99),
-            R("edge", at(2024, 6, 21), "purchase", 200), R("edge", at(2024, 6, 1), "purchase", 0),
-            *[R("top", at(2024, 6, 30 - i), "purchase", 100) for i in range(6)]]
+    rows = [
+        R("low", at(2024, 1, 1), "purchase", 99),
+        R("edge", at(2024, 6, 21), "purchase", 200),
+        R("edge", at(2024, 6, 1), "purchase", 0),
+        *[R("top", at(2024, 6, 30 - i), "purchase", 100) for i in range(6)],
+    ]
     ids = rfm.load(app, rows)
     rfm_score(app, AS_OF)
     got = rfm.stored(app, AS_OF)
@@ -119,8 +134,12 @@ def test_random_data_equals_the_oracle(app, rfm, rfm_score):
     kinds = ["purchase"] * 6 + ["refund", "email", "call"]
     customers = [f"c{i:03d}" for i in range(150)]
     rows = [
-        R(rng.choice(customers), at(2023, 1, 1) + timedelta(days=rng.randrange(560), hours=rng.randrange(24)),
-          rng.choice(kinds), rng.choice([None, 0, 500, 999, 1000, 2500, rng.randrange(1, 50_000)]))
+        R(
+            rng.choice(customers),
+            at(2023, 1, 1) + timedelta(days=rng.randrange(560), hours=rng.randrange(24)),
+            rng.choice(kinds),
+            rng.choice([None, 0, 500, 999, 1000, 2500, rng.randrange(1, 50_000)]),
+        )
         for _ in range(1500)
     ]
     ids = rfm.load(app, rows, customers)

@@ -9,8 +9,19 @@ from patron.errors import ConfigError
 from patron_rfm.config import RfmConfig
 from patron_rfm.segments import ALL_CODES, DEFAULT_PRESET, SegmentRule, slugify, validate_rules
 
-ELEVEN = ["Champions", "Loyal", "Potential Loyalist", "New Customers", "Promising", "Need Attention",
-          "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost"]
+ELEVEN = [
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About to Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+]
 
 
 def test_default_preset_covers_each_of_the_125_codes_exactly_once():
@@ -47,11 +58,14 @@ def test_a_valid_override_is_accepted():
     assert [r.slug for r in config.segments] == ["everyone", "big"]
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ("0-2", "score range '0-2' is not valid"),
-    ("3-1", "runs backwards: write the low score first, e.g. '1-3'"),
-    ("x", "score range 'x' is not valid"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("0-2", "score range '0-2' is not valid"),
+        ("3-1", "runs backwards: write the low score first, e.g. '1-3'"),
+        ("x", "score range 'x' is not valid"),
+    ],
+)
 def test_bad_score_ranges_say_what_is_accepted(bad, message):
     with pytest.raises(ValidationError, match=message):
         SegmentRule(segment="S", r=bad)
@@ -68,14 +82,17 @@ def test_empty_preset_is_refused():
         RfmConfig.model_validate({"segments": []})
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ({"thresholds": {"frequency": [2, 2, 5, 10]}}, "(?s)thresholds.frequency.*4 strictly increasing"),
-    ({"thresholds": {"recency_days": [30, 90]}}, "(?s)thresholds.recency_days.*exactly 4"),
-    ({"abc_a_percent": 90, "abc_b_percent": 85}, "abc_b_percent .* must be greater than abc_a_percent"),
-    ({"purchase_kinds": ["purchase"], "refund_kinds": ["purchase"]}, r"in both purchase_kinds and refund_kinds"),
-    ({"method": "kmeans"}, "method"),
-    ({"windw_days": 30}, "windw_days"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"thresholds": {"frequency": [2, 2, 5, 10]}}, "(?s)thresholds.frequency.*4 strictly increasing"),
+        ({"thresholds": {"recency_days": [30, 90]}}, "(?s)thresholds.recency_days.*exactly 4"),
+        ({"abc_a_percent": 90, "abc_b_percent": 85}, "abc_b_percent .* must be greater than abc_a_percent"),
+        ({"purchase_kinds": ["purchase"], "refund_kinds": ["purchase"]}, r"in both purchase_kinds and refund_kinds"),
+        ({"method": "kmeans"}, "method"),
+        ({"windw_days": 30}, "windw_days"),
+    ],
+)
 def test_bad_settings_are_refused(section, message):
     with pytest.raises(ValidationError, match=message):
         RfmConfig.model_validate(section)
