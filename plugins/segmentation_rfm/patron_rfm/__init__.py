@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
+    from patron.app import App
+
 MANIFEST = PluginManifest(
     name="rfm",
     contract=CONTRACT_VERSION,
@@ -55,10 +57,11 @@ def patron_reports(register: Callable[[Any], None]) -> None:
 
 
 @hookimpl
-def patron_audiences(register: Callable[[Any], None]) -> None:
+def patron_audiences(register: Callable[[Any], None], app: App) -> None:
     from patron_rfm.audiences import audiences
+    from patron_rfm.snapshots import plugin_config
 
-    for audience in audiences():
+    for audience in audiences(plugin_config(app).segments):
         register(audience)
 
 

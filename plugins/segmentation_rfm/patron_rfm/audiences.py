@@ -8,7 +8,7 @@ the moment it runs, so a campaign always targets the current scoring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from patron.contracts import Audience
 from patron_rfm.abc import TIERS
 from patron_rfm.models import RfmScore, RfmSnapshot
-from patron_rfm.segments import DEFAULT_PRESET, segment_names
+from patron_rfm.segments import DEFAULT_PRESET, SegmentRule, segment_names
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,14 +33,9 @@ def _members(column: Any, value: str) -> Callable[[Session], Select[Any]]:
     return query
 
 
-def audiences() -> list[Audience]:
-    """One audience per segment of the default preset and per tier.
-
-    The registration hook receives no app, so the segments offered are those of
-    the default preset; a custom preset's segments are reachable with
-    ``segment_audience(slug)``.
-    """
-    found = [segment_audience(slug, label) for slug, label in segment_names(DEFAULT_PRESET)]
+def audiences(rules: Sequence[SegmentRule] = DEFAULT_PRESET) -> list[Audience]:
+    """One audience per segment of ``rules`` (the configured preset) and per ABC tier."""
+    found = [segment_audience(slug, label) for slug, label in segment_names(rules)]
     found += [
         Audience(
             f"rfm:tier:{tier.lower()}",

@@ -185,3 +185,17 @@ def test_explain_in_thresholds_mode_shows_the_configured_cut_points(make_patron_
     assert "2  → F = 2" in out and "1: < 2; 2: 2–2; 3: 3–4; 4: 5–9; 5: ≥ 10" in out
     assert "7600  → M = 2" in out
     assert "code 422 → Potential Loyalist, by rule 3: R 4-5, F 2-3, M 1-5 → Potential Loyalist" in out
+
+
+def test_audiences_follow_a_configured_preset(make_patron_app, rfm, rfm_score):
+    preset = [{"segment": "Everyone Else", "m": "1-4"}, {"segment": "Big Spenders", "m": "5"}]
+    app = make_patron_app(plugins=["rfm"], config={"rfm": {"segments": preset}})
+    assert {n for n in app.audiences if n.startswith("rfm:segment:")} == {
+        "rfm:segment:everyone_else",
+        "rfm:segment:big_spenders",
+    }
+    rfm.load(app, [rfm.Row(f"c{i}", at(2024, 6, 1), "purchase", 100 * (i + 1)) for i in range(5)])
+    rfm_score(app, AS_OF)
+    with app.transaction() as s:
+        big = list(s.scalars(app.audiences["rfm:segment:big_spenders"].query(s)))
+    assert len(big) == 1
