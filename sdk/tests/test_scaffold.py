@@ -1,0 +1,117 @@
+"""``patron plugin new``: name checks, the rendered tree, and the whole author's path end to end.
+
+The end-to-end test does what a new plugin author does: scaffold through the
+CLI (with the SDK enabled for one command), pip-install the result into this
+venv, enable it, list it, run its report, run its own tests (discovery,
+behaviour, conformance) in a subprocess — then uninstall it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from patron.errors import InputError
+from patron_sdk.scaffold import VERTICALS, render_plugin
+
+BIN = Path(sys.executable).parent
+
+
+def _patron(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "patron"), *args], cwd=cwd, capture_output=True, text=True, check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Shop", "plugin name 'Shop' is not valid"),
+        ("9lives", "is not valid"),
+        ("with-dash", "is not valid"),
+        ("class", "is not valid"),
+        ("sdk", "is reserved"),
+        ("probe", 'a plugin named "probe" is already installed'),
+    ],
+)
+def test_bad_names_are_refused_and_nothing_is_written(name: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=message):
+        render_plugin(name, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_directory_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "patron-shopwise").mkdir()
+    (tmp_path / "patron-shopwise" / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="patron-shopwise already exists; remove it or choose another"):
+        render_plugin("shopwise", tmp_path)
+    assert [p.name for p in (tmp_path / "patron-shopwise").iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("vertical", sorted(VERTICALS))
+def test_each_vertical_renders_a_complete_distribution(vertical: str, tmp_path: Path) -> None:
+    target = render_plugin("shopwise", tmp_path, vertical=vertical)
+    v = VERTICALS[vertical]
+    files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert files == {
+        "pyproject.toml", "README.md",
+        "patron_shopwise/__init__.py", "patron_shopwise/config.py", "patron_shopwise/models.py",
+        "patron_shopwise/contributions.py", "patron_shopwise/data.py", "patron_shopwise/cli.py",
+        f"patron_shopwise/migrations/shopwise_0001_{v.table}.py",
+        "tests/test_discovery.py", "tests/test_behaviour.py", "tests/test_conformance.py",
+    }
+    assert 'shopwise = "patron_shopwise"' in (target / "pyproject.toml").read_text()
+    contributions = (target / "patron_shopwise" / "contributions.py").read_text()
+    assert f'name = "shopwise:{v.model}"' in contributions
+    assert f'name = "shopwise-{v.report}"' in contributions
+    for path in target.rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")  # every rendered module is valid Python
+
+
+def test_the_command_needs_the_sdk_enabled_and_says_so(tmp_path: Path) -> None:
+    without = _patron("plugin", "new", "shopwise", cwd=tmp_path, env={"PATRON_PLUGINS": ""})
+    assert without.returncode != 0
+    assert "No such command 'plugin'" in without.stderr
+    bad = _patron("plugin", "new", "Bad", cwd=tmp_path, env={"PATRON_PLUGINS": "sdk"})
+    assert bad.returncode == 6
+    assert "plugin name 'Bad' is not valid" in bad.stderr
+
+
+@pytest.mark.slow
+def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -> None:
+    name = "sdk_scaffold_check"
+    created = _patron("plugin", "new", name, "--vertical", "retail", "--dir", str(tmp_path),
+                      cwd=tmp_path, env={"PATRON_PLUGINS": "sdk"})
+    assert created.returncode == 0, created.stderr
+    target = tmp_path / "patron-sdk-scaffold-check"
+    assert f"Created {target}" in created.stdout
+    pip = [sys.executable, "-m", "pip"]
+    installed = subprocess.run([*pip, "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(target)],
+                               capture_output=True, text=True, check=False)
+    try:
+        assert installed.returncode == 0, installed.stderr
+        project = tmp_path / "project"
+        project.mkdir()
+        env = {"PATRON_CONFIG": str(project / "patron.toml")}
+        assert _patron("init", cwd=project, env=env).returncode == 0
+        enabled = _patron("plugins", "enable", name, cwd=project, env=env)
+        assert enabled.returncode == 0, enabled.stderr
+        assert _patron("db", "upgrade", cwd=project, env=env).returncode == 0
+        listed = _patron("plugins", "list", cwd=project, env=env)
+        assert f"[on ] {name}" in listed.stdout
+        report = _patron("report", "run", f"{name}-basket-size", "--format", "json", cwd=project, env=env)
+        assert report.returncode == 0, report.stderr
+        assert json.loads(report.stdout)["title"] == "Basket size and favourite stores"
+        # The generated tests, as the author runs them (SQLite, and PostgreSQL when configured).
+        tests = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=target,
+                               capture_output=True, text=True, check=False)
+        assert tests.returncode == 0, tests.stdout[-3000:]
+        assert " passed" in tests.stdout and "failed" not in tests.stdout
+    finally:
+        subprocess.run([*pip, "uninstall", "-q", "-y", "patron-sdk-scaffold-check"], capture_output=True, check=False)
