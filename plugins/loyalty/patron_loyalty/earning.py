@@ -89,7 +89,7 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
             Interaction.occurred_at, literal(now, LedgerEntry.recorded_at.type),
         )
         .outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
-        .where(earning)
+        .where(earning, points > 0)
     )
     stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
     session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
@@ -140,7 +140,8 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
     )
     after = ledger.least(pairs.c.cum, pairs.c.base)
     before = ledger.least(pairs.c.cum - pairs.c.amount, pairs.c.base)
-    points = pairs.c.earned * after / pairs.c.base - pairs.c.earned * before / pairs.c.base
+    # ``//``: SQLAlchemy 2 renders ``/`` as true division; clawbacks are whole points.
+    points = pairs.c.earned * after // pairs.c.base - pairs.c.earned * before // pairs.c.base
     batch = ledger.new_batch()
     rows = select(
         pairs.c.customer_id, literal("reverse"), -points, literal("interaction"), pairs.c.refund_id,

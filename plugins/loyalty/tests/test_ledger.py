@@ -52,6 +52,16 @@ def test_full_refund_claws_back_exactly_what_was_earned(app):
     assert problems(app) == []
 
 
+def test_small_partial_refunds_claw_back_whole_points_cumulatively(app):
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 300)  # 3 points
+    refund(app, c, "r1", "p1", 1)  # 3 * 1/300 rounds down to 0
+    assert balance(app, c) == 3
+    refund(app, c, "r2", "p1", 99)  # cumulative 100/300 -> 1 point
+    assert balance(app, c) == 2
+    assert problems(app) == []
+
+
 def test_refund_of_unknown_purchase_claws_nothing(app):
     (c,) = customers(app, 1)
     purchase(app, c, "p1", 1000)
