@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from patron import CONTRACT_VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import click
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
@@ -46,6 +48,16 @@ def patron_cli_commands(cli: click.Group) -> None:
     from patron_rfm.cli import rfm
 
     cli.add_command(rfm)
+
+
+@hookimpl
+def patron_refresh(app: App, as_of: datetime) -> str:
+    from patron_rfm.snapshots import score
+
+    # RFM works in whole days: the snapshot is as of the start of as_of's UTC day.
+    with app.transaction() as session:
+        run = score(app, session, as_of.date())
+    return f"RFM snapshot {run.as_of.isoformat()}: {run.customers} customers scored"
 
 
 @hookimpl
