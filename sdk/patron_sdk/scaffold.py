@@ -37,23 +37,52 @@ class Vertical:
 
 VERTICALS = {
     "generic": Vertical(
-        "generic", "tags", "tag", "a free-form tag", ("newsletter", "vip", "wholesale"),
-        "purchase-count", "Number of purchases before as_of.", "count", "tags", "Customers by tag",
+        "generic",
+        "tags",
+        "tag",
+        "a free-form tag",
+        ("newsletter", "vip", "wholesale"),
+        "purchase-count",
+        "Number of purchases before as_of.",
+        "count",
+        "tags",
+        "Customers by tag",
     ),
     "retail": Vertical(
-        "retail", "favourite_stores", "store", "the customer's favourite store", ("lyon-centre", "porto-baixa"),
-        "basket-size", "Average basket (purchase amount in minor units) before as_of.", "basket",
-        "basket-size", "Basket size and favourite stores",
+        "retail",
+        "favourite_stores",
+        "store",
+        "the customer's favourite store",
+        ("lyon-centre", "porto-baixa"),
+        "basket-size",
+        "Average basket (purchase amount in minor units) before as_of.",
+        "basket",
+        "basket-size",
+        "Basket size and favourite stores",
     ),
     "banking": Vertical(
-        "banking", "holdings", "product", "a product the customer holds", ("current-account", "savings", "mortgage"),
-        "product-holdings", "Number of products held before as_of.", "holdings",
-        "product-holdings", "Product holdings",
+        "banking",
+        "holdings",
+        "product",
+        "a product the customer holds",
+        ("current-account", "savings", "mortgage"),
+        "product-holdings",
+        "Number of products held before as_of.",
+        "holdings",
+        "product-holdings",
+        "Product holdings",
     ),
     "manufacturing": Vertical(
-        "manufacturing", "contact_roles", "role", "the contact's role in the account", ("buyer", "engineer", "approver"),
-        "account-activity", "Interactions with the account contact before as_of.", "count",
-        "contact-roles", "Contacts by role",
+        "manufacturing",
+        "contact_roles",
+        "role",
+        "the contact's role in the account",
+        ("buyer", "engineer", "approver"),
+        "account-activity",
+        "Interactions with the account contact before as_of.",
+        "count",
+        "contact-roles",
+        "Contacts by role",
     ),
 }
 
@@ -99,8 +128,10 @@ def render_plugin(name: str, directory: Path, *, vertical: str = "generic", auth
         "v": asdict(VERTICALS[vertical]),
     }
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - renders Python and TOML source, not HTML
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
     )
     files: dict[Path, str] = {}
     for template in sorted(TEMPLATES.rglob("*")):

@@ -79,8 +79,9 @@ class Channel:
     description = "Sends nothing."
     consent_channel = "sms"
 
-    def send(self, app: Any, *, campaign: str, audience: Audience, template: str, purpose: str,
-             dry_run: bool = False) -> SendSummary:
+    def send(
+        self, app: Any, *, campaign: str, audience: Audience, template: str, purpose: str, dry_run: bool = False
+    ) -> SendSummary:
         with app.transaction() as session:
             n = session.scalar(select(func.count()).select_from(audience.query(session).subquery())) or 0
         return SendSummary(self.name, audience.name, n, 0, n, 0, 0, dry_run)
@@ -235,17 +236,20 @@ class RaggedReport(CountReport):
 
 
 class SendsInDryRun(Channel):
-    def send(self, app: Any, *, campaign: str, audience: Audience, template: str, purpose: str,
-             dry_run: bool = False) -> SendSummary:
-        summary = super().send(app, campaign=campaign, audience=audience, template=template, purpose=purpose,
-                               dry_run=dry_run)
+    def send(
+        self, app: Any, *, campaign: str, audience: Audience, template: str, purpose: str, dry_run: bool = False
+    ) -> SendSummary:
+        summary = super().send(
+            app, campaign=campaign, audience=audience, template=template, purpose=purpose, dry_run=dry_run
+        )
         return replace(summary, sent=summary.considered, skipped_no_consent=0)
 
 
 def _migrations(tmp: Path, body: str, label: str = NAME) -> str:
     folder = tmp / f"migrations-{label}"
     folder.mkdir(exist_ok=True)
-    (folder / "broken_0001.py").write_text(textwrap.dedent(f"""
+    (folder / "broken_0001.py").write_text(
+        textwrap.dedent(f"""
         import sqlalchemy as sa
         from alembic import op
         revision = "broken_0001"
@@ -256,7 +260,9 @@ def _migrations(tmp: Path, body: str, label: str = NAME) -> str:
             {body}
         def downgrade():
             pass
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     return str(folder)
 
 
@@ -269,7 +275,9 @@ class Case:
 
 CASES = {
     "no-manifest-description": Case("manifest", lambda _: NoDescription(), "MANIFEST.description is empty"),
-    "config-without-default": Case("config-defaults", lambda _: Good(config=RequiredConfig), "without a default: api_key"),
+    "config-without-default": Case(
+        "config-defaults", lambda _: Good(config=RequiredConfig), "without a default: api_key"
+    ),
     "config-not-pydantic": Case("config-defaults", lambda _: Good(config=dict), "not a pydantic BaseModel"),
     "relative-migrations": Case("migrations-dir", lambda _: Good(migrations="migrations"), "relative path"),
     "missing-migrations": Case("migrations-dir", lambda t: Good(migrations=str(t / "nowhere")), "not a directory"),
@@ -288,8 +296,11 @@ CASES = {
     ),
     "export-not-json": Case("export-erase", lambda _: BadExport(), "not JSON-serialisable"),
     "event-commits": Case("events-in-unit-of-work", lambda _: CommitsInEvent(), "changed table 'audit_events'"),
-    "bad-name": Case("registration", lambda _: Good(report=type("R", (CountReport,), {"name": "Bad Name"})()),
-                     "'Bad Name' is not valid"),
+    "bad-name": Case(
+        "registration",
+        lambda _: Good(report=type("R", (CountReport,), {"name": "Bad Name"})()),
+        "'Bad Name' is not valid",
+    ),
     "missing-description": Case(
         "attributes", lambda _: Good(channel=type("C", (Channel,), {"description": ""})()), "has no description"
     ),
@@ -319,8 +330,12 @@ CASES = {
     "param-default-wrong-type": Case("report-params", lambda _: Good(report=BadParams()), "'ten', which is not a int"),
     "param-default-not-a-choice": Case("report-params", lambda _: Good(report=BadParams()), "not one of its choices"),
     "param-bad-type": Case("report-params", lambda _: Good(report=BadParams()), "use int, float, str, bool"),
-    "report-returns-dict": Case("report-result", lambda _: Good(report=DictReport()), "returned dict, not a ReportResult"),
-    "report-ragged-row": Case("report-result", lambda _: Good(report=RaggedReport()), "row 0 has 1 values for 2 columns"),
+    "report-returns-dict": Case(
+        "report-result", lambda _: Good(report=DictReport()), "returned dict, not a ReportResult"
+    ),
+    "report-ragged-row": Case(
+        "report-result", lambda _: Good(report=RaggedReport()), "row 0 has 1 values for 2 columns"
+    ),
     "channel-sends-without-consent": Case(
         "channel-dry-run", lambda _: Good(channel=SendsInDryRun()), "although no recipient has consent"
     ),
@@ -367,7 +382,8 @@ def test_every_rule_has_a_case_that_breaks_it() -> None:
 def test_heavy_cli_import_is_reported(
     check: Callable[..., list[Violation]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "patron_heavycli.py").write_text(textwrap.dedent("""
+    (tmp_path / "patron_heavycli.py").write_text(
+        textwrap.dedent("""
         import click
         import jinja2  # heavy at module level: the defect
         from patron import CONTRACT_VERSION, PluginManifest, hookimpl
@@ -375,7 +391,9 @@ def test_heavy_cli_import_is_reported(
         @hookimpl
         def patron_cli_commands(cli):
             cli.add_command(click.Command("heavy"))
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     import importlib
 
@@ -390,7 +408,8 @@ def test_the_one_line_hookup_fails_the_broken_rules_in_pytest(
 ) -> None:
     monkeypatch.delenv("PATRON_TEST_POSTGRES_URL", raising=False)
     monkeypatch.delenv("CI", raising=False)
-    pytester.makepyfile(test_plugin=f"""
+    pytester.makepyfile(
+        test_plugin=f"""
         import importlib.util
         import sys
         from patron_sdk.conformance import conformance_tests
@@ -403,13 +422,16 @@ def test_the_one_line_hookup_fails_the_broken_rules_in_pytest(
 
         TestConformance = conformance_tests("broken", inline=Good(report=WritingReport()), backends=["sqlite"],
                                             skip={{"cli-light-import": "inline object"}})
-    """)
+    """
+    )
     result = pytester.runpytest("-p", "no:cacheprovider", "--import-mode=importlib")
     result.assert_outcomes(passed=len(RULES) - 2, failed=1, skipped=1)
-    result.stdout.fnmatch_lines([
-        "*test_rule?sqlite-read-only?*",
-        "*[[]read-only[]] plugin 'broken': report 'broken-count' changed table 'audit_events'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_rule?sqlite-read-only?*",
+            "*[[]read-only[]] plugin 'broken': report 'broken-count' changed table 'audit_events'*",
+        ]
+    )
     assert "fix:  remove the writes" in result.stdout.str()
 
 

@@ -65,8 +65,9 @@ def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
         path.write_text(block.body, encoding="utf-8")
         return
     if block.lang == "python":
-        done = subprocess.run([sys.executable, "-c", block.body], cwd=root, env=env,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", block.body], cwd=root, env=env, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, f"{block.where}: the python block failed:\n{done.stdout}{done.stderr}"
         return
     assert block.lang == "console", f"{block.where}: a ```{block.lang} block is neither run nor written; tag it"
@@ -85,21 +86,28 @@ def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
 def test_the_guides_run_from_scaffold_to_wheel(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     env = {
-        key: value for key, value in os.environ.items() if not key.startswith("PATRON_") or key == "PATRON_TEST_POSTGRES_URL"
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PATRON_") or key == "PATRON_TEST_POSTGRES_URL"
     }
-    env.update({
-        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-        "PIP_NO_BUILD_ISOLATION": "0",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    })
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "PIP_NO_BUILD_ISOLATION": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+    )
     env.pop("CI", None)  # the guide's own pytest runs skip PostgreSQL when no server is named
     try:
         for guide in GUIDES:
             for block in blocks(guide):
                 run_block(block, tmp_path, env)
     finally:
-        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", EXAMPLE_DISTRIBUTION],
-                       capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "uninstall", "-q", "-y", EXAMPLE_DISTRIBUTION],
+            capture_output=True,
+            check=False,
+        )
 
 
 def test_every_block_is_runnable_or_a_file() -> None:
@@ -117,8 +125,11 @@ def test_the_rule_table_lists_every_conformance_rule() -> None:
 
     text = (DOCS / "testing-plugins.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\|[^|]*?`([a-z-]+)`", text, re.MULTILINE))
-    listed |= {m for row in re.findall(r"^\| (`[a-z-]+`(?:, `[a-z-]+`)+) \|", text, re.MULTILINE)
-               for m in re.findall(r"`([a-z-]+)`", row)}
+    listed |= {
+        m
+        for row in re.findall(r"^\| (`[a-z-]+`(?:, `[a-z-]+`)+) \|", text, re.MULTILINE)
+        for m in re.findall(r"`([a-z-]+)`", row)
+    }
     assert {r.id for r in RULES} <= listed, f"document these rules: {sorted({r.id for r in RULES} - listed)}"
 
 

@@ -24,7 +24,11 @@ BIN = Path(sys.executable).parent
 
 def _patron(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "patron"), *args], cwd=cwd, capture_output=True, text=True, check=False,
+        [str(BIN / "patron"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
 
@@ -47,35 +51,42 @@ def test_bad_names_are_refused_and_nothing_is_written(name: str, message: str, t
 
 
 def test_an_existing_directory_is_not_overwritten(tmp_path: Path) -> None:
-    (tmp_path / "patron-shopwise").mkdir()
-    (tmp_path / "patron-shopwise" / "keep.txt").write_text("mine")
-    with pytest.raises(InputError, match="patron-shopwise already exists; remove it or choose another"):
-        render_plugin("shopwise", tmp_path)
-    assert [p.name for p in (tmp_path / "patron-shopwise").iterdir()] == ["keep.txt"]
+    (tmp_path / "patron-tinyshop").mkdir()
+    (tmp_path / "patron-tinyshop" / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="patron-tinyshop already exists; remove it or choose another"):
+        render_plugin("tinyshop", tmp_path)
+    assert [p.name for p in (tmp_path / "patron-tinyshop").iterdir()] == ["keep.txt"]
 
 
 @pytest.mark.parametrize("vertical", sorted(VERTICALS))
 def test_each_vertical_renders_a_complete_distribution(vertical: str, tmp_path: Path) -> None:
-    target = render_plugin("shopwise", tmp_path, vertical=vertical)
+    target = render_plugin("tinyshop", tmp_path, vertical=vertical)
     v = VERTICALS[vertical]
     files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
     assert files == {
-        "pyproject.toml", "README.md",
-        "patron_shopwise/__init__.py", "patron_shopwise/config.py", "patron_shopwise/models.py",
-        "patron_shopwise/contributions.py", "patron_shopwise/data.py", "patron_shopwise/cli.py",
-        f"patron_shopwise/migrations/shopwise_0001_{v.table}.py",
-        "tests/test_discovery.py", "tests/test_behaviour.py", "tests/test_conformance.py",
+        "pyproject.toml",
+        "README.md",
+        "patron_tinyshop/__init__.py",
+        "patron_tinyshop/config.py",
+        "patron_tinyshop/models.py",
+        "patron_tinyshop/contributions.py",
+        "patron_tinyshop/data.py",
+        "patron_tinyshop/cli.py",
+        f"patron_tinyshop/migrations/tinyshop_0001_{v.table}.py",
+        "tests/test_discovery.py",
+        "tests/test_behaviour.py",
+        "tests/test_conformance.py",
     }
-    assert 'shopwise = "patron_shopwise"' in (target / "pyproject.toml").read_text()
-    contributions = (target / "patron_shopwise" / "contributions.py").read_text()
-    assert f'name = "shopwise:{v.model}"' in contributions
-    assert f'name = "shopwise-{v.report}"' in contributions
+    assert 'tinyshop = "patron_tinyshop"' in (target / "pyproject.toml").read_text()
+    contributions = (target / "patron_tinyshop" / "contributions.py").read_text()
+    assert f'name = "tinyshop:{v.model}"' in contributions
+    assert f'name = "tinyshop-{v.report}"' in contributions
     for path in target.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")  # every rendered module is valid Python
 
 
 def test_the_command_needs_the_sdk_enabled_and_says_so(tmp_path: Path) -> None:
-    without = _patron("plugin", "new", "shopwise", cwd=tmp_path, env={"PATRON_PLUGINS": ""})
+    without = _patron("plugin", "new", "tinyshop", cwd=tmp_path, env={"PATRON_PLUGINS": ""})
     assert without.returncode != 0
     assert "No such command 'plugin'" in without.stderr
     bad = _patron("plugin", "new", "Bad", cwd=tmp_path, env={"PATRON_PLUGINS": "sdk"})
@@ -86,14 +97,27 @@ def test_the_command_needs_the_sdk_enabled_and_says_so(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -> None:
     name = "sdk_scaffold_check"
-    created = _patron("plugin", "new", name, "--vertical", "retail", "--dir", str(tmp_path),
-                      cwd=tmp_path, env={"PATRON_PLUGINS": "sdk"})
+    created = _patron(
+        "plugin",
+        "new",
+        name,
+        "--vertical",
+        "retail",
+        "--dir",
+        str(tmp_path),
+        cwd=tmp_path,
+        env={"PATRON_PLUGINS": "sdk"},
+    )
     assert created.returncode == 0, created.stderr
     target = tmp_path / "patron-sdk-scaffold-check"
     assert f"Created {target}" in created.stdout
     pip = [sys.executable, "-m", "pip"]
-    installed = subprocess.run([*pip, "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(target)],
-                               capture_output=True, text=True, check=False)
+    installed = subprocess.run(
+        [*pip, "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     try:
         assert installed.returncode == 0, installed.stderr
         project = tmp_path / "project"
@@ -109,8 +133,9 @@ def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -
         assert report.returncode == 0, report.stderr
         assert json.loads(report.stdout)["title"] == "Basket size and favourite stores"
         # The generated tests, as the author runs them (SQLite, and PostgreSQL when configured).
-        tests = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=target,
-                               capture_output=True, text=True, check=False)
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q"], cwd=target, capture_output=True, text=True, check=False
+        )
         assert tests.returncode == 0, tests.stdout[-3000:]
         assert " passed" in tests.stdout and "failed" not in tests.stdout
     finally:

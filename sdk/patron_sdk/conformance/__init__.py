@@ -132,8 +132,9 @@ def conformance_tests(
     skipped = dict(skip or {})
     unknown = set(skipped) - {r.id for r in RULES}
     if unknown:
-        raise ValueError(f"conformance_tests(skip=...): unknown rule(s) {sorted(unknown)}; known: "
-                         f"{', '.join(r.id for r in RULES)}")
+        raise ValueError(
+            f"conformance_tests(skip=...): unknown rule(s) {sorted(unknown)}; known: {', '.join(r.id for r in RULES)}"
+        )
     extra = tuple(plugins)
 
     class TestConformance:
@@ -146,8 +147,9 @@ def conformance_tests(
         ) -> Iterator[ConformanceContext]:
             folder = tmp_path_factory.mktemp(f"conformance-{plugin}")
             for url in database_urls(request.param, folder, request.node):
-                ctx = build_context(url, folder, plugin, inline=inline, plugins=extra, config=config,
-                                    channel_template=channel_template)
+                ctx = build_context(
+                    url, folder, plugin, inline=inline, plugins=extra, config=config, channel_template=channel_template
+                )
                 try:
                     yield ctx
                 finally:

@@ -174,30 +174,32 @@ def seed_data(app: App) -> list[int]:
         from patron.models import Customer
 
         ids = dict(
-            session.execute(
-                select(Customer.external_id, Customer.id).where(Customer.external_id.like("conf-%"))
-            ).all()
+            session.execute(select(Customer.external_id, Customer.id).where(Customer.external_id.like("conf-%"))).all()
         )
     rows: list[dict[str, Any]] = []
     for i in range(1, SEED_CUSTOMERS - 1):
         for n in range(rng.randint(1, 8)):
-            rows.append({
-                "external_id": f"conf-p-{i:02d}-{n}",
-                "customer_id": ids[f"conf-{i:02d}"],
-                "kind": "purchase",
-                "occurred_at": datetime(2025, rng.randint(1, 12), rng.randint(1, 28), 12, tzinfo=UTC),
-                "amount_minor": rng.randint(5, 500) * 100,
-                "currency": "EUR",
-                "payload": {"items": rng.randint(1, 6)},
-            })
+            rows.append(
+                {
+                    "external_id": f"conf-p-{i:02d}-{n}",
+                    "customer_id": ids[f"conf-{i:02d}"],
+                    "kind": "purchase",
+                    "occurred_at": datetime(2025, rng.randint(1, 12), rng.randint(1, 28), 12, tzinfo=UTC),
+                    "amount_minor": rng.randint(5, 500) * 100,
+                    "currency": "EUR",
+                    "payload": {"items": rng.randint(1, 6)},
+                }
+            )
         if i % 3 == 0:
-            rows.append({
-                "external_id": f"conf-e-{i:02d}",
-                "customer_id": ids[f"conf-{i:02d}"],
-                "kind": "email_sent",
-                "channel": "email",
-                "occurred_at": datetime(2025, 6, 1, 9, tzinfo=UTC),
-            })
+            rows.append(
+                {
+                    "external_id": f"conf-e-{i:02d}",
+                    "customer_id": ids[f"conf-{i:02d}"],
+                    "kind": "email_sent",
+                    "channel": "email",
+                    "occurred_at": datetime(2025, 6, 1, 9, tzinfo=UTC),
+                }
+            )
     with app.transaction() as session:
         record_interactions(app, session, rows)
     return sorted(ids.values())

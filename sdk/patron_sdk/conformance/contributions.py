@@ -126,7 +126,9 @@ def _scoring_shape(ctx: ConformanceContext) -> Iterator[str]:
         with ctx.app.sessions() as session:
             rows = _rows(session, model.scores(session, as_of=AS_OF))
         yield from _check_set("scoring model", name, rows, customers)
-        bad = [r for r in rows if len(r) == 2 and (isinstance(r[1], bool) or not isinstance(r[1], int | float | Decimal))]
+        bad = [
+            r for r in rows if len(r) == 2 and (isinstance(r[1], bool) or not isinstance(r[1], int | float | Decimal))
+        ]
         if bad:
             yield f"scoring model {name!r} returned non-numeric score {bad[0][1]!r} for customer {bad[0][0]}"
 
@@ -366,8 +368,10 @@ def _figure_problems(figure: Any) -> Iterator[str]:
     for series, values in figure.series.items():
         if len(values) != len(figure.x):
             yield f"figure {figure.name!r} series {series!r} has {len(values)} values for {len(figure.x)} x values"
-        if any(v is not None and (not isinstance(v, int | float | Decimal) or isinstance(v, float) and math.isnan(v))
-               for v in values):
+        if any(
+            v is not None and (not isinstance(v, int | float | Decimal) or (isinstance(v, float) and math.isnan(v)))
+            for v in values
+        ):
             yield f"figure {figure.name!r} series {series!r} holds a value that is not a number or None"
 
 
@@ -434,8 +438,14 @@ def _channel_dry_run(ctx: ConformanceContext) -> Iterator[str]:
             yield f"channel {name!r} has no consent_channel"
 
         def send(_session: Any, c: Any = channel) -> Any:
-            return c.send(ctx.app, campaign="conformance", audience=audience, template=ctx.channel_template,
-                          purpose="marketing", dry_run=True)
+            return c.send(
+                ctx.app,
+                campaign="conformance",
+                audience=audience,
+                template=ctx.channel_template,
+                purpose="marketing",
+                dry_run=True,
+            )
 
         summary, writes = ctx.read_only(send)
         yield from (f"channel {name!r} dry run {w}" for w in writes)

@@ -69,8 +69,13 @@ def rule(rule_id: str, *, requires: str, fix: str, needs_database: bool = True) 
 def run_rule(ctx: ConformanceContext, the_rule: Rule) -> list[Violation]:
     """Check one rule; an exception escaping the check counts as a violation of that rule."""
     if the_rule.needs_database and ctx.upgrade_error is not None:
-        return [Violation(the_rule, ctx.plugin, "cannot be checked: the migrations did not apply "
-                          f"(see rule migrations-upgrade): {ctx.upgrade_error}")]
+        return [
+            Violation(
+                the_rule,
+                ctx.plugin,
+                f"cannot be checked: the migrations did not apply (see rule migrations-upgrade): {ctx.upgrade_error}",
+            )
+        ]
     try:
         details = list(the_rule.check(ctx))
     except Exception as exc:
@@ -248,10 +253,7 @@ def _personal_data_hooks(ctx: ConformanceContext) -> Iterator[str]:
     for table in _plugin_tables(ctx):
         for fk in table.foreign_keys:
             if fk.target_fullname == "customers.id":
-                yield (
-                    f"table {table.name!r} references customers.id but MANIFEST.stores_personal_data "
-                    "is False"
-                )
+                yield (f"table {table.name!r} references customers.id but MANIFEST.stores_personal_data is False")
                 break
 
 
@@ -355,7 +357,10 @@ def _cli_light_import(ctx: ConformanceContext) -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     done = subprocess.run(
         [sys.executable, "-c", _CLI_PROBE, name, ",".join(HEAVY_MODULES)],
-        capture_output=True, text=True, check=False, env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     if done.returncode != 0:
         yield f"importing {name} and adding its commands failed: {done.stderr.strip().splitlines()[-1:]}"
