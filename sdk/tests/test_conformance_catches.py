@@ -235,6 +235,12 @@ class RaggedReport(CountReport):
         return ReportResult("Ragged", {"day": date(2025, 1, 1)}, (Table("t", "T", ("a", "b"), [(1,)]),))
 
 
+class TwoTablesOneName(CountReport):
+    def run(self, app: Any, session: Any, params: Mapping[str, Any]) -> Any:
+        table = Table("t", "T", ("n",), [(1,)])
+        return ReportResult("Twice", {}, (table, table))
+
+
 class SendsInDryRun(Channel):
     def send(
         self, app: Any, *, campaign: str, audience: Audience, template: str, purpose: str, dry_run: bool = False
@@ -335,6 +341,9 @@ CASES = {
     ),
     "report-ragged-row": Case(
         "report-result", lambda _: Good(report=RaggedReport()), "row 0 has 1 values for 2 columns"
+    ),
+    "report-tables-share-a-name": Case(
+        "report-result", lambda _: Good(report=TwoTablesOneName()), "has tables sharing a name: ['t', 't']"
     ),
     "channel-sends-without-consent": Case(
         "channel-dry-run", lambda _: Good(channel=SendsInDryRun()), "although no recipient has consent"

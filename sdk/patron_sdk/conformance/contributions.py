@@ -379,7 +379,7 @@ def _figure_problems(figure: Any) -> Iterator[str]:
     "report-result",
     requires="Report.run with the default parameters succeeds and returns a ReportResult: a title, a "
     "summary of text keys to plain values, Tables whose rows match their columns, Figures whose "
-    "series align with x, names unique",
+    "series align with x; table names unique, figure names unique",
     fix="return patron.contracts.ReportResult(title=..., summary={...}, tables=(Table(...),), "
     "figures=(Figure(...),)) with plain values (convert Decimal/Row objects; no ORM objects)",
 )
@@ -404,9 +404,12 @@ def _report_result(ctx: ConformanceContext) -> Iterator[str]:
             yield from (f"report {name!r}: {p}" for p in _table_problems(table))
         for figure in result.figures:
             yield from (f"report {name!r}: {p}" for p in _figure_problems(figure))
-        names = [getattr(t, "name", None) for t in result.tables] + [getattr(f, "name", None) for f in result.figures]
-        if len(names) != len(set(names)):
-            yield f"report {name!r} has tables/figures sharing a name: {names}"
+        # A figure may chart the table of the same name; within each kind names must differ
+        # (CSV output writes one file per table, HTML anchors one id per figure).
+        for kind, items in (("tables", result.tables), ("figures", result.figures)):
+            names = [getattr(item, "name", None) for item in items]
+            if len(names) != len(set(names)):
+                yield f"report {name!r} has {kind} sharing a name: {names}"
 
 
 # ---------------------------------------------------------------------------
