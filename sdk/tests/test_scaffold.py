@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from patron.errors import InputError
 from patron_sdk.scaffold import VERTICALS, render_plugin
@@ -140,3 +142,18 @@ def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -
         assert " passed" in tests.stdout and "failed" not in tests.stdout
     finally:
         subprocess.run([*pip, "uninstall", "-q", "-y", "patron-sdk-scaffold-check"], capture_output=True, check=False)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))
+def test_a_name_is_either_refused_or_usable_everywhere_it_goes(name: str) -> None:
+    from patron.contracts import NAME_PATTERN
+    from patron_sdk.scaffold import check_plugin_name
+
+    try:
+        check_plugin_name(name)
+    except InputError as exc:
+        assert repr(name) in str(exc)
+        return
+    assert f"patron_{name}".isidentifier()  # the import package
+    assert NAME_PATTERN.match(name)  # the entry point / plugin name
+    assert name not in {"core", "sdk"}
