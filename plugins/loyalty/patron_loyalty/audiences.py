@@ -24,6 +24,11 @@ def audiences() -> list[Audience]:
         Audience(f"loyalty:tier:{tier}", f"Customers currently in the {tier.capitalize()} tier.", _in_tier(tier))
         for tier in TIERS
     ]
-    found.append(Audience("loyalty:members", "Customers with a loyalty points account.",
-                          lambda session: select(LoyaltyAccount.customer_id)))
+    found.append(
+        Audience(
+            "loyalty:members",
+            "Customers with a loyalty points account.",
+            lambda session: select(LoyaltyAccount.customer_id),
+        )
+    )
     return found

@@ -44,8 +44,13 @@ def _as_of(value: datetime | None) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-AS_OF = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-                     help="Take this date (UTC) as now; default: now.")
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Take this date (UTC) as now; default: now.",
+)
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
@@ -86,11 +91,16 @@ def history(customer: str, limit: int, fmt: str) -> None:
         cid = _customer_id(session, customer)
         rows = session.execute(
             select(LedgerEntry.id, LedgerEntry.occurred_at, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.reason)
-            .where(LedgerEntry.customer_id == cid).order_by(LedgerEntry.id.desc()).limit(limit)
+            .where(LedgerEntry.customer_id == cid)
+            .order_by(LedgerEntry.id.desc())
+            .limit(limit)
         ).all()
     if fmt == "json":
-        click.echo(json.dumps([{"id": i, "occurred_at": o.isoformat(), "kind": k, "points": p, "reason": r}
-                               for i, o, k, p, r in rows]))
+        click.echo(
+            json.dumps(
+                [{"id": i, "occurred_at": o.isoformat(), "kind": k, "points": p, "reason": r} for i, o, k, p, r in rows]
+            )
+        )
         return
     for i, o, k, p, r in rows:
         click.echo(f"{i:>8}  {o:%Y-%m-%d %H:%M}  {k:<8} {p:>+10}  {r or ''}")
@@ -155,8 +165,11 @@ def tiers_list() -> None:
     config = app.plugin_config("loyalty")
     with app.transaction() as session:
         counts = dict(
-            ((s, t), n) for s, t, n in session.execute(
-                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count()).group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+            ((s, t), n)
+            for s, t, n in session.execute(
+                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count()).group_by(
+                    LoyaltyTier.scheme, LoyaltyTier.tier
+                )
             )
         )
     for name in app.tier_schemes:
@@ -177,8 +190,10 @@ def tiers_recompute(as_of: datetime | None) -> None:
     app = _app()
     when = _as_of(as_of)
     result = run_transaction(app.sessions, lambda session: recompute(app, session, when), immediate=True)
-    click.echo(f"scheme {result.scheme}: {result.placed} customers reviewed, {result.changed} changed "
-               f"({result.upgrades} up, {result.downgrades} down)")
+    click.echo(
+        f"scheme {result.scheme}: {result.placed} customers reviewed, {result.changed} changed "
+        f"({result.upgrades} up, {result.downgrades} down)"
+    )
 
 
 @loyalty.command()

@@ -25,7 +25,10 @@ class Downgrade(BaseModel):
     grace_days: int = Field(default=90, ge=0, le=3660)
 
 
-DEFAULT_DOWNGRADE = {"classic": Downgrade(policy="grace_days", grace_days=90), "frequency": Downgrade(policy="one_step")}
+DEFAULT_DOWNGRADE = {
+    "classic": Downgrade(policy="grace_days", grace_days=90),
+    "frequency": Downgrade(policy="one_step"),
+}
 
 
 class Thresholds(BaseModel):

@@ -33,8 +33,17 @@ if TYPE_CHECKING:
 #: Tolerance for double-precision products: 19.99 x 1.0 must give 1999/100 = 19 points, not 18.
 EPSILON = 1e-6
 LEDGER_COLUMNS = [
-    "customer_id", "kind", "points", "source", "interaction_id", "purchase_id", "amount_minor",
-    "idempotency_key", "batch", "occurred_at", "recorded_at",
+    "customer_id",
+    "kind",
+    "points",
+    "source",
+    "interaction_id",
+    "purchase_id",
+    "amount_minor",
+    "idempotency_key",
+    "batch",
+    "occurred_at",
+    "recorded_at",
 ]
 
 
@@ -56,17 +65,27 @@ def on_interactions_recorded(session: Session, config: LoyaltyConfig, interactio
     """Earn points for the purchases and claw back points for the refunds among ``interaction_ids``."""
     if not interaction_ids:
         return
-    in_batch = Interaction.id.in_(list(interaction_ids))
+    in_batch = _among(Interaction.id, interaction_ids)
     relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, config.refund_kind]))
     if session.scalar(select(Interaction.id).where(relevant).limit(1)) is None:
         return
     lock_accounts(session, select(Interaction.customer_id).where(relevant))
-    _earn(session, config, in_batch)
-    _claw_back(session, config, list(interaction_ids))
+    # One batch for earnings and clawbacks: lots open before clawbacks consume them, balances move once.
+    batch = ledger.new_batch(session)
+    _earn(session, config, in_batch, batch)
+    _claw_back(session, config, list(interaction_ids), batch)
+    ledger.apply_balances(session, batch)
 
 
-def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]) -> None:
-    batch = ledger.new_batch()
+def _among(column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN ids``; a BETWEEN when the ids are one contiguous run (the usual bulk insert), much cheaper."""
+    low, high = min(ids), max(ids)
+    if high - low + 1 == len(ids) and len(set(ids)) == len(ids):
+        return column.between(low, high)
+    return column.in_(list(ids))
+
+
+def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool], batch: ledger.Batch) -> None:
     now = utcnow()
     earning = and_(
         in_batch,
@@ -76,7 +95,8 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
     )
     rate = float(config.points_per_unit) / config.minor_per_unit
     raw = (
-        cast(Interaction.amount_minor, Float) * literal(rate, Float)
+        cast(Interaction.amount_minor, Float)
+        * literal(rate, Float)
         * _multiplier(Interaction.kind, config.kind_multipliers)
         * _multiplier(Interaction.channel, config.channel_multipliers)
         * _multiplier(LoyaltyTier.tier, config.tier_multipliers)
@@ -84,36 +104,55 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
     points = _round(session, raw, config.rounding)
     rows = (
         select(
-            Interaction.customer_id, literal("earn"), points, literal("interaction"), Interaction.id, Interaction.id,
-            Interaction.amount_minor, literal("earn:") + cast(Interaction.id, String), literal(batch),
-            Interaction.occurred_at, literal(now, LedgerEntry.recorded_at.type),
+            Interaction.customer_id,
+            literal("earn"),
+            points,
+            literal("interaction"),
+            Interaction.id,
+            literal(None, BigInteger),
+            Interaction.amount_minor,
+            literal("earn:") + cast(Interaction.id, String),
+            literal(batch.token),
+            Interaction.occurred_at,
+            literal(now, LedgerEntry.recorded_at.type),
         )
-        .outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
         .where(earning, points > 0)
     )
+    if config.tier_multipliers:
+        # Only join the tiers when they change the rate: most programmes have no tier multipliers.
+        rows = rows.outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
     stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
     session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
     if config.first_purchase_bonus:
         first = (
-            select(Interaction.customer_id, func.min(Interaction.id).label("id"),
-                   func.min(Interaction.occurred_at).label("occurred_at"))
+            select(
+                Interaction.customer_id,
+                func.min(Interaction.id).label("id"),
+                func.min(Interaction.occurred_at).label("occurred_at"),
+            )
             .where(earning)
             .group_by(Interaction.customer_id)
             .subquery()
         )
         bonus = select(
-            first.c.customer_id, literal("earn"), literal(config.first_purchase_bonus, BigInteger),
-            literal("interaction"), first.c.id, literal(None, BigInteger), literal(None, BigInteger),
-            literal("first-purchase:") + cast(first.c.customer_id, String), literal(batch), first.c.occurred_at,
+            first.c.customer_id,
+            literal("earn"),
+            literal(config.first_purchase_bonus, BigInteger),
+            literal("interaction"),
+            first.c.id,
+            literal(None, BigInteger),
+            literal(None, BigInteger),
+            literal("first-purchase:") + cast(first.c.customer_id, String),
+            literal(batch.token),
+            first.c.occurred_at,
             literal(now, LedgerEntry.recorded_at.type),
         ).where(first.c.customer_id.is_not(None))
         stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
         session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, bonus)))
     ledger.open_lots(session, batch, config.expiry_months)
-    ledger.apply_balances(session, batch)
 
 
-def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[int]) -> None:
+def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[int], batch: ledger.Batch) -> None:
     refund = aliased(Interaction, name="refund")
     purchase = aliased(Interaction, name="purchase")
     earned = aliased(LedgerEntry, name="earned")
@@ -126,30 +165,46 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
     amount = case((refund.amount_minor < 0, -refund.amount_minor), else_=refund.amount_minor)
     pairs = (
         select(
-            refund.id.label("refund_id"), refund.customer_id, refund.occurred_at, purchase.id.label("purchase_id"),
-            amount.label("amount"), earned.points.label("earned"), earned.amount_minor.label("base"),
-            (refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0)))
-            .label("cum"),
+            refund.id.label("refund_id"),
+            refund.customer_id,
+            refund.occurred_at,
+            purchase.id.label("purchase_id"),
+            amount.label("amount"),
+            earned.points.label("earned"),
+            earned.amount_minor.label("base"),
+            (
+                refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0))
+            ).label("cum"),
         )
         .select_from(refund)
-        .join(purchase, and_(purchase.external_id == refund.payload["refund_of"].as_string(),
-                             purchase.customer_id == refund.customer_id))
-        .join(earned, and_(earned.purchase_id == purchase.id, earned.kind == "earn"))
-        .where(refund.id.in_(interaction_ids), refund.kind == config.refund_kind, refund.amount_minor != 0)
+        .join(
+            purchase,
+            and_(
+                purchase.external_id == refund.payload["refund_of"].as_string(),
+                purchase.customer_id == refund.customer_id,
+            ),
+        )
+        .join(earned, earned.idempotency_key == literal("earn:") + cast(purchase.id, String))
+        .where(_among(refund.id, interaction_ids), refund.kind == config.refund_kind, refund.amount_minor != 0)
         .subquery()
     )
     after = ledger.least(pairs.c.cum, pairs.c.base)
     before = ledger.least(pairs.c.cum - pairs.c.amount, pairs.c.base)
     # ``//``: SQLAlchemy 2 renders ``/`` as true division; clawbacks are whole points.
     points = pairs.c.earned * after // pairs.c.base - pairs.c.earned * before // pairs.c.base
-    batch = ledger.new_batch()
     rows = select(
-        pairs.c.customer_id, literal("reverse"), -points, literal("interaction"), pairs.c.refund_id,
-        pairs.c.purchase_id, pairs.c.amount, literal("reverse:") + cast(pairs.c.refund_id, String), literal(batch),
-        pairs.c.occurred_at, literal(utcnow(), LedgerEntry.recorded_at.type),
+        pairs.c.customer_id,
+        literal("reverse"),
+        -points,
+        literal("interaction"),
+        pairs.c.refund_id,
+        pairs.c.purchase_id,
+        pairs.c.amount,
+        literal("reverse:") + cast(pairs.c.refund_id, String),
+        literal(batch.token),
+        pairs.c.occurred_at,
+        literal(utcnow(), LedgerEntry.recorded_at.type),
     ).where(pairs.c.base > 0)
     stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
     session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
     ledger.consume(session, batch)
-    ledger.apply_balances(session, batch)
-

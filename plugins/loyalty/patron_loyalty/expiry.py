@@ -30,18 +30,38 @@ def expire_due(session: Session, as_of: datetime, customer_ids: Sequence[int] | 
         due.append(LoyaltyLot.customer_id.in_(list(customer_ids)))
     else:
         lock_accounts(session, select(LoyaltyLot.customer_id).where(*due))
-    batch = ledger.new_batch()
+    batch = ledger.new_batch(session)
     rows = select(
-        LoyaltyLot.customer_id, literal("expire"), -LoyaltyLot.remaining, literal("job"), LoyaltyLot.id,
-        literal("expire:") + cast(LoyaltyLot.id, String), literal(batch), LoyaltyLot.expires_at,
+        LoyaltyLot.customer_id,
+        literal("expire"),
+        -LoyaltyLot.remaining,
+        literal("job"),
+        LoyaltyLot.id,
+        literal("expire:") + cast(LoyaltyLot.id, String),
+        literal(batch.token),
+        LoyaltyLot.expires_at,
         literal(utcnow(), LedgerEntry.recorded_at.type),
     ).where(*due)
     stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(
-        ["customer_id", "kind", "points", "source", "lot_id", "idempotency_key", "batch", "occurred_at", "recorded_at"],
-        rows,
-    )))
-    count = int(session.scalar(select(func.count()).where(LedgerEntry.batch == batch)) or 0)
+    session.execute(
+        ignore(
+            stmt.from_select(
+                [
+                    "customer_id",
+                    "kind",
+                    "points",
+                    "source",
+                    "lot_id",
+                    "idempotency_key",
+                    "batch",
+                    "occurred_at",
+                    "recorded_at",
+                ],
+                rows,
+            )
+        )
+    )
+    count = int(session.scalar(select(func.count()).where(batch.entries())) or 0)
     if count:
         ledger.consume(session, batch)
         ledger.apply_balances(session, batch)

@@ -1,7 +1,7 @@
 """The points ledger: append entries, open and consume lots, keep the account cache equal.
 
 Every writer follows the same steps inside one transaction, after locking the
-affected accounts (``sqlutil.lock_accounts``):
+affected accounts (``sqlutil.lock_accounts``; accounts are created by step 3):
 
 1. insert ledger entries tagged with a fresh ``batch`` token (set-based);
 2. ``open_lots(batch)`` for positive entries and ``consume(batch)`` for negative ones;
@@ -31,9 +31,25 @@ from patron_loyalty.sqlutil import month_start_after
 KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
 
 
-def new_batch() -> str:
-    """A fresh batch token grouping the entries one operation writes."""
-    return uuid.uuid4().hex
+@dataclass(frozen=True)
+class Batch:
+    """The entries one operation writes: a token, and the largest ledger id before them.
+
+    Ledger ids only grow, so ``id > floor AND batch = token`` finds a batch by a
+    primary-key range scan; the token column needs no index of its own.
+    """
+
+    token: str
+    floor: int
+
+    def entries(self) -> ColumnElement[bool]:
+        """The WHERE clause selecting this batch's ledger entries."""
+        return and_(LedgerEntry.id > self.floor, LedgerEntry.batch == self.token)
+
+
+def new_batch(session: Session) -> Batch:
+    """Start a batch: a fresh token and the current largest ledger id."""
+    return Batch(uuid.uuid4().hex, int(session.scalar(select(func.max(LedgerEntry.id))) or 0))
 
 
 def least(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -50,7 +66,7 @@ def _running(points: ColumnElement[Any], partition: Any, *order: Any) -> Any:
     return func.sum(points).over(partition_by=partition, order_by=order, rows=(None, 0))
 
 
-def open_lots(session: Session, batch: str, expiry_months: int | None) -> None:
+def open_lots(session: Session, batch: Batch, expiry_months: int | None) -> None:
     """Open a lot for every positive entry of ``batch``, absorbing the customer's debt first.
 
     Call before ``apply_balances``: the debt is read from the account as it was
@@ -59,13 +75,45 @@ def open_lots(session: Session, batch: str, expiry_months: int | None) -> None:
     """
     pos = (
         select(
-            LedgerEntry.id, LedgerEntry.customer_id, LedgerEntry.points, LedgerEntry.occurred_at,
+            LedgerEntry.id,
+            LedgerEntry.customer_id,
+            LedgerEntry.points,
+            LedgerEntry.occurred_at,
             _running(LedgerEntry.points, LedgerEntry.customer_id, LedgerEntry.id).label("hi"),
         )
-        .where(LedgerEntry.batch == batch, LedgerEntry.points > 0)
+        .where(batch.entries(), LedgerEntry.points > 0)
         .subquery()
     )
-    debt = case((LoyaltyAccount.balance < 0, -LoyaltyAccount.balance), else_=0)
+    expires = (
+        month_start_after(session, LedgerEntry.occurred_at, expiry_months + 1)
+        if expiry_months
+        else literal(None, UTCDateTime())
+    )
+    indebted = session.scalar(
+        select(LoyaltyAccount.customer_id)
+        .where(
+            LoyaltyAccount.balance < 0,
+            LoyaltyAccount.customer_id.in_(select(LedgerEntry.customer_id).where(batch.entries())),
+        )
+        .limit(1)
+    )
+    if indebted is None:
+        # The usual case: nobody in the batch owes points, so every lot opens whole (no window needed).
+        session.execute(
+            insert(LoyaltyLot).from_select(
+                ["id", "customer_id", "points", "remaining", "absorbed", "expires_at"],
+                select(
+                    LedgerEntry.id,
+                    LedgerEntry.customer_id,
+                    LedgerEntry.points,
+                    LedgerEntry.points,
+                    literal(0, BigInteger),
+                    expires,
+                ).where(batch.entries(), LedgerEntry.points > 0),
+            )
+        )
+        return
+    debt = case((LoyaltyAccount.balance < 0, -LoyaltyAccount.balance), else_=0)  # no account: no debt
     absorbed = greatest(literal(0, BigInteger), least(pos.c.points, debt - (pos.c.hi - pos.c.points)))
     expires = (
         month_start_after(session, pos.c.occurred_at, expiry_months + 1)
@@ -75,19 +123,20 @@ def open_lots(session: Session, batch: str, expiry_months: int | None) -> None:
     session.execute(
         insert(LoyaltyLot).from_select(
             ["id", "customer_id", "points", "remaining", "absorbed", "expires_at"],
-            select(pos.c.id, pos.c.customer_id, pos.c.points, pos.c.points - absorbed, absorbed, expires)
-            .join(LoyaltyAccount, LoyaltyAccount.customer_id == pos.c.customer_id),
+            select(pos.c.id, pos.c.customer_id, pos.c.points, pos.c.points - absorbed, absorbed, expires).outerjoin(
+                LoyaltyAccount, LoyaltyAccount.customer_id == pos.c.customer_id
+            ),
         )
     )
 
 
-def consume(session: Session, batch: str) -> None:
+def consume(session: Session, batch: Batch) -> None:
     """Record the lot uses of every negative entry of ``batch`` and take them off the lots.
 
     Expire entries use exactly the lot they name; every other debit takes the
     customer's lots oldest-expiring first (lots that never expire last).
     """
-    debit = and_(LedgerEntry.batch == batch, LedgerEntry.points < 0)
+    debit = and_(batch.entries(), LedgerEntry.points < 0)
     session.execute(
         insert(LoyaltyLotUse).from_select(
             ["entry_id", "lot_id", "points"],
@@ -97,7 +146,9 @@ def consume(session: Session, batch: str) -> None:
     fifo = and_(debit, LedgerEntry.kind != "expire")
     debits = (
         select(
-            LedgerEntry.id.label("entry_id"), LedgerEntry.customer_id, (-LedgerEntry.points).label("amount"),
+            LedgerEntry.id.label("entry_id"),
+            LedgerEntry.customer_id,
+            (-LedgerEntry.points).label("amount"),
             _running(-LedgerEntry.points, LedgerEntry.customer_id, LedgerEntry.id).label("hi"),
         )
         .where(fifo)
@@ -106,7 +157,9 @@ def consume(session: Session, batch: str) -> None:
     never = case((LoyaltyLot.expires_at.is_(None), 1), else_=0)
     lots = (
         select(
-            LoyaltyLot.id.label("lot_id"), LoyaltyLot.customer_id, LoyaltyLot.remaining,
+            LoyaltyLot.id.label("lot_id"),
+            LoyaltyLot.customer_id,
+            LoyaltyLot.remaining,
             _running(LoyaltyLot.remaining, LoyaltyLot.customer_id, never, LoyaltyLot.expires_at, LoyaltyLot.id).label(
                 "hi"
             ),
@@ -123,31 +176,28 @@ def consume(session: Session, batch: str) -> None:
             .where(lot_lo < debits.c.hi, debit_lo < lots.c.hi),
         )
     )
-    batch_entries = select(LedgerEntry.id).where(LedgerEntry.batch == batch)
+    debits_of_batch = select(LedgerEntry.id).where(debit)
     used = (
-        select(func.coalesce(func.sum(LoyaltyLotUse.points), 0))
-        .where(LoyaltyLotUse.lot_id == LoyaltyLot.id, LoyaltyLotUse.entry_id.in_(batch_entries))
-        .scalar_subquery()
+        select(LoyaltyLotUse.lot_id, func.sum(LoyaltyLotUse.points).label("used"))
+        .where(LoyaltyLotUse.entry_id.in_(debits_of_batch))
+        .group_by(LoyaltyLotUse.lot_id)
+        .subquery()
     )
     session.execute(
-        update(LoyaltyLot)
-        .where(LoyaltyLot.id.in_(select(LoyaltyLotUse.lot_id).where(LoyaltyLotUse.entry_id.in_(batch_entries))))
-        .values(remaining=LoyaltyLot.remaining - used)
+        update(LoyaltyLot).where(LoyaltyLot.id == used.c.lot_id).values(remaining=LoyaltyLot.remaining - used.c.used)
     )
 
 
-def apply_balances(session: Session, batch: str) -> None:
-    """Add each customer's total of ``batch`` to their cached balance."""
-    total = (
-        select(func.coalesce(func.sum(LedgerEntry.points), 0))
-        .where(LedgerEntry.batch == batch, LedgerEntry.customer_id == LoyaltyAccount.customer_id)
-        .scalar_subquery()
+def apply_balances(session: Session, batch: Batch) -> None:
+    """Add each customer's total of ``batch`` to their cached balance, creating missing accounts (one upsert)."""
+    from patron_loyalty.sqlutil import upsert_accounts
+
+    totals = (
+        select(LedgerEntry.customer_id, func.sum(LedgerEntry.points), literal(utcnow(), UTCDateTime()))
+        .where(batch.entries())
+        .group_by(LedgerEntry.customer_id)
     )
-    session.execute(
-        update(LoyaltyAccount)
-        .where(LoyaltyAccount.customer_id.in_(select(LedgerEntry.customer_id).where(LedgerEntry.batch == batch)))
-        .values(balance=LoyaltyAccount.balance + total, updated_at=utcnow())
-    )
+    session.execute(upsert_accounts(session, totals))
 
 
 def balance(session: Session, customer_id: int) -> int:
@@ -184,12 +234,16 @@ def check(session: Session) -> list[Problem]:
         .where(LoyaltyAccount.customer_id.is_(None))
     )
     problems += [Problem("every ledger customer has an account", c, f"ledger {t}") for c, t in orphans]
-    uses = select(LoyaltyLotUse.lot_id, func.sum(LoyaltyLotUse.points).label("used")).group_by(
-        LoyaltyLotUse.lot_id
-    ).subquery()
+    uses = (
+        select(LoyaltyLotUse.lot_id, func.sum(LoyaltyLotUse.points).label("used"))
+        .group_by(LoyaltyLotUse.lot_id)
+        .subquery()
+    )
     used = func.coalesce(uses.c.used, 0)
     rows = session.execute(
-        select(LoyaltyLot.customer_id, LoyaltyLot.id, LoyaltyLot.points, LoyaltyLot.remaining, LoyaltyLot.absorbed, used)
+        select(
+            LoyaltyLot.customer_id, LoyaltyLot.id, LoyaltyLot.points, LoyaltyLot.remaining, LoyaltyLot.absorbed, used
+        )
         .outerjoin(uses, uses.c.lot_id == LoyaltyLot.id)
         .where(LoyaltyLot.points != LoyaltyLot.remaining + LoyaltyLot.absorbed + used)
     )
@@ -210,7 +264,12 @@ def check(session: Session) -> list[Problem]:
     )
     problems += [Problem("open lots = positive balance", c, f"balance {b}, lots {r}") for c, b, r in rows]
     debit_uses = (
-        select(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.points, func.coalesce(func.sum(LoyaltyLotUse.points), 0))
+        select(
+            LedgerEntry.customer_id,
+            LedgerEntry.id,
+            LedgerEntry.points,
+            func.coalesce(func.sum(LoyaltyLotUse.points), 0),
+        )
         .outerjoin(LoyaltyLotUse, LoyaltyLotUse.entry_id == LedgerEntry.id)
         .where(LedgerEntry.points < 0, LedgerEntry.kind != "reverse")
         .group_by(LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.points)

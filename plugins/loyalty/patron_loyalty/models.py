@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patron.models import Base, Id, utcnow
@@ -24,14 +24,21 @@ class LedgerEntry(Base):
     ``idempotency_key`` is unique: earning uses ``earn:<interaction id>``, a
     clawback ``reverse:<refund interaction id>``, expiry ``expire:<lot id>``, so a
     rerun can never write the same movement twice. ``batch`` groups the entries
-    written by one operation so follow-up statements can address them set-wise.
+    written by one operation so follow-up statements can address them set-wise
+    (with ``id > floor``, see ``ledger.Batch``). Earn entries name their purchase in
+    ``interaction_id``; clawbacks name the refund there and the purchase in ``purchase_id``.
     """
 
     __tablename__ = "loyalty_ledger"
     __table_args__ = (
         Index("ix_loyalty_ledger_customer", "customer_id", "id"),
-        Index("ix_loyalty_ledger_batch", "batch"),
-        Index("ix_loyalty_ledger_purchase", "purchase_id"),
+        # Only clawbacks name a purchase: a partial index costs earning nothing.
+        Index(
+            "ix_loyalty_ledger_purchase",
+            "purchase_id",
+            sqlite_where=text("purchase_id IS NOT NULL"),
+            postgresql_where=text("purchase_id IS NOT NULL"),
+        ),
         CheckConstraint("kind IN ('earn', 'redeem', 'expire', 'adjust', 'reverse')", name="kind"),
     )
 
@@ -59,7 +66,6 @@ class LoyaltyLot(Base):
     __table_args__ = (
         CheckConstraint("remaining >= 0 AND absorbed >= 0 AND remaining + absorbed <= points", name="bounds"),
         Index("ix_loyalty_lots_customer", "customer_id", "expires_at"),
-        Index("ix_loyalty_lots_expiry", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, ForeignKey("loyalty_ledger.id"), primary_key=True)
@@ -109,8 +115,10 @@ class LoyaltyTierChange(Base):
     """One tier change: from, to, when (the review's as-of time), why, and which review."""
 
     __tablename__ = "loyalty_tier_history"
-    __table_args__ = (Index("ix_loyalty_tier_history_customer", "customer_id", "id"),
-                      Index("ix_loyalty_tier_history_review", "review"))
+    __table_args__ = (
+        Index("ix_loyalty_tier_history_customer", "customer_id", "id"),
+        Index("ix_loyalty_tier_history_review", "review"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="RESTRICT"))

@@ -29,7 +29,9 @@ class LoyaltyPanel:
         next_expiry = session.execute(
             select(LoyaltyLot.expires_at, func.sum(LoyaltyLot.remaining))
             .where(LoyaltyLot.customer_id == customer_id, LoyaltyLot.remaining > 0, LoyaltyLot.expires_at.is_not(None))
-            .group_by(LoyaltyLot.expires_at).order_by(LoyaltyLot.expires_at).limit(1)
+            .group_by(LoyaltyLot.expires_at)
+            .order_by(LoyaltyLot.expires_at)
+            .limit(1)
         ).first()
         entries = session.scalar(select(func.count()).where(LedgerEntry.customer_id == customer_id)) or 0
         return {

@@ -23,15 +23,29 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
     """Everything the plugin holds about the customer, JSON-serialisable."""
     account = session.get(LoyaltyAccount, customer_id)
     entries = session.execute(
-        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.source, LedgerEntry.reason,
-               LedgerEntry.occurred_at, LedgerEntry.interaction_id)
-        .where(LedgerEntry.customer_id == customer_id).order_by(LedgerEntry.id)
+        select(
+            LedgerEntry.id,
+            LedgerEntry.kind,
+            LedgerEntry.points,
+            LedgerEntry.source,
+            LedgerEntry.reason,
+            LedgerEntry.occurred_at,
+            LedgerEntry.interaction_id,
+        )
+        .where(LedgerEntry.customer_id == customer_id)
+        .order_by(LedgerEntry.id)
     ).all()
     tier = session.get(LoyaltyTier, customer_id)
     history = session.execute(
-        select(LoyaltyTierChange.scheme, LoyaltyTierChange.from_tier, LoyaltyTierChange.to_tier,
-               LoyaltyTierChange.changed_at, LoyaltyTierChange.reason)
-        .where(LoyaltyTierChange.customer_id == customer_id).order_by(LoyaltyTierChange.id)
+        select(
+            LoyaltyTierChange.scheme,
+            LoyaltyTierChange.from_tier,
+            LoyaltyTierChange.to_tier,
+            LoyaltyTierChange.changed_at,
+            LoyaltyTierChange.reason,
+        )
+        .where(LoyaltyTierChange.customer_id == customer_id)
+        .order_by(LoyaltyTierChange.id)
     ).all()
     if account is None and not entries and tier is None and not history:
         return None
@@ -39,8 +53,15 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
         "balance": account.balance if account else 0,
         "tier": {"scheme": tier.scheme, "tier": tier.tier, "since": tier.since.isoformat()} if tier else None,
         "ledger": [
-            {"id": i, "kind": k, "points": p, "source": s, "reason": r, "occurred_at": o.isoformat(),
-             "interaction_id": n}
+            {
+                "id": i,
+                "kind": k,
+                "points": p,
+                "source": s,
+                "reason": r,
+                "occurred_at": o.isoformat(),
+                "interaction_id": n,
+            }
             for i, k, p, s, r, o, n in entries
         ],
         "tier_history": [

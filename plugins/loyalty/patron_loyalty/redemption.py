@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, literal, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, literal, select, update
 
 from patron.errors import InputError, PatronError
 from patron.ingest import audit, current_actor
@@ -97,19 +97,18 @@ def _post_in(
         raise NotFoundError(f"no customer with id {customer_id}")
     if key is not None:
         found = session.execute(
-            select(LedgerEntry.id, LedgerEntry.customer_id, LedgerEntry.kind, LedgerEntry.points)
-            .where(LedgerEntry.idempotency_key == f"{kind}:{key}")
+            select(LedgerEntry.id, LedgerEntry.customer_id, LedgerEntry.kind, LedgerEntry.points).where(
+                LedgerEntry.idempotency_key == f"{kind}:{key}"
+            )
         ).first()
         if found is not None:
             if (found.customer_id, found.kind, found.points) != (customer_id, kind, points):
-                raise InputError(
-                    f"--key {key!r} was already used for another {kind} (entry {found.id}); use a new key"
-                )
+                raise InputError(f"--key {key!r} was already used for another {kind} (entry {found.id}); use a new key")
             return Posted(found.id, points, ledger.balance(session, customer_id), replayed=True)
     now = utcnow()
     lock_accounts(session, select(literal(customer_id, Id)))
     expire_due(session, now, customer_ids=[customer_id])
-    batch = ledger.new_batch()
+    batch = ledger.new_batch(session)
     if points < 0:
         taken = session.execute(
             update(LoyaltyAccount)
@@ -120,15 +119,27 @@ def _post_in(
             have = ledger.balance(session, customer_id)
             raise InsufficientPoints(
                 f"insufficient points: customer {customer_id} has {have} points, cannot {kind} {-points}"
-                + ("; the balance is negative after a refund clawback and must be positive again first"
-                   if have < 0 else "")
+                + (
+                    "; the balance is negative after a refund clawback and must be positive again first"
+                    if have < 0
+                    else ""
+                )
             )
     entry_id = session.execute(
-        insert(LedgerEntry).values(
-            customer_id=customer_id, kind=kind, points=points, source="admin",
-            idempotency_key=f"{kind}:{key}" if key is not None else f"{kind}:{batch}",
-            reason=reason, actor=current_actor(), batch=batch, occurred_at=now, recorded_at=now,
-        ).returning(LedgerEntry.id)
+        insert(LedgerEntry)
+        .values(
+            customer_id=customer_id,
+            kind=kind,
+            points=points,
+            source="admin",
+            idempotency_key=f"{kind}:{key}" if key is not None else f"{kind}:{batch.token}",
+            reason=reason,
+            actor=current_actor(),
+            batch=batch.token,
+            occurred_at=now,
+            recorded_at=now,
+        )
+        .returning(LedgerEntry.id)
     ).scalar_one()
     if points < 0:
         ledger.consume(session, batch)
@@ -138,4 +149,3 @@ def _post_in(
     if kind == "adjust":
         audit(session, "loyalty.adjust", "customer", customer_id, {"points": points, "entry_id": entry_id})
     return Posted(entry_id, points, ledger.balance(session, customer_id))
-

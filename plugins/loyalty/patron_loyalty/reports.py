@@ -45,10 +45,14 @@ class TiersReport:
     )
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
-        dist = [tuple(r) for r in session.execute(
-            select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
-            .group_by(LoyaltyTier.scheme, LoyaltyTier.tier).order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
-        )]
+        dist = [
+            tuple(r)
+            for r in session.execute(
+                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
+                .group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+                .order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+            )
+        ]
         where = []
         if params.get("since"):
             where.append(LoyaltyTierChange.changed_at >= _start_of(params["since"]))
@@ -57,12 +61,15 @@ class TiersReport:
         h = LoyaltyTierChange
         # A literal, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
         from_tier = func.coalesce(h.from_tier, literal_column("'(none)'"))
-        moves = [tuple(r) for r in session.execute(
-            select(h.scheme, from_tier, h.to_tier, h.reason, func.count())
-            .where(*where)
-            .group_by(h.scheme, from_tier, h.to_tier, h.reason)
-            .order_by(h.scheme, from_tier, h.to_tier, h.reason)
-        )]
+        moves = [
+            tuple(r)
+            for r in session.execute(
+                select(h.scheme, from_tier, h.to_tier, h.reason, func.count())
+                .where(*where)
+                .group_by(h.scheme, from_tier, h.to_tier, h.reason)
+                .order_by(h.scheme, from_tier, h.to_tier, h.reason)
+            )
+        ]
         return ReportResult(
             title=self.title,
             summary={"customers with a tier": sum(r[2] for r in dist), "tier changes": sum(r[4] for r in moves)},
@@ -70,8 +77,15 @@ class TiersReport:
                 Table("distribution", "Customers per tier", ("scheme", "tier", "customers"), dist),
                 Table("movements", "Tier movements", ("scheme", "from", "to", "reason", "customers"), moves),
             ),
-            figures=(Figure("distribution", "Customers per tier", "bar", [f"{s}:{t}" for s, t, _ in dist],
-                            {"customers": [float(n) for _, _, n in dist]}),),
+            figures=(
+                Figure(
+                    "distribution",
+                    "Customers per tier",
+                    "bar",
+                    [f"{s}:{t}" for s, t, _ in dist],
+                    {"customers": [float(n) for _, _, n in dist]},
+                ),
+            ),
         )
 
 
@@ -91,22 +105,36 @@ class LiabilityReport:
             where.append(LedgerEntry.occurred_at < _end_of(params["as_of"]))
         per = (
             select(LedgerEntry.customer_id, func.sum(LedgerEntry.points).label("balance"))
-            .where(*where).group_by(LedgerEntry.customer_id).subquery()
+            .where(*where)
+            .group_by(LedgerEntry.customer_id)
+            .subquery()
         )
         positive, negative, holders = session.execute(
-            select(func.coalesce(func.sum(case((per.c.balance > 0, per.c.balance), else_=0)), 0),
-                   func.coalesce(func.sum(case((per.c.balance < 0, per.c.balance), else_=0)), 0),
-                   func.count().filter(per.c.balance > 0))
+            select(
+                func.coalesce(func.sum(case((per.c.balance > 0, per.c.balance), else_=0)), 0),
+                func.coalesce(func.sum(case((per.c.balance < 0, per.c.balance), else_=0)), 0),
+                func.count().filter(per.c.balance > 0),
+            )
         ).one()
         value_minor = (Decimal(int(positive)) * config.point_value_minor).quantize(Decimal(1))
         row = (int(positive), int(negative), int(holders), int(value_minor), config.point_value_currency)
         return ReportResult(
             title=self.title,
-            summary={"outstanding points": row[0], "liability (minor units)": row[3], "currency": row[4],
-                     "customers holding points": row[2], "clawback debt (points)": row[1]},
-            tables=(Table("liability", "Points liability",
-                          ("outstanding_points", "negative_balances", "holders", "liability_minor", "currency"),
-                          [row]),),
+            summary={
+                "outstanding points": row[0],
+                "liability (minor units)": row[3],
+                "currency": row[4],
+                "customers holding points": row[2],
+                "clawback debt (points)": row[1],
+            },
+            tables=(
+                Table(
+                    "liability",
+                    "Points liability",
+                    ("outstanding_points", "negative_balances", "holders", "liability_minor", "currency"),
+                    [row],
+                ),
+            ),
         )
 
 
@@ -129,16 +157,26 @@ class ActivityReport:
         if params.get("until"):
             where.append(LedgerEntry.occurred_at < _end_of(params["until"]))
         month = month_bucket(session, LedgerEntry.occurred_at)
-        sums = [func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0)
-                for k in self.KINDS]
-        rows = [(m, *(int(v) for v in vals)) for m, *vals in session.execute(
-            select(month, *sums).where(*where).group_by(month).order_by(month)
-        )]
+        sums = [
+            func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0) for k in self.KINDS
+        ]
+        rows = [
+            (m, *(int(v) for v in vals))
+            for m, *vals in session.execute(select(month, *sums).where(*where).group_by(month).order_by(month))
+        ]
         return ReportResult(
             title=self.title,
             summary={"months": len(rows), **{k: sum(r[i + 1] for r in rows) for i, k in enumerate(self.KINDS)}},
             tables=(Table("by_month", "Points by month", ("month", *self.KINDS), rows),),
-            figures=(Figure("by_month", "Points by month", "bar", [r[0] for r in rows],
-                            {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(self.KINDS)},
-                            x_label="month", y_label="points"),),
+            figures=(
+                Figure(
+                    "by_month",
+                    "Points by month",
+                    "bar",
+                    [r[0] for r in rows],
+                    {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(self.KINDS)},
+                    x_label="month",
+                    y_label="points",
+                ),
+            ),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, Table, cast, func, literal, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 
@@ -56,26 +56,36 @@ def insert_ignore(session: Session, table: Table, *, index_elements: Sequence[st
 
 
 def lock_accounts(session: Session, customer_ids: Select[Any]) -> None:
-    """Create missing account rows for the customers ``customer_ids`` selects, and lock them.
+    """Lock the existing account rows of the customers ``customer_ids`` selects.
 
     On PostgreSQL the rows are locked ``FOR UPDATE`` in id order, so every writer
     (earning, redemption, expiry) serialises per customer without deadlocking.
-    On SQLite the caller already holds the database write lock.
+    On SQLite writers already hold the database write lock (``BEGIN IMMEDIATE``,
+    or the import's own first INSERT), so there is nothing to do. A customer
+    without an account has no lots, so there is nothing to race on.
     """
-    from patron.models import UTCDateTime, utcnow
     from patron_loyalty.models import LoyaltyAccount
 
-    ids = customer_ids.subquery()
-    cid = ids.c[0]
-    stmt, ignore = insert_ignore(session, LoyaltyAccount.__table__, index_elements=["customer_id"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(
-        ["customer_id", "balance", "updated_at"],
-        select(cid, literal(0, BigInteger), literal(utcnow(), UTCDateTime())).distinct().where(cid.is_not(None)),
-    )))
     if dialect(session) == "postgresql":
         session.execute(
             select(LoyaltyAccount.customer_id)
-            .where(LoyaltyAccount.customer_id.in_(select(cid)))
+            .where(LoyaltyAccount.customer_id.in_(customer_ids))
             .order_by(LoyaltyAccount.customer_id)
             .with_for_update()
         )
+
+
+def upsert_accounts(session: Session, totals: Select[Any]) -> Any:
+    """INSERT … SELECT ``(customer_id, points, updated_at)`` into the accounts, adding to existing balances."""
+    from patron_loyalty.models import LoyaltyAccount
+
+    table = LoyaltyAccount.__table__
+    if dialect(session) == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    stmt = dialect_insert(table).from_select(["customer_id", "balance", "updated_at"], totals)
+    return stmt.on_conflict_do_update(
+        index_elements=["customer_id"],
+        set_={"balance": table.c.balance + stmt.excluded.balance, "updated_at": stmt.excluded.updated_at},
+    )

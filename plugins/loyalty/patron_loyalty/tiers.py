@@ -45,8 +45,9 @@ def months_before(when: datetime, months: int) -> datetime:
 
 
 def _by_thresholds(value: ColumnElement[Any], t: Thresholds) -> ColumnElement[str]:
-    return case((value >= t.diamond, "diamond"), (value >= t.gold, "gold"), (value >= t.silver, "silver"),
-                else_="regular")
+    return case(
+        (value >= t.diamond, "diamond"), (value >= t.gold, "gold"), (value >= t.silver, "silver"), else_="regular"
+    )
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,27 @@ class ClassicScheme:
         cfg = self.config
         amount = case((Interaction.amount_minor < 0, -Interaction.amount_minor), else_=Interaction.amount_minor)
         signed = case((Interaction.kind == cfg.refund_kind, -amount), else_=amount)
-        where = [Interaction.kind.in_([*cfg.earn_kinds, cfg.refund_kind]), Interaction.amount_minor.is_not(None),
-                 Interaction.occurred_at >= months_before(as_of, 12), Interaction.occurred_at < as_of]
+        where = [
+            Interaction.kind.in_([*cfg.earn_kinds, cfg.refund_kind]),
+            Interaction.amount_minor.is_not(None),
+            Interaction.occurred_at >= months_before(as_of, 12),
+            Interaction.occurred_at < as_of,
+        ]
         if cfg.currency:
             where.append(Interaction.currency == cfg.currency)
-        return select(Interaction.customer_id, func.sum(signed).label("value")).where(*where).group_by(
-            Interaction.customer_id
+        return (
+            select(Interaction.customer_id, func.sum(signed).label("value"))
+            .where(*where)
+            .group_by(Interaction.customer_id)
         )
 
     def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
         """Every customer with the tier their spend earns (``regular`` without any)."""
         m = self.metric(as_of).subquery()
-        return select(Customer.id.label("customer_id"),
-                      _by_thresholds(func.coalesce(m.c.value, 0), self.config.classic_thresholds).label("tier")
-                      ).outerjoin(m, m.c.customer_id == Customer.id)
+        return select(
+            Customer.id.label("customer_id"),
+            _by_thresholds(func.coalesce(m.c.value, 0), self.config.classic_thresholds).label("tier"),
+        ).outerjoin(m, m.c.customer_id == Customer.id)
 
 
 @dataclass(frozen=True)
@@ -88,18 +96,22 @@ class FrequencyScheme(ClassicScheme):
 
     def metric(self, as_of: datetime) -> Select[Any]:
         """``(customer_id, value)``: purchases in the window."""
-        where = [Interaction.kind.in_(self.config.earn_kinds),
-                 Interaction.occurred_at >= months_before(as_of, 12), Interaction.occurred_at < as_of]
-        return select(Interaction.customer_id, func.count().label("value")).where(*where).group_by(
-            Interaction.customer_id
+        where = [
+            Interaction.kind.in_(self.config.earn_kinds),
+            Interaction.occurred_at >= months_before(as_of, 12),
+            Interaction.occurred_at < as_of,
+        ]
+        return (
+            select(Interaction.customer_id, func.count().label("value")).where(*where).group_by(Interaction.customer_id)
         )
 
     def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
         """Every customer with the tier their purchase count earns."""
         m = self.metric(as_of).subquery()
-        return select(Customer.id.label("customer_id"),
-                      _by_thresholds(func.coalesce(m.c.value, 0), self.config.frequency_thresholds).label("tier")
-                      ).outerjoin(m, m.c.customer_id == Customer.id)
+        return select(
+            Customer.id.label("customer_id"),
+            _by_thresholds(func.coalesce(m.c.value, 0), self.config.frequency_thresholds).label("tier"),
+        ).outerjoin(m, m.c.customer_id == Customer.id)
 
 
 def builtin_schemes(config: LoyaltyConfig) -> list[ClassicScheme]:
@@ -157,8 +169,9 @@ def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: date
     else:
         expired = and_(below.is_not(None), below <= as_of - timedelta(days=policy.grace_days))
         new_rank = case((expired, qr), else_=cr)
-        new_below = case((expired, literal(None, UTCDateTime())), (below.is_(None), literal(as_of, UTCDateTime())),
-                         else_=below)
+        new_below = case(
+            (expired, literal(None, UTCDateTime())), (below.is_(None), literal(as_of, UTCDateTime())), else_=below
+        )
         why_down = "downgrade after grace"
     rank = case((cr.is_(None), qr), (qr >= cr, qr), else_=new_rank)
     reason = case(
@@ -168,9 +181,13 @@ def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: date
         else_=case((rank < cr, why_down), else_="grace"),
     )
     return (
-        select(q_id.label("customer_id"), cur.c.tier.label("old_tier"), _tier(rank, tiers).label("new_tier"),
-               case((lower, new_below), else_=literal(None, UTCDateTime())).label("below_since"),
-               reason.label("reason"))
+        select(
+            q_id.label("customer_id"),
+            cur.c.tier.label("old_tier"),
+            _tier(rank, tiers).label("new_tier"),
+            case((lower, new_below), else_=literal(None, UTCDateTime())).label("below_since"),
+            reason.label("reason"),
+        )
         .select_from(q)
         .outerjoin(cur, cur.c.customer_id == q_id)
         .where(qr.is_not(None))
@@ -179,30 +196,43 @@ def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: date
 
 def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
     """Review every customer's tier as of ``as_of`` under the active scheme (one transaction)."""
+    import uuid
+
     from patron.ingest import fire_event
     from patron_loyalty.hookspecs import ensure_added
-    from patron_loyalty.ledger import new_batch
 
     config = app.plugin_config("loyalty")
     assert isinstance(config, LoyaltyConfig)
     scheme = active_scheme(app)
-    review = new_batch()
+    review = uuid.uuid4().hex
     proposal = propose(session, scheme, config.downgrade_for(scheme.name), as_of).subquery()
-    session.execute(insert(LoyaltyTierReview).from_select(
-        ["review", "customer_id", "old_tier", "new_tier", "below_since", "reason"],
-        select(literal(review), *proposal.c),
-    ))
-    bad = session.scalar(select(func.count()).where(LoyaltyTierReview.review == review,
-                                                     LoyaltyTierReview.new_tier.is_(None)))
+    session.execute(
+        insert(LoyaltyTierReview).from_select(
+            ["review", "customer_id", "old_tier", "new_tier", "below_since", "reason"],
+            select(literal(review), *proposal.c),
+        )
+    )
+    bad = session.scalar(
+        select(func.count()).where(LoyaltyTierReview.review == review, LoyaltyTierReview.new_tier.is_(None))
+    )
     if bad:
         raise InputError(f"tier scheme {scheme.name!r} placed {bad} customers in a tier not in its tiers list")
     r = LoyaltyTierReview
     changed = and_(r.review == review, or_(r.old_tier.is_(None), r.old_tier != r.new_tier))
-    session.execute(insert(LoyaltyTierChange).from_select(
-        ["customer_id", "scheme", "from_tier", "to_tier", "changed_at", "reason", "review"],
-        select(r.customer_id, literal(scheme.name), r.old_tier, r.new_tier, literal(as_of, UTCDateTime()),
-               r.reason, literal(review)).where(changed),
-    ))
+    session.execute(
+        insert(LoyaltyTierChange).from_select(
+            ["customer_id", "scheme", "from_tier", "to_tier", "changed_at", "reason", "review"],
+            select(
+                r.customer_id,
+                literal(scheme.name),
+                r.old_tier,
+                r.new_tier,
+                literal(as_of, UTCDateTime()),
+                r.reason,
+                literal(review),
+            ).where(changed),
+        )
+    )
     # Customers kept under another scheme's tier are re-placed from scratch under this one.
     session.execute(delete(LoyaltyTier).where(LoyaltyTier.scheme != scheme.name))
     pending = select(r).where(r.review == review, r.customer_id == LoyaltyTier.customer_id)
@@ -212,28 +242,46 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
         .values(
             tier=pending.with_only_columns(r.new_tier).scalar_subquery(),
             below_since=pending.with_only_columns(r.below_since).scalar_subquery(),
-            since=case((LoyaltyTier.tier == pending.with_only_columns(r.new_tier).scalar_subquery(), LoyaltyTier.since),
-                       else_=literal(as_of, UTCDateTime())),
+            since=case(
+                (LoyaltyTier.tier == pending.with_only_columns(r.new_tier).scalar_subquery(), LoyaltyTier.since),
+                else_=literal(as_of, UTCDateTime()),
+            ),
             reviewed_at=literal(as_of, UTCDateTime()),
         )
     )
-    session.execute(insert(LoyaltyTier).from_select(
-        ["customer_id", "scheme", "tier", "since", "below_since", "reviewed_at"],
-        select(r.customer_id, literal(scheme.name, String), r.new_tier, literal(as_of, UTCDateTime()), null(),
-               literal(as_of, UTCDateTime())).where(r.review == review, r.old_tier.is_(None)),
-    ))
+    session.execute(
+        insert(LoyaltyTier).from_select(
+            ["customer_id", "scheme", "tier", "since", "below_since", "reviewed_at"],
+            select(
+                r.customer_id,
+                literal(scheme.name, String),
+                r.new_tier,
+                literal(as_of, UTCDateTime()),
+                null(),
+                literal(as_of, UTCDateTime()),
+            ).where(r.review == review, r.old_tier.is_(None)),
+        )
+    )
     counts = session.execute(
-        select(func.count(), func.count().filter(changed),
-               func.count().filter(and_(changed, r.old_tier.is_not(None), _up(r, scheme.tiers))),
-               func.count().filter(and_(changed, r.old_tier.is_not(None), ~_up(r, scheme.tiers))))
-        .where(r.review == review)
+        select(
+            func.count(),
+            func.count().filter(changed),
+            func.count().filter(and_(changed, r.old_tier.is_not(None), _up(r, scheme.tiers))),
+            func.count().filter(and_(changed, r.old_tier.is_not(None), ~_up(r, scheme.tiers))),
+        ).where(r.review == review)
     ).one()
     changed_ids = list(session.scalars(select(r.customer_id).where(changed).order_by(r.customer_id)))
     session.execute(delete(LoyaltyTierReview).where(LoyaltyTierReview.review == review))
     if changed_ids:
         ensure_added(app.pm)
-        fire_event(app, "patron_loyalty_tiers_changed", session=session, scheme=scheme.name, review=review,
-                   customer_ids=changed_ids)
+        fire_event(
+            app,
+            "patron_loyalty_tiers_changed",
+            session=session,
+            scheme=scheme.name,
+            review=review,
+            customer_ids=changed_ids,
+        )
     return ReviewResult(review, scheme.name, counts[0], counts[1], counts[2], counts[3])
 
 

@@ -30,8 +30,10 @@ def test_concurrent_redemptions_never_overdraw(make_patron_app):
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     out = ctx.Queue()
-    procs = [ctx.Process(target=redeem_worker, args=(str(app.settings.path), ids, ATTEMPTS, seed, barrier, out))
-             for seed in range(PROCESSES)]
+    procs = [
+        ctx.Process(target=redeem_worker, args=(str(app.settings.path), ids, ATTEMPTS, seed, barrier, out))
+        for seed in range(PROCESSES)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=300) for _ in procs]

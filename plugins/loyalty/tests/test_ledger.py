@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from patron_loyalty.testing import T0, balance, customers, problems, purchase, refund
 
 from patron.errors import InputError
 from patron_loyalty.redemption import InsufficientPoints, adjust, redeem
+from patron_loyalty.testing import T0, balance, customers, problems, purchase, refund
 
 
 @pytest.fixture
@@ -31,10 +31,18 @@ def test_reimport_earns_nothing_twice(app):
 
 
 def test_config_multipliers_bonus_and_rounding(make_patron_app):
-    app = make_patron_app(plugins=["loyalty"], config={"loyalty": {
-        "points_per_unit": 2, "rounding": "half_up", "first_purchase_bonus": 100,
-        "channel_multipliers": {"web": 1.5}, "kind_multipliers": {"purchase": 1},
-    }})
+    app = make_patron_app(
+        plugins=["loyalty"],
+        config={
+            "loyalty": {
+                "points_per_unit": 2,
+                "rounding": "half_up",
+                "first_purchase_bonus": 100,
+                "channel_multipliers": {"web": 1.5},
+                "kind_multipliers": {"purchase": 1},
+            }
+        },
+    )
     (c,) = customers(app, 1)
     purchase(app, c, "p1", 1025, channel="web")  # 10.25 * 2 * 1.5 = 30.75 -> 31, + 100 bonus
     purchase(app, c, "p2", 1025)  # 20.5 -> 21, no second bonus
@@ -167,8 +175,17 @@ def test_batch_import_earns_set_based_for_many_customers(app):
     from patron.ingest import record_interactions
 
     ids = customers(app, 50)
-    rows = [{"external_id": f"b{i}", "customer_id": ids[i % 50], "kind": "purchase", "occurred_at": T0,
-             "amount_minor": 100 * (i + 1), "currency": "EUR"} for i in range(200)]
+    rows = [
+        {
+            "external_id": f"b{i}",
+            "customer_id": ids[i % 50],
+            "kind": "purchase",
+            "occurred_at": T0,
+            "amount_minor": 100 * (i + 1),
+            "currency": "EUR",
+        }
+        for i in range(200)
+    ]
     with app.transaction() as session:
         record_interactions(app, session, rows)
     total = sum(balance(app, c) for c in ids)

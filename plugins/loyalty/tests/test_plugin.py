@@ -27,8 +27,11 @@ def test_plugin_is_discovered_and_listed(app, patron_cli):
 
 def test_bad_config_names_the_key(make_patron_app):
     with pytest.raises(ConfigError, match=r"plugins\.loyalty\.classic_thresholds.*thresholds must increase"):
-        make_patron_app(plugins=["loyalty"], config={"loyalty": {
-            "classic_thresholds": {"silver": 10, "gold": 5, "diamond": 20}}}, migrate=False)
+        make_patron_app(
+            plugins=["loyalty"],
+            config={"loyalty": {"classic_thresholds": {"silver": 10, "gold": 5, "diamond": 20}}},
+            migrate=False,
+        )
     with pytest.raises(ConfigError, match=r"plugins\.loyalty\.rounding"):
         make_patron_app(plugins=["loyalty"], config={"loyalty": {"rounding": "bankers"}}, migrate=False)
     with pytest.raises(ConfigError, match=r"plugins\.loyalty\.nonsense"):
@@ -95,14 +98,13 @@ def test_reports(app):
     assert liab.summary["liability (minor units)"] == 70
     assert [tuple(r) for r in act.tables[0].rows] == [("2025-01", 100, 0, 0, 0, 0), ("2025-02", 20, 0, 0, 0, -20)]
     assert tiers.summary == {"customers with a tier": 2, "tier changes": 2}
-    assert sorted(tuple(r) for r in tiers.tables[1].rows) == [
-        ("classic", "(none)", "regular", "initial", 2)]
+    assert sorted(tuple(r) for r in tiers.tables[1].rows) == [("classic", "(none)", "regular", "initial", 2)]
 
 
 def test_audience_and_panel(app):
     from patron_loyalty.tiers import recompute
 
-    a, b = customers(app, 2)
+    a, _b = customers(app, 2)
     purchase(app, a, "a1", 60000, when=T0)
     with app.transaction() as session:
         recompute(app, session, datetime(2025, 2, 1, tzinfo=UTC))

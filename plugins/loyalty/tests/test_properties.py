@@ -84,12 +84,22 @@ counter = itertools.count()
 @pytest.mark.sqlite_only
 @pytest.mark.slow
 def test_ledger_invariants_hold_for_any_sequence(make_patron_app):
-    app = make_patron_app(plugins=["loyalty"], config={"loyalty": {
-        "classic_thresholds": THRESHOLDS, "downgrade": {"classic": {"policy": "immediate"}},
-        "expiry_months": EXPIRY_MONTHS,
-    }})
+    app = make_patron_app(
+        plugins=["loyalty"],
+        config={
+            "loyalty": {
+                "classic_thresholds": THRESHOLDS,
+                "downgrade": {"classic": {"policy": "immediate"}},
+                "expiry_months": EXPIRY_MONTHS,
+            }
+        },
+    )
 
-    @settings(max_examples=int(os.environ.get('LOYALTY_EXAMPLES', '30')), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=int(os.environ.get("LOYALTY_EXAMPLES", "30")),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
     @given(ops)
     def run(sequence):
         n = next(counter)
@@ -144,8 +154,11 @@ def test_ledger_invariants_hold_for_any_sequence(make_patron_app):
             ).all()
             twice = session.scalar(
                 select(func.count()).select_from(
-                    select(LedgerEntry.interaction_id).where(LedgerEntry.kind == "earn", LedgerEntry.customer_id == c)
-                    .group_by(LedgerEntry.interaction_id).having(func.count() > 1).subquery()
+                    select(LedgerEntry.interaction_id)
+                    .where(LedgerEntry.kind == "earn", LedgerEntry.customer_id == c)
+                    .group_by(LedgerEntry.interaction_id)
+                    .having(func.count() > 1)
+                    .subquery()
                 )
             )
             tier = session.scalar(select(LoyaltyTier.tier).where(LoyaltyTier.customer_id == c))

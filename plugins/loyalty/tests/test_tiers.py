@@ -18,11 +18,17 @@ THRESHOLDS = {"silver": 1000, "gold": 5000, "diamond": 10000}
 
 
 def _app(make_patron_app, scheme="classic", policy="immediate", grace_days=30):
-    return make_patron_app(plugins=["loyalty"], config={"loyalty": {
-        "tier_scheme": scheme, "classic_thresholds": THRESHOLDS,
-        "frequency_thresholds": {"silver": 2, "gold": 3, "diamond": 4},
-        "downgrade": {scheme: {"policy": policy, "grace_days": grace_days}},
-    }})
+    return make_patron_app(
+        plugins=["loyalty"],
+        config={
+            "loyalty": {
+                "tier_scheme": scheme,
+                "classic_thresholds": THRESHOLDS,
+                "frequency_thresholds": {"silver": 2, "gold": 3, "diamond": 4},
+                "downgrade": {scheme: {"policy": policy, "grace_days": grace_days}},
+            }
+        },
+    )
 
 
 def _review(app, as_of=AS_OF):
@@ -51,8 +57,11 @@ def test_classic_qualifies_on_rolling_net_spend_and_records_history(make_patron_
     assert (result.placed, result.changed) == (3, 3)
     assert [_tier(app, x) for x in (a, b, c)] == ["gold", "regular", "regular"]
     with app.transaction() as session:
-        rows = session.execute(select(LoyaltyTierChange.from_tier, LoyaltyTierChange.to_tier,
-                                      LoyaltyTierChange.reason).where(LoyaltyTierChange.customer_id == a)).all()
+        rows = session.execute(
+            select(LoyaltyTierChange.from_tier, LoyaltyTierChange.to_tier, LoyaltyTierChange.reason).where(
+                LoyaltyTierChange.customer_id == a
+            )
+        ).all()
     assert rows == [(None, "gold", "initial")]
     assert _review(app).changed == 0  # a second review with the same data changes nothing
 
@@ -66,19 +75,25 @@ def test_frequency_scheme_counts_purchases(make_patron_app):
     assert _tier(app, a) == "gold"
 
 
-@pytest.mark.parametrize(("policy", "expected"), [
-    ("never", ["diamond", "diamond", "diamond"]),
-    ("immediate", ["diamond", "regular", "regular"]),
-    ("one_step", ["diamond", "gold", "silver"]),
-    ("grace_days", ["diamond", "diamond", "regular"]),
-])
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("never", ["diamond", "diamond", "diamond"]),
+        ("immediate", ["diamond", "regular", "regular"]),
+        ("one_step", ["diamond", "gold", "silver"]),
+        ("grace_days", ["diamond", "diamond", "regular"]),
+    ],
+)
 def test_downgrade_policies(make_patron_app, policy, expected):
     app = _app(make_patron_app, policy=policy, grace_days=30)
     (a,) = customers(app, 1)
     purchase(app, a, "a1", 20000, when=datetime(2024, 6, 1, tzinfo=UTC))
     seen = []
-    for as_of in (datetime(2024, 7, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC),
-                  datetime(2025, 8, 15, tzinfo=UTC)):
+    for as_of in (
+        datetime(2024, 7, 1, tzinfo=UTC),
+        datetime(2025, 7, 1, tzinfo=UTC),
+        datetime(2025, 8, 15, tzinfo=UTC),
+    ):
         _review(app, as_of)
         seen.append(_tier(app, a))
     assert seen == expected
@@ -86,8 +101,9 @@ def test_downgrade_policies(make_patron_app, policy, expected):
 
 def test_unknown_scheme_is_a_config_error(make_patron_app):
     app = make_patron_app(plugins=["loyalty"], config={"loyalty": {"tier_scheme": "nope"}})
-    with pytest.raises(ConfigError, match="plugins.loyalty.tier_scheme: no tier scheme named 'nope'; available: "
-                                          "classic, frequency"):
+    with pytest.raises(
+        ConfigError, match=r"plugins\.loyalty\.tier_scheme: no tier scheme named 'nope'; available: classic, frequency"
+    ):
         _review(app)
 
 
@@ -99,16 +115,35 @@ class Listener:
 
     @hookimpl(optionalhook=True)
     def patron_loyalty_tiers_changed(self, session, scheme, review, customer_ids):
-        to = dict(session.execute(select(LoyaltyTierChange.customer_id, LoyaltyTierChange.to_tier)
-                                  .where(LoyaltyTierChange.review == review)).all())
+        to = dict(
+            session.execute(
+                select(LoyaltyTierChange.customer_id, LoyaltyTierChange.to_tier).where(
+                    LoyaltyTierChange.review == review
+                )
+            ).all()
+        )
         self.calls.append((scheme, [to[c] for c in customer_ids]))
 
 
 def test_tiers_changed_event_fires_once_per_review(make_patron_app, patron_inline_plugin):
     app = _app(make_patron_app)
     listener = patron_inline_plugin(app, Listener(), "listener")
-    a, b = customers(app, 2)
+    a, _b = customers(app, 2)
     purchase(app, a, "a1", 1500, when=AS_OF - timedelta(days=1))
     _review(app)
     _review(app)  # nothing changed: no event
     assert listener.calls == [("classic", ["silver", "regular"])]
+
+
+def test_tier_multiplier_applies_after_a_review(make_patron_app):
+    from patron_loyalty.testing import balance
+
+    app = make_patron_app(
+        plugins=["loyalty"], config={"loyalty": {"classic_thresholds": THRESHOLDS, "tier_multipliers": {"gold": 2}}}
+    )
+    a, b = customers(app, 2)
+    purchase(app, a, "a1", 6000, when=AS_OF - timedelta(days=3))  # 60 points, qualifies for gold
+    _review(app)
+    purchase(app, a, "a2", 1000, when=AS_OF)  # gold: 10 x 2
+    purchase(app, b, "b1", 1000, when=AS_OF)  # regular: 10
+    assert (balance(app, a), balance(app, b)) == (80, 10)

@@ -45,28 +45,43 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('earn', 'redeem', 'expire', 'adjust', 'reverse')", name="ck_loyalty_ledger_kind"),
     )
     op.create_index("ix_loyalty_ledger_customer", "loyalty_ledger", ["customer_id", "id"])
-    op.create_index("ix_loyalty_ledger_batch", "loyalty_ledger", ["batch"])
-    op.create_index("ix_loyalty_ledger_purchase", "loyalty_ledger", ["purchase_id"])
+    # Only clawbacks name a purchase: a partial index costs earning nothing.
+    op.create_index(
+        "ix_loyalty_ledger_purchase",
+        "loyalty_ledger",
+        ["purchase_id"],
+        sqlite_where=sa.text("purchase_id IS NOT NULL"),
+        postgresql_where=sa.text("purchase_id IS NOT NULL"),
+    )
     op.create_table(
         "loyalty_lots",
-        sa.Column("id", Id, sa.ForeignKey("loyalty_ledger.id", name="fk_loyalty_lots_id_loyalty_ledger"),
-                  primary_key=True),
+        sa.Column(
+            "id", Id, sa.ForeignKey("loyalty_ledger.id", name="fk_loyalty_lots_id_loyalty_ledger"), primary_key=True
+        ),
         sa.Column("customer_id", Id, _fk("loyalty_lots"), nullable=False),
         sa.Column("points", sa.BigInteger, nullable=False),
         sa.Column("remaining", sa.BigInteger, nullable=False),
         sa.Column("absorbed", sa.BigInteger, nullable=False),
         sa.Column("expires_at", UTCDateTime()),
-        sa.CheckConstraint("remaining >= 0 AND absorbed >= 0 AND remaining + absorbed <= points",
-                           name="ck_loyalty_lots_bounds"),
+        sa.CheckConstraint(
+            "remaining >= 0 AND absorbed >= 0 AND remaining + absorbed <= points", name="ck_loyalty_lots_bounds"
+        ),
     )
     op.create_index("ix_loyalty_lots_customer", "loyalty_lots", ["customer_id", "expires_at"])
-    op.create_index("ix_loyalty_lots_expiry", "loyalty_lots", ["expires_at"])
     op.create_table(
         "loyalty_lot_uses",
-        sa.Column("entry_id", Id, sa.ForeignKey("loyalty_ledger.id", name="fk_loyalty_lot_uses_entry_id_loyalty_ledger"),
-                  primary_key=True),
-        sa.Column("lot_id", Id, sa.ForeignKey("loyalty_lots.id", name="fk_loyalty_lot_uses_lot_id_loyalty_lots"),
-                  primary_key=True),
+        sa.Column(
+            "entry_id",
+            Id,
+            sa.ForeignKey("loyalty_ledger.id", name="fk_loyalty_lot_uses_entry_id_loyalty_ledger"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "lot_id",
+            Id,
+            sa.ForeignKey("loyalty_lots.id", name="fk_loyalty_lot_uses_lot_id_loyalty_lots"),
+            primary_key=True,
+        ),
         sa.Column("points", sa.BigInteger, nullable=False),
         sa.CheckConstraint("points > 0", name="ck_loyalty_lot_uses_positive"),
     )
@@ -144,6 +159,13 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER loyalty_ledger_no_update ON loyalty_ledger")
         op.execute("DROP TRIGGER loyalty_ledger_no_delete ON loyalty_ledger")
         op.execute("DROP FUNCTION loyalty_ledger_append_only()")
-    for table in ("loyalty_tier_reviews", "loyalty_tier_history", "loyalty_tiers", "loyalty_accounts",
-                  "loyalty_lot_uses", "loyalty_lots", "loyalty_ledger"):
+    for table in (
+        "loyalty_tier_reviews",
+        "loyalty_tier_history",
+        "loyalty_tiers",
+        "loyalty_accounts",
+        "loyalty_lot_uses",
+        "loyalty_lots",
+        "loyalty_ledger",
+    ):
         op.drop_table(table)
