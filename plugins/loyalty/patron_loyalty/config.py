@@ -66,7 +66,7 @@ class LoyaltyConfig(BaseModel):
     tier_multipliers: dict[str, Decimal] = Field(default_factory=dict)
     first_purchase_bonus: int = Field(default=0, ge=0)
     # -- expiry --------------------------------------------------------------
-    expiry_months: int | None = Field(default=24, ge=1, le=600)
+    expiry_months: int = Field(default=24, ge=0, le=600, description="0: points never expire")
     # -- tiers ---------------------------------------------------------------
     tier_scheme: str = "classic"
     classic_thresholds: Thresholds = Field(

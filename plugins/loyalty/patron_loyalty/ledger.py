@@ -71,7 +71,7 @@ def open_lots(session: Session, batch: Batch, expiry_months: int | None) -> None
 
     Call before ``apply_balances``: the debt is read from the account as it was
     before the batch. Points expire at the start of the month after the
-    ``expiry_months``-th month following the entry (never when None).
+    ``expiry_months``-th month following the entry (never when 0 or None).
     """
     pos = (
         select(

@@ -136,3 +136,23 @@ def test_export_and_erase_pseudonymise_without_deleting(app):
     assert count == 2 and reasons == [None, "[erased]"]
     assert not any("jane" in k for k in keys)
     assert balance(app, c) == 40
+
+
+def test_readme_documents_every_config_key_with_its_default():
+    from pathlib import Path
+
+    from patron_loyalty.config import LoyaltyConfig
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in LoyaltyConfig.model_fields if f"| `{key}` | " not in readme]
+    assert missing == []
+
+
+def test_expiry_months_zero_means_points_never_expire(make_patron_app):
+    from patron_loyalty.expiry import expire
+
+    app = make_patron_app(plugins=["loyalty"], config={"loyalty": {"expiry_months": 0}})
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 1000, when=datetime(2000, 1, 1, tzinfo=UTC))
+    assert expire(app, datetime(2100, 1, 1, tzinfo=UTC)) == 0
+    assert balance(app, c) == 10
