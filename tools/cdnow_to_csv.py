@@ -7,7 +7,7 @@ Usage::
     patron import customers OUT_DIR/customers.csv
     patron import interactions OUT_DIR/interactions.csv
 
-SOURCE defaults to /work/shared/data/CDNOW_master.txt, OUT_DIR to ./cdnow.
+SOURCE defaults to shared/data/CDNOW_master.txt beside the checkout (or $PATRON_CDNOW), OUT_DIR to ./cdnow.
 The input is whitespace-separated (customer id, date YYYYMMDD, number of CDs,
 dollar value). Each purchase gets the stable id ``<customer>-<date>-<line>``
 (the file has none); customers get their first purchase date as ``created_at``.

@@ -23,8 +23,27 @@ if TYPE_CHECKING:
     from patron.app import App
     from patron.importer.runner import ImportSummary
 
-#: Where the shared copy of the data set lives in this workspace.
-DEFAULT_SOURCE = Path("/work/shared/data/CDNOW_master.txt")
+RELATIVE_SOURCE = Path("shared/data/CDNOW_master.txt")
+
+
+def find_source(start: Path | None = None) -> Path:
+    """Where the data set is: ``$PATRON_CDNOW``, else ``shared/data/`` beside the checkout.
+
+    The workspace keeps ``shared/`` next to the repository, so look in the
+    working directory and each of its parents; the first candidate is returned
+    (existing or not) so a message can name where it was expected.
+    """
+    import os
+
+    if os.environ.get("PATRON_CDNOW"):
+        return Path(os.environ["PATRON_CDNOW"])
+    here = (start or Path.cwd()).resolve()
+    candidates = [folder / RELATIVE_SOURCE for folder in (here, *here.parents)]
+    return next((c for c in candidates if c.is_file()), here.parent / RELATIVE_SOURCE)
+
+
+#: The data set found from the working directory (see ``find_source``).
+DEFAULT_SOURCE = find_source()
 CUSTOMERS = 23_570
 PURCHASES = 69_659
 
