@@ -124,6 +124,7 @@ class SegmentSummaryReport:
             },
             (table,),
             (figure,),
+            as_of=snapshot.as_of,
         )
 
 
@@ -169,6 +170,7 @@ class HeatmapReport:
                     y_label="recency score",
                 ),
             ),
+            as_of=snapshot.as_of,
         )
 
 
@@ -246,6 +248,7 @@ class ParetoReport:
             },
             (table,),
             (figure,),
+            as_of=snapshot.as_of,
         )
 
 
