@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from patron import CONTRACT_VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import click
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
@@ -37,6 +39,21 @@ def patron_migrations() -> str:
     from pathlib import Path
 
     return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def patron_refresh(app: App, as_of: datetime) -> str:
+    from patron.db import run_transaction
+    from patron_loyalty.expiry import expire
+    from patron_loyalty.tiers import recompute
+
+    # Expire first: a tier review should not count points that lapsed before as_of.
+    expired = expire(app, as_of)
+    review = run_transaction(app.sessions, lambda session: recompute(app, session, as_of), immediate=True)
+    return (
+        f"{expired} expiry entries; tier review ({review.scheme}): {review.placed} customers, "
+        f"{review.changed} changed ({review.upgrades} up, {review.downgrades} down)"
+    )
 
 
 @hookimpl

@@ -147,3 +147,15 @@ def test_tier_multiplier_applies_after_a_review(make_patron_app):
     purchase(app, a, "a2", 1000, when=AS_OF)  # gold: 10 x 2
     purchase(app, b, "b1", 1000, when=AS_OF)  # regular: 10
     assert (balance(app, a), balance(app, b)) == (80, 10)
+
+
+def test_patron_refresh_expires_then_reviews_tiers_and_changes_nothing_twice(make_patron_app, patron_cli):
+    app = _app(make_patron_app)
+    (a,) = customers(app, 1)
+    purchase(app, a, "a1", 6000, when=AS_OF - timedelta(days=10))
+    first = patron_cli(app, "refresh", "--as-of", "2025-12-31")
+    assert first.exit_code == 0, first.output
+    assert "tier review (classic): 1 customers, 1 changed" in first.output  # the initial placement
+    assert _tier(app, a) == "gold"
+    second = patron_cli(app, "refresh", "--as-of", "2025-12-31")
+    assert "0 expiry entries; tier review (classic): 1 customers, 0 changed" in second.output
