@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections import Counter
 from pathlib import Path
 
@@ -12,9 +13,9 @@ from sqlalchemy import create_engine, func, select
 from patron import hookimpl
 from patron.cli import build_cli
 from patron.demo.build import SHIPPED_DISTRIBUTIONS, shipped_plugins
-from patron.refresh import refresh as run_refresh
 from patron.demo.generate import EMAIL_DOMAINS, generate
 from patron.models import Consent, Customer, Interaction
+from patron.refresh import refresh as run_refresh
 
 
 def run_demo(directory: Path, *args: str, env: dict[str, str] | None = None):
@@ -111,7 +112,7 @@ def test_demo_output_is_reproducible(tmp_path, monkeypatch):
 class Refreshing:
     """A plugin with a refresh job, found through the patron_refresh hook."""
 
-    calls: list[object] = []
+    calls: typing.ClassVar[list[object]] = []
 
     @hookimpl
     def patron_refresh(self, app, as_of):

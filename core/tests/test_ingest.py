@@ -18,7 +18,8 @@ def test_upsert_inserts_updates_and_reports_unchanged(patron_app):
         first = upsert_customers(patron_app, s, rows)
     assert len(first.inserted_ids) == 2 and first.updated_ids == [] and first.unchanged == 0
     with patron_app.transaction() as s:
-        again = upsert_customers(patron_app, s, [{"external_id": "a", "name": "Ann"}, {"external_id": "b", "name": "Rob"}])
+        rows = [{"external_id": "a", "name": "Ann"}, {"external_id": "b", "name": "Rob"}]
+        again = upsert_customers(patron_app, s, rows)
     assert again.inserted_ids == [] and len(again.updated_ids) == 1 and again.unchanged == 1
     with patron_app.transaction() as s:
         assert s.scalar(select(Customer.name).where(Customer.external_id == "b")) == "Rob"
@@ -44,7 +45,7 @@ def test_event_hooks_see_the_batch_and_a_raising_plugin_rolls_it_back(make_patro
         from patron_probe.models import ProbeNote
 
         assert s.scalar(select(func.count()).select_from(ProbeNote).where(ProbeNote.event == "customers_upserted")) == 1
-    with pytest.raises(PluginError, match='plugin "probe" .*failed in patron_interactions_recorded'):
+    with pytest.raises(PluginError, match=r'plugin "probe" .*failed in patron_interactions_recorded'):
         patron_factory(app).interaction(cid)
     with app.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 0

@@ -16,9 +16,9 @@ Steps, each printed by ``patron demo``:
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, time, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING

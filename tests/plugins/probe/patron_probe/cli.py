@@ -31,6 +31,7 @@ def count() -> None:
     from patron_probe.models import ProbeNote
 
     with get_state().app.transaction() as session:
-        rows = session.execute(select(ProbeNote.event, func.count()).group_by(ProbeNote.event).order_by(ProbeNote.event))
+        by_event = select(ProbeNote.event, func.count()).group_by(ProbeNote.event).order_by(ProbeNote.event)
+        rows = session.execute(by_event)
         for event, n in rows:
             click.echo(f"{event}: {n}")
