@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # Workspace members: every folder with a pyproject.toml (never listed by hand).
 MEMBERS := $(patsubst %/pyproject.toml,%,$(wildcard core/pyproject.toml sdk/pyproject.toml plugins/*/pyproject.toml tests/plugins/*/pyproject.toml))
 DEMO_DIR ?= patron-demo
+# Extra arguments for tools/pgserver.py, e.g. PGSERVER_ARGS="--dir /tmp/other" for a second server.
+PGSERVER_ARGS ?=
 
 .PHONY: setup demo test test-sqlite bench lint docs clean
 
@@ -25,9 +27,9 @@ demo: setup
 # The suite runs on SQLite and on a real PostgreSQL server started on loopback by
 # tools/pgserver.py (installed from Debian's packages when missing).
 test: setup
-	@url=$$($(BIN)/python tools/pgserver.py start) || { echo "PostgreSQL could not be started; see above" >&2; exit 1; }; \
+	@url=$$($(BIN)/python tools/pgserver.py start $(PGSERVER_ARGS)) || { echo "PostgreSQL could not be started; see above" >&2; exit 1; }; \
 	$(BIN)/python tools/ensure_chromium.py && PATRON_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
-	$(BIN)/python tools/pgserver.py stop; exit $$rc
+	$(BIN)/python tools/pgserver.py stop $(PGSERVER_ARGS); exit $$rc
 
 # SQLite only, for a quick local loop.
 test-sqlite: setup
