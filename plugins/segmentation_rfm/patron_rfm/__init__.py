@@ -44,6 +44,14 @@ def patron_migrations() -> str:
 
 
 @hookimpl
+def patron_scoring_models(register: Callable[[Any], None], app: App) -> None:
+    from patron_rfm.scoring_model import RfmCodeModel
+    from patron_rfm.snapshots import plugin_config
+
+    register(RfmCodeModel(plugin_config(app)))
+
+
+@hookimpl
 def patron_cli_commands(cli: click.Group) -> None:
     from patron_rfm.cli import rfm
 
