@@ -44,9 +44,17 @@ def generate(folder: Path, rows: int) -> tuple[Path, Path]:
         w = csv.writer(f)
         w.writerow(["external_id", "customer_external_id", "kind", "occurred_at", "amount", "currency", "channel"])
         for n in range(rows):
-            w.writerow([f"i{n}", f"c{(n * 7919) % customers}", "purchase",
-                        f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
-                        f"{n % 500}.{n % 100:02d}", "EUR", "web"])
+            w.writerow(
+                [
+                    f"i{n}",
+                    f"c{(n * 7919) % customers}",
+                    "purchase",
+                    f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+                    f"{n % 500}.{n % 100:02d}",
+                    "EUR",
+                    "web",
+                ]
+            )
     return cpath, ipath
 
 
@@ -65,8 +73,20 @@ def fresh_db(folder: Path, name: str) -> Path:
 def run_patron(folder: Path, cpath: Path, ipath: Path) -> tuple[float, int]:
     fresh_db(folder, "patron")
     patron(folder, "import", "customers", str(cpath))
-    cmd = [sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "patron.cli", "--config",
-           str(folder / "patron.toml"), "import", "interactions", str(ipath), "--json"]
+    cmd = [
+        sys.executable,
+        "-c",
+        PEAK_RSS,
+        sys.executable,
+        "-m",
+        "patron.cli",
+        "--config",
+        str(folder / "patron.toml"),
+        "import",
+        "interactions",
+        str(ipath),
+        "--json",
+    ]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - start
@@ -85,20 +105,33 @@ def run_baseline(folder: Path, cpath: Path, ipath: Path) -> float:
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO customers (external_id, name, email, attributes, created_at, updated_at) "
-            "VALUES (?, ?, ?, '{}', '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')", reader)
+            "VALUES (?, ?, ?, '{}', '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')",
+            reader,
+        )
         conn.execute("COMMIT")
     start = time.perf_counter()
     ids = dict(conn.execute("SELECT external_id, id FROM customers"))
-    sql = ("INSERT INTO interactions (external_id, customer_id, kind, channel, occurred_at, amount_minor, currency, "
-           "payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '2024-01-01 00:00:00.000000')")
+    sql = (
+        "INSERT INTO interactions (external_id, customer_id, kind, channel, occurred_at, amount_minor, currency, "
+        "payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '2024-01-01 00:00:00.000000')"
+    )
     with ipath.open(newline="") as f:
         reader = csv.reader(f)
         next(reader)
         batch: list[tuple[object, ...]] = []
         for ext, cust, kind, occurred, amount, currency, channel in reader:
             # The minimum a correct loader does: resolve the customer, exact cents, UTC text.
-            batch.append((ext, ids[cust], kind, channel, occurred[:10] + " " + occurred[11:19] + ".000000",
-                          int(Decimal(amount) * 100), currency))
+            batch.append(
+                (
+                    ext,
+                    ids[cust],
+                    kind,
+                    channel,
+                    occurred[:10] + " " + occurred[11:19] + ".000000",
+                    int(Decimal(amount) * 100),
+                    currency,
+                )
+            )
             if len(batch) == BATCH:
                 conn.execute("BEGIN")
                 conn.executemany(sql, batch)
@@ -125,8 +158,10 @@ def main() -> int:
             size_mb = ipath.stat().st_size / 1e6
             patron_s, peak_kib = run_patron(folder, cpath, ipath)
             print(f"rows={rows:,} file={size_mb:.0f} MB customers={max(1, rows // 10):,}")
-            print(f"  patron import : {rows / patron_s:>10,.0f} rows/s ({patron_s:.1f} s), "
-                  f"peak RSS {peak_kib / 1024:.0f} MiB")
+            print(
+                f"  patron import : {rows / patron_s:>10,.0f} rows/s ({patron_s:.1f} s), "
+                f"peak RSS {peak_kib / 1024:.0f} MiB"
+            )
             if not args.no_baseline:
                 base_s = run_baseline(folder, cpath, ipath)
                 print(f"  executemany   : {rows / base_s:>10,.0f} rows/s ({base_s:.1f} s)")

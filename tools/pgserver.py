@@ -150,16 +150,13 @@ def _run(
             extra_groups=groups,
         )
     except subprocess.TimeoutExpired as exc:
-        raise PgServerError(
-            f"command timed out after {timeout:.0f}s: {shlex.join(argv)}", show_log=True
-        ) from exc
+        raise PgServerError(f"command timed out after {timeout:.0f}s: {shlex.join(argv)}", show_log=True) from exc
     except OSError as exc:
         raise PgServerError(f"cannot run {shlex.join(argv)}: {exc}") from exc
     if check and result.returncode != 0:
         detail = (result.stderr or "").strip() if capture else ""
         raise PgServerError(
-            f"command failed (exit {result.returncode}): {shlex.join(argv)}"
-            + (f"\n{detail}" if detail else ""),
+            f"command failed (exit {result.returncode}): {shlex.join(argv)}" + (f"\n{detail}" if detail else ""),
             show_log=True,
         )
     return result
@@ -552,17 +549,13 @@ def cmd_start(base: Path) -> int:
         if port is not None:
             log(f"reusing running server on port {port} ({cluster.base})")
         else:
-            if (
-                not cluster.initialized()
-                or cluster.data_version() != cluster.server_version()
-            ):
+            if not cluster.initialized() or cluster.data_version() != cluster.server_version():
                 cluster.initdb()
             port = start_on_free_port(cluster)
             cluster.write_port(port)
             if not cluster.wait_ready(port, READY_TIMEOUT):
                 raise PgServerError(
-                    f"server on port {port} did not accept connections within "
-                    f"{READY_TIMEOUT:.0f}s",
+                    f"server on port {port} did not accept connections within {READY_TIMEOUT:.0f}s",
                     show_log=True,
                 )
             log(f"server started on port {port} using {bindir} ({cluster.base})")
@@ -587,11 +580,7 @@ def start_on_free_port(cluster: Cluster, attempts: int = 3) -> int:
             ):
                 fh.seek(log_size)
                 new_log = fh.read()
-            if (
-                attempt < attempts
-                and "could not bind" in new_log
-                and not cluster.is_running()
-            ):
+            if attempt < attempts and "could not bind" in new_log and not cluster.is_running():
                 log(f"port {port} was taken meanwhile; retrying with another port")
                 continue
             raise PgServerError(
@@ -633,8 +622,7 @@ def cmd_url(base: Path) -> int:
 def fail(message: str, cluster_log: str = "") -> NoReturn:
     if cluster_log:
         print(
-            f"pgserver: --- last lines of server log ---\n{cluster_log}\n"
-            "pgserver: --- end of server log ---",
+            f"pgserver: --- last lines of server log ---\n{cluster_log}\npgserver: --- end of server log ---",
             file=sys.stderr,
         )
     log(f"error: {message}")
@@ -642,9 +630,7 @@ def fail(message: str, cluster_log: str = "") -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Run a throwaway PostgreSQL server on 127.0.0.1 for tests."
-    )
+    parser = argparse.ArgumentParser(description="Run a throwaway PostgreSQL server on 127.0.0.1 for tests.")
     parser.add_argument("command", choices=("start", "stop", "url"))
     parser.add_argument(
         "--dir",

@@ -53,7 +53,11 @@ def latest_entries(
         conditions.append(Consent.customer_id.in_(list(customer_ids)))
     ranked = (
         select(
-            Consent.customer_id, Consent.channel, Consent.purpose, Consent.granted, Consent.occurred_at,
+            Consent.customer_id,
+            Consent.channel,
+            Consent.purpose,
+            Consent.granted,
+            Consent.occurred_at,
             Consent.source,
             func.row_number()
             .over(
@@ -66,7 +70,11 @@ def latest_entries(
         .subquery("ranked_consents")
     )
     return select(
-        ranked.c.customer_id, ranked.c.channel, ranked.c.purpose, ranked.c.granted, ranked.c.occurred_at,
+        ranked.c.customer_id,
+        ranked.c.channel,
+        ranked.c.purpose,
+        ranked.c.granted,
+        ranked.c.occurred_at,
         ranked.c.source,
     ).where(ranked.c.rank == 1)
 

@@ -32,8 +32,16 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
     customer = find_customer(session, ref)
     cid = customer.id
     recent = session.execute(
-        select(Interaction.id, Interaction.external_id, Interaction.kind, Interaction.channel,
-               Interaction.occurred_at, Interaction.amount_minor, Interaction.currency, Interaction.payload)
+        select(
+            Interaction.id,
+            Interaction.external_id,
+            Interaction.kind,
+            Interaction.channel,
+            Interaction.occurred_at,
+            Interaction.amount_minor,
+            Interaction.currency,
+            Interaction.payload,
+        )
         .where(Interaction.customer_id == cid)
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .limit(limit)
@@ -81,8 +89,12 @@ def search_customers(session: Session, query: str, *, limit: int = 20) -> list[d
     needle = query.strip().lower()
     rows = session.execute(
         select(Customer.id, Customer.external_id, Customer.name, Customer.email)
-        .where(or_(func.lower(Customer.name).contains(needle, autoescape=True),
-                   func.lower(Customer.email).contains(needle, autoescape=True)))
+        .where(
+            or_(
+                func.lower(Customer.name).contains(needle, autoescape=True),
+                func.lower(Customer.email).contains(needle, autoescape=True),
+            )
+        )
         .order_by(Customer.id)
         .limit(limit)
     ).all()
@@ -111,8 +123,10 @@ def render_text(view: Mapping[str, Any]) -> str:
     if not view["consent"]:
         lines.append("  none recorded")
     for s in view["consent"]:
-        lines.append(f"  {s['channel']:<10} {s['purpose']:<12} {'granted' if s['granted'] else 'revoked'}"
-                     f" since {s['since'][:10]}")
+        lines.append(
+            f"  {s['channel']:<10} {s['purpose']:<12} {'granted' if s['granted'] else 'revoked'}"
+            f" since {s['since'][:10]}"
+        )
     for panel in view["panels"]:
         lines += ["", f"{panel['title']} ({panel['plugin']}):"]
         content = panel["content"]

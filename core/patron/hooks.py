@@ -241,9 +241,7 @@ def patron_customers_upserted(
 
 
 @hookspec
-def patron_interactions_recorded(
-    app: App, session: Session, interaction_ids: Sequence[int]
-) -> None:
+def patron_interactions_recorded(app: App, session: Session, interaction_ids: Sequence[int]) -> None:
     """React to a batch of newly recorded interactions (purchases, emails, responses…).
 
     Called once per batch, inside the transaction that inserted the batch,

@@ -30,7 +30,14 @@ CUSTOMER_FIELDS = ("external_id", "name", "email", "phone", "created_at", "attri
 #: Values per ``IN (...)`` list: under the bound-parameter limits of SQLite and PostgreSQL.
 _IN_CHUNK = 5000
 INTERACTION_FIELDS = (
-    "external_id", "customer_id", "kind", "channel", "occurred_at", "amount_minor", "currency", "payload",
+    "external_id",
+    "customer_id",
+    "kind",
+    "channel",
+    "occurred_at",
+    "amount_minor",
+    "currency",
+    "payload",
 )
 
 
@@ -82,8 +89,15 @@ def upsert_customers(
     existing = {
         c.external_id: c
         for c in session.execute(
-            select(Customer.id, Customer.external_id, Customer.name, Customer.email, Customer.phone,
-                   Customer.created_at, Customer.attributes).where(Customer.external_id.in_(ids))
+            select(
+                Customer.id,
+                Customer.external_id,
+                Customer.name,
+                Customer.email,
+                Customer.phone,
+                Customer.created_at,
+                Customer.attributes,
+            ).where(Customer.external_id.in_(ids))
         )
     }
     now = utcnow()
@@ -115,8 +129,9 @@ def upsert_customers(
     touched = result.inserted_ids + result.updated_ids
     if touched:
         session.flush()
-        fire_event(app, "patron_customers_upserted", session=session, customer_ids=touched,
-                   created_ids=result.inserted_ids)
+        fire_event(
+            app, "patron_customers_upserted", session=session, customer_ids=touched, created_ids=result.inserted_ids
+        )
     return result
 
 
@@ -136,7 +151,7 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
         external_id
         for start in range(0, len(wanted), _IN_CHUNK)
         for external_id in connection.scalars(
-            select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start:start + _IN_CHUNK]))
+            select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
         )
     }
     now = utcnow()
@@ -155,7 +170,7 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
         id_
         for start in range(0, len(new_ids), _IN_CHUNK)
         for id_ in connection.scalars(
-            select(Interaction.id).where(Interaction.external_id.in_(new_ids[start:start + _IN_CHUNK]))
+            select(Interaction.id).where(Interaction.external_id.in_(new_ids[start : start + _IN_CHUNK]))
         )
     )
     session.flush()
@@ -170,8 +185,15 @@ def append_consents(app: App, session: Session, changes: Sequence[ConsentChange]
     session.execute(
         insert(Consent),
         [
-            {"customer_id": c.customer_id, "channel": c.channel, "purpose": c.purpose, "granted": c.granted,
-             "occurred_at": c.occurred_at, "source": c.source, "recorded_at": utcnow()}
+            {
+                "customer_id": c.customer_id,
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "occurred_at": c.occurred_at,
+                "source": c.source,
+                "recorded_at": utcnow(),
+            }
             for c in changes
         ],
     )
@@ -183,10 +205,15 @@ def audit(
     session: Session, action: str, entity: str, entity_id: str | int | None, details: Mapping[str, Any] | None = None
 ) -> None:
     """Record who did what to which entity. ``details`` must hold ids and counts, never personal data."""
-    session.add(AuditEvent(
-        actor=current_actor(), action=action, entity=entity,
-        entity_id=None if entity_id is None else str(entity_id), details=dict(details or {}),
-    ))
+    session.add(
+        AuditEvent(
+            actor=current_actor(),
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            details=dict(details or {}),
+        )
+    )
 
 
 def current_actor() -> str:

@@ -134,8 +134,14 @@ def export_customer(app: App, session: Session, customer_id: int) -> dict[str, A
         "customer": customer_record(customer),
         "interactions": [interaction_record(i) for i in interactions],
         "consents": [
-            {"channel": c.channel, "purpose": c.purpose, "granted": c.granted, "occurred_at": _iso(c.occurred_at),
-             "source": c.source, "recorded_at": _iso(c.recorded_at)}
+            {
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "occurred_at": _iso(c.occurred_at),
+                "source": c.source,
+                "recorded_at": _iso(c.recorded_at),
+            }
             for c in consents
         ],
         "plugins": plugins,
@@ -157,12 +163,19 @@ def erase_customer(app: App, session: Session, customer_id: int) -> dict[str, An
     session.execute(
         update(Customer)
         .where(Customer.id == customer_id)
-        .values(name=None, email=None, phone=None, attributes={}, external_id=new_external,
-                erased_at=customer.erased_at or now, updated_at=now)
+        .values(
+            name=None,
+            email=None,
+            phone=None,
+            attributes={},
+            external_id=new_external,
+            erased_at=customer.erased_at or now,
+            updated_at=now,
+        )
     )
-    cleared = session.scalar(
-        select(func.count()).select_from(Interaction).where(Interaction.customer_id == customer_id)
-    ) or 0
+    cleared = (
+        session.scalar(select(func.count()).select_from(Interaction).where(Interaction.customer_id == customer_id)) or 0
+    )
     session.execute(update(Interaction).where(Interaction.customer_id == customer_id).values(payload={}))
     details = {"already_erased": already, "interactions_kept": cleared, "plugins": _implementers(app)}
     audit(session, "customer.erase", "customer", customer_id, details)

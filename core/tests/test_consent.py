@@ -47,7 +47,9 @@ def test_cli_grant_revoke_show_and_audit(patron_app, patron_factory, patron_cli)
     assert patron_cli(patron_app, "consent", "grant", "#" + str(cid)).exit_code == 0
     shown = json.loads(patron_cli(patron_app, "consent", "show", "c1", "--json").stdout)
     assert [(r["channel"], r["purpose"], r["granted"]) for r in shown["consent"]] == [
-        ("email", "marketing", True), ("sms", "marketing", False)]
+        ("email", "marketing", True),
+        ("sms", "marketing", False),
+    ]
     with patron_app.transaction() as s:
         actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions == ["consent.grant", "consent.revoke", "consent.grant", "consent.view"]

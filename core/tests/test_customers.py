@@ -46,8 +46,9 @@ def test_search_by_name_or_email_case_insensitive_with_limit(patron_app, patron_
     limited = json.loads(patron_cli(patron_app, "customers", "search", "SMITH", "--json", "--limit", "1").stdout)
     assert [c["external_id"] for c in limited] == ["a"]
     # LIKE wildcards in the query are literal characters.
-    assert [c["external_id"] for c in json.loads(patron_cli(patron_app, "customers", "search", "%", "--json").stdout)] \
-        == ["c"]
+    assert [
+        c["external_id"] for c in json.loads(patron_cli(patron_app, "customers", "search", "%", "--json").stdout)
+    ] == ["c"]
     with patron_app.transaction() as s:
         details = [a.details for a in s.scalars(select(AuditEvent).where(AuditEvent.action == "customer.search"))]
     assert details == [{"results": 2}, {"results": 1}, {"results": 1}]

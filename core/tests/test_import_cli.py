@@ -47,8 +47,9 @@ def test_import_customers_then_interactions_and_again_changes_nothing(patron_app
     interactions = write(tmp_path / "interactions.csv", INTERACTIONS)
     first = patron_cli(patron_app, "import", "customers", str(customers), "--json")
     assert first.exit_code == 0, first.output
-    assert {k: summary(first)[k] for k in ("rows", "inserted", "updated", "unchanged", "rejected", "consent_changes")} \
-        == {"rows": 3, "inserted": 3, "updated": 0, "unchanged": 0, "rejected": 0, "consent_changes": 2}
+    assert {
+        k: summary(first)[k] for k in ("rows", "inserted", "updated", "unchanged", "rejected", "consent_changes")
+    } == {"rows": 3, "inserted": 3, "updated": 0, "unchanged": 0, "rejected": 0, "consent_changes": 2}
     second = patron_cli(patron_app, "import", "interactions", str(interactions), "--json")
     assert second.exit_code == 0, second.output
     assert (summary(second)["inserted"], summary(second)["rejected"]) == (4, 0)
@@ -104,17 +105,20 @@ def test_update_changes_fields_and_consent_and_skip_leaves_them(patron_app, patr
 def test_bad_rows_are_rejected_with_line_column_reason_and_good_rows_land(patron_app, patron_cli, tmp_path):
     write(tmp_path / "customers.csv", "external_id,name\nc1,Ann\n")
     patron_cli(patron_app, "import", "customers", str(tmp_path / "customers.csv"))
-    source = write(tmp_path / "interactions.csv", (
-        "external_id,customer_external_id,kind,occurred_at,amount,currency\n"
-        "p1,c1,purchase,2024-01-01,10.00,EUR\n"      # line 2: good
-        "p2,nobody,purchase,2024-01-01,10.00,EUR\n"  # line 3: unknown customer
-        "p3,c1,purchase,yesterday,10.00,EUR\n"       # line 4: bad date
-        "p4,c1,purchase,2024-01-01,10.001,EUR\n"     # line 5: too many decimals
-        "p1,c1,purchase,2024-01-01,99.00,EUR\n"      # line 6: duplicate of line 2
-        "p5,c1,purchase,2024-01-01,1.00,\n"          # line 7: amount without currency
-        "p6,c1,purchase,2024-01-01\n"                # line 8: too few cells
-        "p7,c1,purchase,2024-01-01,3,EUR\n"          # line 9: good
-    ))
+    source = write(
+        tmp_path / "interactions.csv",
+        (
+            "external_id,customer_external_id,kind,occurred_at,amount,currency\n"
+            "p1,c1,purchase,2024-01-01,10.00,EUR\n"  # line 2: good
+            "p2,nobody,purchase,2024-01-01,10.00,EUR\n"  # line 3: unknown customer
+            "p3,c1,purchase,yesterday,10.00,EUR\n"  # line 4: bad date
+            "p4,c1,purchase,2024-01-01,10.001,EUR\n"  # line 5: too many decimals
+            "p1,c1,purchase,2024-01-01,99.00,EUR\n"  # line 6: duplicate of line 2
+            "p5,c1,purchase,2024-01-01,1.00,\n"  # line 7: amount without currency
+            "p6,c1,purchase,2024-01-01\n"  # line 8: too few cells
+            "p7,c1,purchase,2024-01-01,3,EUR\n"  # line 9: good
+        ),
+    )
     result = patron_cli(patron_app, "import", "interactions", str(source), "--json", "--batch-size", "3")
     assert result.exit_code == EXIT_REJECTED
     out = summary(result)
@@ -122,8 +126,17 @@ def test_bad_rows_are_rejected_with_line_column_reason_and_good_rows_land(patron
     assert out["rejects_file"] == str(tmp_path / "interactions.csv.rejects.csv")
     with open(out["rejects_file"], newline="", encoding="utf-8") as f:
         rejects = list(csv.reader(f))
-    assert rejects[0] == ["line", "column", "reason", "external_id", "customer_external_id", "kind", "occurred_at",
-                          "amount", "currency"]
+    assert rejects[0] == [
+        "line",
+        "column",
+        "reason",
+        "external_id",
+        "customer_external_id",
+        "kind",
+        "occurred_at",
+        "amount",
+        "currency",
+    ]
     by_line = {int(r[0]): r for r in rejects[1:]}
     assert sorted(by_line) == [3, 4, 5, 6, 7, 8]
     assert by_line[3][1:3] == ["customer_external_id", by_line[3][2]] and "import the customers first" in by_line[3][2]
@@ -163,9 +176,11 @@ def test_strict_writes_nothing_when_any_row_is_bad(patron_app, patron_cli, tmp_p
         ("", "is empty: expected a header line"),
         ("\n\n", "is empty: expected a header line"),
         ("external_id,customer_external_id,kind,occurred_at\n", "has a header but no rows"),
-        ("external_id,customer,kind,occurred_at\nx,c1,purchase,2024-01-01\n",
-         "missing required column customer_external_id (the header has: external_id, customer, kind, occurred_at); "
-         "rename a column with --map, e.g. --map YOUR_COLUMN=customer_external_id"),
+        (
+            "external_id,customer,kind,occurred_at\nx,c1,purchase,2024-01-01\n",
+            "missing required column customer_external_id (the header has: external_id, customer, kind, occurred_at); "
+            "rename a column with --map, e.g. --map YOUR_COLUMN=customer_external_id",
+        ),
         ("external_id,external_id\n1,2\n", "names column 'external_id' twice"),
     ],
 )
@@ -193,12 +208,31 @@ def test_a_wrong_encoding_names_the_line_and_byte_and_suggests_encoding(patron_a
 
 def test_map_and_date_format_and_json_lines(patron_app, patron_cli, tmp_path):
     write(tmp_path / "c.csv", "\ufeffcust_no,full_name,joined\n7,Ann,31/12/2023\n")
-    result = patron_cli(patron_app, "import", "customers", str(tmp_path / "c.csv"), "--map", "cust_no=external_id",
-                        "--map", "full_name=name", "--map", "joined=created_at", "--date-format", "%d/%m/%Y")
+    result = patron_cli(
+        patron_app,
+        "import",
+        "customers",
+        str(tmp_path / "c.csv"),
+        "--map",
+        "cust_no=external_id",
+        "--map",
+        "full_name=name",
+        "--map",
+        "joined=created_at",
+        "--date-format",
+        "%d/%m/%Y",
+    )
     assert result.exit_code == 0, result.output
     lines = [
-        {"external_id": "o1", "customer_external_id": "7", "kind": "purchase", "occurred_at": "2024-01-01",
-         "amount": 12.30, "currency": "USD", "basket": {"items": 2}},
+        {
+            "external_id": "o1",
+            "customer_external_id": "7",
+            "kind": "purchase",
+            "occurred_at": "2024-01-01",
+            "amount": 12.30,
+            "currency": "USD",
+            "basket": {"items": 2},
+        },
         {"external_id": "o2", "customer_external_id": 7, "kind": "purchase", "occurred_at": "2024-01-02"},
     ]
     jsonl = write(tmp_path / "i.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n{not json\n[1]\n")
@@ -206,7 +240,7 @@ def test_map_and_date_format_and_json_lines(patron_app, patron_cli, tmp_path):
     assert result.exit_code == EXIT_REJECTED
     assert (summary(result)["inserted"], summary(result)["rejected"]) == (2, 2)
     rejects = (tmp_path / "i.jsonl.rejects.csv").read_text(encoding="utf-8")
-    assert "3,-,not valid JSON" in rejects and "4,-,\"expected a JSON object, got list\",[1]" in rejects
+    assert "3,-,not valid JSON" in rejects and '4,-,"expected a JSON object, got list",[1]' in rejects
     with patron_app.transaction() as s:
         c = s.scalars(select(Customer)).one()
         assert (c.external_id, c.name, c.created_at) == ("7", "Ann", datetime(2023, 12, 31, tzinfo=UTC))

@@ -25,10 +25,22 @@ def test_sigkill_mid_import_then_rerun(patron_app, patron_cli, tmp_path):
     source = tmp_path / "i.csv"
     with source.open("w", encoding="utf-8") as f:
         f.write("external_id,customer_external_id,kind,occurred_at,amount,currency\n")
-        f.writelines(f"i{n},c{n % 100},purchase,2024-01-01T00:00:{n % 60:02d}Z,{n}.{n % 100:02d},EUR\n"
-                     for n in range(ROWS))
-    command = [sys.executable, "-m", "patron.cli", "--config", str(patron_app.settings.path),
-               "import", "interactions", str(source), "--batch-size", str(BATCH), "--json"]
+        f.writelines(
+            f"i{n},c{n % 100},purchase,2024-01-01T00:00:{n % 60:02d}Z,{n}.{n % 100:02d},EUR\n" for n in range(ROWS)
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "patron.cli",
+        "--config",
+        str(patron_app.settings.path),
+        "import",
+        "interactions",
+        str(source),
+        "--batch-size",
+        str(BATCH),
+        "--json",
+    ]
 
     def stored() -> int:
         with patron_app.transaction() as s:
@@ -49,8 +61,10 @@ def test_sigkill_mid_import_then_rerun(patron_app, patron_cli, tmp_path):
     assert before % BATCH == 0, f"{before} rows stored: a partial batch was committed"
     with patron_app.transaction() as s:
         # Every committed batch is whole: interactions i0..i(before-1), in file order.
-        assert s.scalar(select(func.count()).where(Interaction.external_id.in_([f"i{n}" for n in range(before)]))) \
+        assert (
+            s.scalar(select(func.count()).where(Interaction.external_id.in_([f"i{n}" for n in range(before)])))
             == before
+        )
     rerun = subprocess.run(command, capture_output=True, text=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)

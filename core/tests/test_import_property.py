@@ -14,14 +14,17 @@ from sqlalchemy import select
 from patron.importer import ImportOptions, run_import
 from patron.models import Interaction
 
-GOOD = st.fixed_dictionaries({
-    "customer": st.sampled_from(["c0", "c1", "c2"]),
-    "amount": st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
-    "day": st.integers(min_value=1, max_value=28),
-})
+GOOD = st.fixed_dictionaries(
+    {
+        "customer": st.sampled_from(["c0", "c1", "c2"]),
+        "amount": st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
+        "day": st.integers(min_value=1, max_value=28),
+    }
+)
 BAD_KINDS = st.sampled_from(["unknown_customer", "bad_amount", "bad_date", "empty_kind", "duplicate", "bad_currency"])
-ROWS = st.lists(st.one_of(GOOD.map(lambda g: ("good", g)), BAD_KINDS.map(lambda b: ("bad", b))), min_size=1,
-                max_size=25)
+ROWS = st.lists(
+    st.one_of(GOOD.map(lambda g: ("good", g)), BAD_KINDS.map(lambda b: ("bad", b))), min_size=1, max_size=25
+)
 _run = itertools.count()
 
 
@@ -75,9 +78,13 @@ def test_good_rows_land_and_bad_rows_are_rejected(patron_app, patron_factory, tm
     assert summary.rejected == len(bad_lines)
     assert summary.inserted + summary.unchanged + summary.rejected == summary.rows
     with patron_app.transaction() as s:
-        stored = dict(s.execute(
-            select(Interaction.external_id, Interaction.amount_minor).where(Interaction.external_id.like(f"r{run}-%"))
-        ).all())
+        stored = dict(
+            s.execute(
+                select(Interaction.external_id, Interaction.amount_minor).where(
+                    Interaction.external_id.like(f"r{run}-%")
+                )
+            ).all()
+        )
     assert stored == expected
     if bad_lines:
         with open(summary.rejects_file, newline="", encoding="utf-8") as f:

@@ -27,8 +27,14 @@ def test_upsert_inserts_updates_and_reports_unchanged(patron_app):
 
 def test_recording_the_same_interaction_twice_inserts_once(patron_app, patron_factory):
     cid = patron_factory(patron_app).customer()
-    row = {"external_id": "p1", "customer_id": cid, "kind": "purchase",
-           "occurred_at": datetime(2024, 1, 1, tzinfo=UTC), "amount_minor": 1999, "currency": "EUR"}
+    row = {
+        "external_id": "p1",
+        "customer_id": cid,
+        "kind": "purchase",
+        "occurred_at": datetime(2024, 1, 1, tzinfo=UTC),
+        "amount_minor": 1999,
+        "currency": "EUR",
+    }
     with patron_app.transaction() as s:
         assert len(record_interactions(patron_app, s, [row])) == 1
     with patron_app.transaction() as s:

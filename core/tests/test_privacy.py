@@ -11,8 +11,9 @@ from patron.models import AuditEvent, Customer, Interaction
 
 def setup(app, patron_factory):
     factory = patron_factory(app)
-    cid = factory.customer(external_id="c-42", name="Ann Smith", email="ann@example.com", phone="+1 555",
-                           attributes={"vip": "yes"})
+    cid = factory.customer(
+        external_id="c-42", name="Ann Smith", email="ann@example.com", phone="+1 555", attributes={"vip": "yes"}
+    )
     factory.interaction(cid, external_id="p1", amount_minor=1999, payload={"note": "call Ann"})
     from patron.consent import record
 
@@ -53,8 +54,14 @@ def test_erase_pseudonymises_everywhere_keeps_amounts_and_twice_is_harmless(
         assert (i.amount_minor, i.payload) == (1999, {})
         from patron_probe.models import ProbeNote
 
-        assert s.scalar(select(func.count()).select_from(ProbeNote).where(
-            ProbeNote.customer_id == cid, ProbeNote.text.is_not(None))) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ProbeNote)
+                .where(ProbeNote.customer_id == cid, ProbeNote.text.is_not(None))
+            )
+            == 0
+        )
         first_pseudonym, erased_at = c.external_id, c.erased_at
     second = patron_cli(app, "customers", "erase", "c-42", "--yes")  # found again through its pseudonym
     assert second.exit_code == 0 and "already erased" in second.stdout
@@ -80,8 +87,9 @@ def test_an_erased_customer_is_not_imported_again(patron_app, patron_factory, pa
         assert s.get(Customer, cid).name is None
 
 
-def test_a_failing_plugin_aborts_the_erasure_and_is_named(make_patron_app, patron_factory, patron_cli,
-                                                          patron_inline_plugin):
+def test_a_failing_plugin_aborts_the_erasure_and_is_named(
+    make_patron_app, patron_factory, patron_cli, patron_inline_plugin
+):
     from patron import hookimpl
 
     app = make_patron_app()

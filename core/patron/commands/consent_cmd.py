@@ -25,8 +25,13 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
 
             raise InputError(f"customer #{customer.id} was erased; consent cannot be recorded for it")
         record(app, session, customer.id, channel=channel, purpose=purpose, granted=granted, source=source)
-        audit(session, "consent.grant" if granted else "consent.revoke", "customer", customer.id,
-              {"channel": channel, "purpose": purpose})
+        audit(
+            session,
+            "consent.grant" if granted else "consent.revoke",
+            "customer",
+            customer.id,
+            {"channel": channel, "purpose": purpose},
+        )
     click.echo(f"customer #{customer.id}: {channel}/{purpose} {'granted' if granted else 'revoked'}")
 
 
@@ -71,8 +76,16 @@ def show(ref: str, as_json: bool) -> None:
         customer = find_customer(session, ref)
         states = current_states(session, [customer.id])
         audit(session, "consent.view", "customer", customer.id, {"entries": len(states)})
-    rows = [{"channel": s.channel, "purpose": s.purpose, "granted": s.granted,
-             "since": s.occurred_at.isoformat(), "source": s.source} for s in states]
+    rows = [
+        {
+            "channel": s.channel,
+            "purpose": s.purpose,
+            "granted": s.granted,
+            "since": s.occurred_at.isoformat(),
+            "source": s.source,
+        }
+        for s in states
+    ]
     if as_json:
         click.echo(json.dumps({"customer_id": customer.id, "consent": rows}, indent=2))
         return

@@ -27,18 +27,34 @@ def import_group() -> None:
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("file", type=click.Path(exists=True, dir_okay=False)),
-        click.option("--map", "mappings", multiple=True, metavar="SRC=DST",
-                     help="Rename a column of the file to a Patron column (repeatable)."),
-        click.option("--date-format", metavar="FORMAT",
-                     help="strptime format of the date columns (default: ISO 8601), e.g. %d/%m/%Y."),
-        click.option("--format", "file_format", type=click.Choice(["csv", "jsonl"]),
-                     help="File format (default: from the extension; .jsonl/.ndjson are JSON Lines)."),
+        click.option(
+            "--map",
+            "mappings",
+            multiple=True,
+            metavar="SRC=DST",
+            help="Rename a column of the file to a Patron column (repeatable).",
+        ),
+        click.option(
+            "--date-format",
+            metavar="FORMAT",
+            help="strptime format of the date columns (default: ISO 8601), e.g. %d/%m/%Y.",
+        ),
+        click.option(
+            "--format",
+            "file_format",
+            type=click.Choice(["csv", "jsonl"]),
+            help="File format (default: from the extension; .jsonl/.ndjson are JSON Lines).",
+        ),
         click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the file."),
         click.option("--strict", is_flag=True, help="Write nothing at all if any row is rejected."),
-        click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Where rejected rows go (default: FILE.rejects.csv next to FILE)."),
-        click.option("--batch-size", type=int, default=5000, show_default=True,
-                     help="Rows per transaction."),
+        click.option(
+            "--rejects",
+            "rejects_path",
+            type=click.Path(dir_okay=False),
+            metavar="PATH",
+            help="Where rejected rows go (default: FILE.rejects.csv next to FILE).",
+        ),
+        click.option("--batch-size", type=int, default=5000, show_default=True, help="Rows per transaction."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
     ]
     for option in reversed(options):
@@ -48,8 +64,13 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @import_group.command("customers")
 @_options
-@click.option("--on-conflict", type=click.Choice(["update", "skip"]), default="update", show_default=True,
-              help="What to do with a customer that already exists (matched on external_id).")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["update", "skip"]),
+    default="update",
+    show_default=True,
+    help="What to do with a customer that already exists (matched on external_id).",
+)
 def customers(**kwargs: Any) -> None:
     """Import customers: external_id, name, email, phone, created_at, consent_<channel>, extra columns."""
     _run("customers", **kwargs)
@@ -63,8 +84,18 @@ def interactions(**kwargs: Any) -> None:
 
 
 def _run(
-    kind: str, *, file: str, mappings: tuple[str, ...], date_format: str | None, file_format: str | None,
-    encoding: str, strict: bool, rejects_path: str | None, batch_size: int, as_json: bool, on_conflict: str,
+    kind: str,
+    *,
+    file: str,
+    mappings: tuple[str, ...],
+    date_format: str | None,
+    file_format: str | None,
+    encoding: str,
+    strict: bool,
+    rejects_path: str | None,
+    batch_size: int,
+    as_json: bool,
+    on_conflict: str,
 ) -> None:
     import json
     from pathlib import Path
@@ -94,14 +125,20 @@ def _run(
     else:
         summary = run_import(app, options)
     with app.transaction() as session:
-        audit(session, f"import.{kind}", kind, None, {
-            k: v for k, v in summary.as_dict().items() if k not in ("file", "rejects_file", "kind")
-        })
+        audit(
+            session,
+            f"import.{kind}",
+            kind,
+            None,
+            {k: v for k, v in summary.as_dict().items() if k not in ("file", "rejects_file", "kind")},
+        )
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        counts = (f"{summary.inserted} inserted, {summary.updated} updated, {summary.unchanged} unchanged, "
-                  f"{summary.rejected} rejected")
+        counts = (
+            f"{summary.inserted} inserted, {summary.updated} updated, {summary.unchanged} unchanged, "
+            f"{summary.rejected} rejected"
+        )
         click.echo(f"{path.name}: {summary.rows} rows: {counts}")
         if summary.consent_changes:
             click.echo(f"consent log: {summary.consent_changes} entries appended")

@@ -91,7 +91,7 @@ class Reader:
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{self.path}: line {number} (byte offset {start + exc.start}) is not valid {self.encoding}: "
-                    f"{exc.reason} (byte {raw[exc.start:exc.start + 1]!r}); if the file uses another encoding, "
+                    f"{exc.reason} (byte {raw[exc.start : exc.start + 1]!r}); if the file uses another encoding, "
                     "pass it with --encoding (e.g. --encoding latin-1 or --encoding cp1252)"
                 ) from None
             except LookupError:
@@ -186,9 +186,11 @@ class Reader:
             if not isinstance(obj, dict):
                 yield SourceRow(number, {}, original, f"expected a JSON object, got {type(obj).__name__}")
                 continue
-            values = {mapping.get(k, k): _plain(v) for k, v in obj.items()} if mapping else {
-                k: _plain(v) for k, v in obj.items()
-            }
+            values = (
+                {mapping.get(k, k): _plain(v) for k, v in obj.items()}
+                if mapping
+                else {k: _plain(v) for k, v in obj.items()}
+            )
             yield SourceRow(number, values, original)
         if not any_line:
             raise InputError(f"{self.path} is empty: expected one JSON object per line")

@@ -19,7 +19,13 @@ from patron.importer.money import AmountError, currency_exponent, parse_amount
 CUSTOMER_COLUMNS = ("external_id", "name", "email", "phone", "created_at")
 CUSTOMER_REQUIRED = ("external_id",)
 INTERACTION_COLUMNS = (
-    "external_id", "customer_external_id", "kind", "occurred_at", "amount", "currency", "channel",
+    "external_id",
+    "customer_external_id",
+    "kind",
+    "occurred_at",
+    "amount",
+    "currency",
+    "channel",
 )
 INTERACTION_REQUIRED = ("external_id", "customer_external_id", "kind", "occurred_at")
 CONSENT_PREFIX = "consent_"
@@ -28,8 +34,15 @@ IMPORT_CONSENT_PURPOSE = "marketing"
 
 _YES = frozenset({"yes", "y", "true", "t", "1"})
 _NO = frozenset({"no", "n", "false", "f", "0"})
-_LIMITS = {"external_id": 255, "customer_external_id": 255, "name": 255, "email": 320, "phone": 64,
-           "kind": 64, "channel": 64}
+_LIMITS = {
+    "external_id": 255,
+    "customer_external_id": 255,
+    "name": 255,
+    "email": 320,
+    "phone": 64,
+    "kind": 64,
+    "channel": 64,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +107,7 @@ def parse_customer(
         if column in CUSTOMER_COLUMNS:
             continue
         if column.startswith(CONSENT_PREFIX):
-            channel = column[len(CONSENT_PREFIX):]
+            channel = column[len(CONSENT_PREFIX) :]
             cell = raw.strip().lower() if isinstance(raw, str) else str(raw).lower()
             if not cell:
                 continue
@@ -160,8 +173,14 @@ def parse_interaction(
     else:
         payload = {k: values[k] for k in extra if values[k] != ""}
     return {
-        "external_id": external_id, "customer_external_id": customer, "kind": kind, "occurred_at": occurred_at,
-        "amount_minor": amount_minor, "currency": currency or None, "channel": channel or None, "payload": payload,
+        "external_id": external_id,
+        "customer_external_id": customer,
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "amount_minor": amount_minor,
+        "currency": currency or None,
+        "channel": channel or None,
+        "payload": payload,
     }
 
 

@@ -271,8 +271,11 @@ class _Import:
                     rejects.append((source, rowmod.RowError(missing[0], "is missing; it is required")))
                     continue
             if customers:
-                result: Any = rowmod.parse_customer(source.values, self.parse_date, has_attributes or (
-                    self.reader.columns is None and _extra_keys(source.values)))
+                result: Any = rowmod.parse_customer(
+                    source.values,
+                    self.parse_date,
+                    has_attributes or (self.reader.columns is None and _extra_keys(source.values)),
+                )
             else:
                 result = rowmod.parse_interaction(source.values, self.parse_date, extra)
             if isinstance(result, rowmod.RowError):
@@ -296,11 +299,16 @@ class _Import:
         for (source, row), external_id in zip(parsed, ids, strict=True):
             line = earlier.get(external_id) or first_line.get(external_id)
             if line is not None:
-                rejects.append((source, rowmod.RowError(
-                    "external_id",
-                    f"duplicate external_id {external_id!r}: it is already on line {line} of this file "
-                    "(the first occurrence is imported, later ones are rejected)",
-                )))
+                rejects.append(
+                    (
+                        source,
+                        rowmod.RowError(
+                            "external_id",
+                            f"duplicate external_id {external_id!r}: it is already on line {line} of this file "
+                            "(the first occurrence is imported, later ones are rejected)",
+                        ),
+                    )
+                )
                 continue
             first_line[external_id] = source.line
             kept.append((source, row))
@@ -320,8 +328,8 @@ class _Import:
             if cid is None:
                 reason = (
                     f"customer {external!r} was erased (GDPR); interactions of erased customers are not imported"
-                    if external in erased else
-                    f"no customer with external_id {external!r}: import the customers first "
+                    if external in erased
+                    else f"no customer with external_id {external!r}: import the customers first "
                     "(patron import customers FILE)"
                 )
                 out.rejects.append((source, rowmod.RowError("customer_external_id", reason)))
@@ -342,10 +350,15 @@ class _Import:
         keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
         for source, row in parsed:
             if row.values["external_id"] in erased:
-                out.rejects.append((source, rowmod.RowError(
-                    "external_id",
-                    f"customer {row.values['external_id']!r} was erased (GDPR); it is not imported again",
-                )))
+                out.rejects.append(
+                    (
+                        source,
+                        rowmod.RowError(
+                            "external_id",
+                            f"customer {row.values['external_id']!r} was erased (GDPR); it is not imported again",
+                        ),
+                    )
+                )
                 continue
             keep.append((source, row))
             out.accepted.append((row.values["external_id"], source.line))
@@ -378,9 +391,7 @@ class _Import:
 
         purpose = rowmod.IMPORT_CONSENT_PURPOSE
         current = {
-            (s.customer_id, s.channel): s.granted
-            for s in current_states(session, ids.values())
-            if s.purpose == purpose
+            (s.customer_id, s.channel): s.granted for s in current_states(session, ids.values()) if s.purpose == purpose
         }
         source = f"import:{self.options.path.name}"
         changes = []
@@ -401,7 +412,7 @@ def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
 def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterator[tuple[Any, Any]]:
     """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``, one IN query per chunk."""
     for start in range(0, len(wanted), _IN_CHUNK):
-        yield from session.execute(select(key, value).where(key.in_(wanted[start:start + _IN_CHUNK])))
+        yield from session.execute(select(key, value).where(key.in_(wanted[start : start + _IN_CHUNK])))
 
 
 def _erased(session: Session, external_ids: list[str]) -> set[str]:

@@ -34,7 +34,7 @@ class SeenIds:
         """The first-occurrence line of each of ``ids`` seen before (absent ones are left out)."""
         found: dict[str, int] = {}
         for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
+            chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             found.update(self._db.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})", chunk))
         return found

@@ -102,22 +102,19 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
         * _multiplier(LoyaltyTier.tier, config.tier_multipliers)
     )
     points = _round(session, raw, config.rounding)
-    rows = (
-        select(
-            Interaction.customer_id,
-            literal("earn"),
-            points,
-            literal("interaction"),
-            Interaction.id,
-            literal(None, BigInteger),
-            Interaction.amount_minor,
-            literal("earn:") + cast(Interaction.id, String),
-            literal(batch.token),
-            Interaction.occurred_at,
-            literal(now, LedgerEntry.recorded_at.type),
-        )
-        .where(earning, points > 0)
-    )
+    rows = select(
+        Interaction.customer_id,
+        literal("earn"),
+        points,
+        literal("interaction"),
+        Interaction.id,
+        literal(None, BigInteger),
+        Interaction.amount_minor,
+        literal("earn:") + cast(Interaction.id, String),
+        literal(batch.token),
+        Interaction.occurred_at,
+        literal(now, LedgerEntry.recorded_at.type),
+    ).where(earning, points > 0)
     if config.tier_multipliers:
         # Only join the tiers when they change the rate: most programmes have no tier multipliers.
         rows = rows.outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)

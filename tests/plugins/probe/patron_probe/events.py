@@ -53,4 +53,3 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
 def erase(session: Session, customer_id: int) -> None:
     """Blank the note texts (they may hold personal data) and keep the counts."""
     session.execute(update(ProbeNote).where(ProbeNote.customer_id == customer_id).values(text=None))
-
