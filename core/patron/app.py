@@ -107,6 +107,33 @@ class App:
                 results = caller(**kwargs)
                 yield name, results[0] if results else None
 
+    def call_guarded(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Like ``call_each``, but an exception from a plugin becomes a ``PluginError`` naming it.
+
+        Busy/serialization database errors pass through unchanged, so a caller's
+        bounded retry can rerun the whole transaction; a ``PluginError`` passes
+        through because it already names its plugin.
+        """
+        from patron.db import is_retryable
+
+        results = []
+        for name in self.plugin_names:
+            caller = self.caller_for(name, hook_name)
+            if caller is None:
+                continue
+            try:
+                said = caller(**kwargs)
+            except PluginError:
+                raise
+            except Exception as exc:
+                if is_retryable(exc):
+                    raise
+                # Anything else from a plugin aborts the work; say whose it was.
+                info = self.pm.infos[name]
+                raise PluginError(f"plugin {info.label} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+            results.append((name, said[0] if said else None))
+        return results
+
     def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""
         others = [p for n, p in self.pm.list_name_plugin() if n != name]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import insert, select, update
 
 from patron.contracts import ConsentChange
-from patron.errors import PluginError
 from patron.models import AuditEvent, Consent, Customer, Interaction, utcnow
 
 if TYPE_CHECKING:
@@ -52,22 +51,7 @@ class UpsertResult:
 
 def fire_event(app: App, hook_name: str, **kwargs: Any) -> None:
     """Call an event hook on every plugin; a failure names the plugin that raised."""
-    for name in app.plugin_names:
-        caller = app.caller_for(name, hook_name)
-        if caller is None:
-            continue
-        try:
-            caller(app=app, **kwargs)
-        except PluginError:
-            raise
-        except Exception as exc:
-            from patron.db import is_retryable
-
-            if is_retryable(exc):
-                raise  # busy/serialization: the caller's bounded retry reruns the whole transaction
-            # Any exception from a plugin's event aborts the unit of work; say whose it was.
-            info = app.pm.infos[name]
-            raise PluginError(f"plugin {info.label} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+    app.call_guarded(hook_name, app=app, **kwargs)
 
 
 def upsert_customers(
