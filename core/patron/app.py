@@ -94,25 +94,16 @@ class App:
         """The validated config model instance of plugin ``name`` (None: it has none)."""
         return self.plugin_configs.get(name)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call ``hook_name`` once per plugin implementing it, yielding ``(plugin, result)``.
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook_name`` once per plugin implementing it; return ``(plugin, result)`` pairs.
 
         Used where results must stay attached to the plugin that produced them
-        (config models, migrations, registrations, export). Plugins are visited
-        in registration order; each call goes through pluggy, so tracing sees it.
-        """
-        for name in self.plugin_names:
-            caller = self.caller_for(name, hook_name)
-            if caller is not None:
-                results = caller(**kwargs)
-                yield name, results[0] if results else None
-
-    def call_guarded(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Like ``call_each``, but an exception from a plugin becomes a ``PluginError`` naming it.
-
-        Busy/serialization database errors pass through unchanged, so a caller's
-        bounded retry can rerun the whole transaction; a ``PluginError`` passes
-        through because it already names its plugin.
+        (config models, migrations, events, export, refresh jobs). Plugins are
+        visited in registration order; each call goes through pluggy, so tracing
+        sees it. An exception from a plugin becomes a ``PluginError`` naming it,
+        except busy/serialization database errors, which pass through so a
+        caller's bounded retry can rerun the whole transaction, and a
+        ``PluginError``, which already names its plugin.
         """
         from patron.db import is_retryable
 

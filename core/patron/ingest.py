@@ -51,7 +51,7 @@ class UpsertResult:
 
 def fire_event(app: App, hook_name: str, **kwargs: Any) -> None:
     """Call an event hook on every plugin; a failure names the plugin that raised."""
-    app.call_guarded(hook_name, app=app, **kwargs)
+    app.call_each(hook_name, app=app, **kwargs)
 
 
 def upsert_customers(

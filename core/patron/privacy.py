@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
 
-from patron.errors import NotFoundError, PluginError
+from patron.errors import NotFoundError
 from patron.models import Consent, Customer, Interaction, utcnow
 
 if TYPE_CHECKING:
@@ -114,20 +114,9 @@ def export_customer(app: App, session: Session, customer_id: int) -> dict[str, A
     consents = session.scalars(
         select(Consent).where(Consent.customer_id == customer_id).order_by(Consent.occurred_at, Consent.id)
     )
-    plugins: dict[str, Any] = {}
-    for name in app.plugin_names:
-        caller = app.caller_for(name, "patron_customer_export")
-        if caller is None:
-            continue
-        try:
-            results = caller(app=app, session=session, customer_id=customer_id)
-        except Exception as exc:
-            # An export missing a plugin's part would be incomplete: fail and say which plugin.
-            raise PluginError(
-                f"plugin {app.pm.infos[name].label} failed in patron_customer_export: {type(exc).__name__}: {exc}"
-            ) from exc
-        if results and results[0] is not None:
-            plugins[name] = results[0]
+    # An export missing a plugin's part would be incomplete: a failing plugin aborts it, named.
+    parts = app.call_each("patron_customer_export", app=app, session=session, customer_id=customer_id)
+    plugins: dict[str, Any] = {name: part for name, part in parts if part is not None}
     audit(session, "customer.export", "customer", customer_id, {"plugins": sorted(plugins)})
     return {
         "export": {"format_version": EXPORT_FORMAT_VERSION, "exported_at": _iso(utcnow()), "customer_id": customer_id},
