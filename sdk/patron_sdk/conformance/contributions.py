@@ -172,6 +172,16 @@ def _set_calls(ctx: ConformanceContext) -> Iterator[tuple[str, str, Any]]:
         yield "audience", name, lambda s, a=audience: _rows(s, a.query(s))
 
 
+def _read_calls(ctx: ConformanceContext) -> list[tuple[str, str, Any]]:
+    """Every contribution that only reads: the set-returning ones, then reports and panels."""
+    calls = list(_set_calls(ctx))
+    for name, report in ctx.contributions("reports"):
+        calls.append(("report", name, lambda s, r=report: r.run(ctx.app, s, _defaults(r))))
+    for name, panel in ctx.contributions("customer_panels"):
+        calls.append(("customer panel", name, lambda s, p=panel: [p.render(ctx.app, s, c) for c in ctx.customer_ids]))
+    return calls
+
+
 @rule(
     "deterministic",
     requires="scoring models, tier schemes, audiences, reports and panels return the same result "
@@ -180,11 +190,7 @@ def _set_calls(ctx: ConformanceContext) -> Iterator[tuple[str, str, Any]]:
     "explicitly (e.g. ORDER BY value, customer_id)",
 )
 def _deterministic(ctx: ConformanceContext) -> Iterator[str]:
-    calls = list(_set_calls(ctx))
-    for name, report in ctx.contributions("reports"):
-        calls.append(("report", name, lambda s, r=report: r.run(ctx.app, s, _defaults(r))))
-    for name, panel in ctx.contributions("customer_panels"):
-        calls.append(("customer panel", name, lambda s, p=panel: [p.render(ctx.app, s, c) for c in ctx.customer_ids]))
+    calls = _read_calls(ctx)
     for label, name, call in calls:
         with ctx.app.sessions() as session:
             first = call(session)
@@ -227,11 +233,7 @@ def _as_of(ctx: ConformanceContext) -> Iterator[str]:
     "own command, not while being read",
 )
 def _read_only(ctx: ConformanceContext) -> Iterator[str]:
-    calls = list(_set_calls(ctx))
-    for name, report in ctx.contributions("reports"):
-        calls.append(("report", name, lambda s, r=report: r.run(ctx.app, s, _defaults(r))))
-    for name, panel in ctx.contributions("customer_panels"):
-        calls.append(("customer panel", name, lambda s, p=panel: [p.render(ctx.app, s, c) for c in ctx.customer_ids]))
+    calls = _read_calls(ctx)
     for label, name, call in calls:
         _, writes = ctx.read_only(call)
         for write in writes:
