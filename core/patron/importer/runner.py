@@ -11,7 +11,7 @@ one transaction that is rolled back when any row is rejected.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -173,6 +173,7 @@ class _Import:
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
         self.summary = ImportSummary(options.kind, str(options.path), strict=options.strict)
+        self.payload_checks = _payload_checks(app)
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
@@ -278,6 +279,9 @@ class _Import:
                 )
             else:
                 result = rowmod.parse_interaction(source.values, self.parse_date, extra)
+                check = None if isinstance(result, rowmod.RowError) else self.payload_checks.get(result["kind"])
+                if check is not None and (problem := check(result["payload"])) is not None:
+                    result = rowmod.RowError(*problem)
             if isinstance(result, rowmod.RowError):
                 rejects.append((source, result))
             else:
@@ -316,12 +320,14 @@ class _Import:
 
     def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
         from patron.ingest import record_interactions
+        from patron.kinds import check_refunds
         from patron.models import Customer
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
         erased = _erased(session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
+        sources: list[SourceRow] = []
         for source, row in parsed:
             external = row["customer_external_id"]
             cid = customer_ids.get(external)
@@ -336,7 +342,15 @@ class _Import:
                 continue
             # A new dict: the parsed row stays as validated should the transaction be retried.
             rows.append({**row, "customer_id": cid})
-            out.accepted.append((row["external_id"], source.line))
+            sources.append(source)
+        # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
+        bad = {p.index: p for p in check_refunds(session, rows)}
+        if bad:
+            for index, problem in sorted(bad.items()):
+                out.rejects.append((sources[index], rowmod.RowError(problem.column, problem.reason)))
+            rows = [r for i, r in enumerate(rows) if i not in bad]
+            sources = [s for i, s in enumerate(sources) if i not in bad]
+        out.accepted.extend((row["external_id"], source.line) for row, source in zip(rows, sources, strict=True))
         inserted = record_interactions(self.app, session, rows)
         out.inserted = len(inserted)
         out.unchanged = len(rows) - len(inserted)
@@ -402,6 +416,19 @@ class _Import:
                 if current.get((cid, channel)) != granted:
                     changes.append(change_type(cid, channel, purpose, granted, now, source))
         return changes
+
+
+def _payload_checks(app: App) -> dict[str, Callable[[Mapping[str, Any]], tuple[str, str] | None]]:
+    """``{kind: check_payload}`` of every registered interaction kind that checks its payload."""
+    registered = getattr(app, "interaction_kinds", None)
+    if registered is None:  # a host without the kinds collection: the core's own kinds still apply
+        from patron.kinds import CORE_KINDS
+
+        kinds: Any = CORE_KINDS
+    else:
+        items = getattr(registered, "items", registered)
+        kinds = items.values() if isinstance(items, Mapping) else items
+    return {k.name: k.check_payload for k in kinds if k.check_payload is not None}
 
 
 def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
