@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict[str, Any]:
     """Everything the 360 view shows about customer ``ref`` (external id or ``#id``)."""
     from patron.consent import current_states
-    from patron.money import amount_str
     from patron.ingest import audit
+    from patron.money import amount_str
     from patron.privacy import customer_record, find_customer, interaction_record
 
     customer = find_customer(session, ref)

@@ -119,9 +119,9 @@ def check_refunds(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[R
     )
     stored: dict[str, tuple[str, int, str | None]] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
-        query = select(
-            Interaction.external_id, Interaction.kind, Interaction.customer_id, Interaction.currency
-        ).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
+        query = select(Interaction.external_id, Interaction.kind, Interaction.customer_id, Interaction.currency).where(
+            Interaction.external_id.in_(wanted[start : start + _IN_CHUNK])
+        )
         stored.update({ext: (kind, cid, cur) for ext, kind, cid, cur in session.execute(query)})
     problems: list[RefundProblem] = []
     earlier: dict[str, tuple[str, int, str | None]] = {}
@@ -162,5 +162,8 @@ def _refund_problem(
     if customer_id != row["customer_id"]:
         return (f"payload.{REFUND_OF}", f"names {ref!r}, a purchase of another customer")
     if currency != row.get("currency"):
-        return ("currency", f"is {row.get('currency')!r} but purchase {ref!r} is in {currency!r}; refund in its currency")
+        return (
+            "currency",
+            f"is {row.get('currency')!r} but purchase {ref!r} is in {currency!r}; refund in the purchase's currency",
+        )
     return None

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patron.money import EXPONENTS, MAX_MINOR, amount_str as format_minor, to_minor as parse_amount
+from patron.money import EXPONENTS, MAX_MINOR
 from patron.money import MoneyError as AmountError
+from patron.money import amount_str as format_minor
+from patron.money import to_minor as parse_amount
 
 CURRENCIES = st.sampled_from(["EUR", "USD", "JPY", "KWD", "CLF", "GBP"])
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from patron.kinds import PURCHASE, REFUND, REFUND_OF
 from patron.demo.names import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
+from patron.kinds import PURCHASE, REFUND, REFUND_OF
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 1, tzinfo=UTC)
