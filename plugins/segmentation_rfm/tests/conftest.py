@@ -87,7 +87,6 @@ def oracle_metrics(
     as_of: date,
     window_days: int | None = None,
     purchase: Sequence[str] = ("purchase",),
-    refund: Sequence[str] = ("refund",),
 ) -> dict[str, tuple[int, int, int]]:
     """customer → (recency_days, frequency, monetary_minor) for customers with a purchase in the window."""
     end = datetime.combine(as_of, time(), tzinfo=UTC)
@@ -104,8 +103,8 @@ def oracle_metrics(
             money[r.customer] = money.get(r.customer, 0) + amount
             if r.customer not in last or r.occurred_at > last[r.customer]:
                 last[r.customer] = r.occurred_at
-        elif r.kind in refund:
-            money[r.customer] = money.get(r.customer, 0) - abs(amount)
+        elif r.kind == "refund":  # the core convention: a positive amount given back
+            money[r.customer] = money.get(r.customer, 0) - amount
     result = {}
     for c, n in freq.items():
         seconds = int((end - last[c].replace(microsecond=0)).total_seconds())
