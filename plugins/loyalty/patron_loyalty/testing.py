@@ -32,15 +32,17 @@ def purchase(app: App, customer_id: int, ext: str, amount: int, when: datetime =
         return record_interactions(app, session, [row])
 
 
-def refund(app: App, customer_id: int, ext: str, of: str, amount: int, when: datetime = T0) -> list[int]:
-    """Record a refund of ``amount`` referencing purchase ``of``."""
+def refund(
+    app: App, customer_id: int, ext: str, of: str, amount: int, when: datetime = T0, currency: str = "EUR"
+) -> list[int]:
+    """Record a refund of ``amount`` (positive: the money given back) of purchase ``of`` (``patron.kinds``)."""
     row = {
         "external_id": ext,
         "customer_id": customer_id,
         "kind": "refund",
         "occurred_at": when,
         "amount_minor": amount,
-        "currency": "EUR",
+        "currency": currency,
         "payload": {"refund_of": of},
     }
     with app.transaction() as session:
