@@ -222,7 +222,7 @@ class OverviewReport:
 
     @staticmethod
     def _top_customers(
-        session: Session, money: Any, net: Any, is_purchase: Any, top: int, currency: str
+        session: Session, money: Any, net: Any, is_purchase: Any, top: int, currency: str | None
     ) -> list[tuple[Any, ...]]:
         total = func.sum(net).label("total")
         query = (
@@ -247,7 +247,7 @@ class OverviewReport:
 
 
 def _default_as_of(session: Session) -> date:
-    last = session.scalar(select(func.max(Interaction.occurred_at)))
+    last: datetime | None = session.scalar(select(func.max(Interaction.occurred_at)))
     if last is None:
         return datetime.now(UTC).date() + timedelta(days=1)
     return last.date() + timedelta(days=1)

@@ -158,16 +158,15 @@ def liability_currency(session: Session, config: LoyaltyConfig, where: list[Any]
     """
     if config.point_value_currency or config.currency:
         return config.point_value_currency or config.currency
-    found = list(
-        session.scalars(
-            select(Interaction.currency)
-            .join(LedgerEntry, LedgerEntry.interaction_id == Interaction.id)
-            .where(LedgerEntry.kind == "earn", Interaction.currency.is_not(None), *where)
-            .distinct()
-            .order_by(Interaction.currency)
-            .limit(3)
-        )
+    query = (
+        select(Interaction.currency)
+        .join(LedgerEntry, LedgerEntry.interaction_id == Interaction.id)
+        .where(LedgerEntry.kind == "earn", Interaction.currency.is_not(None), *where)
+        .distinct()
+        .order_by(Interaction.currency)
+        .limit(3)
     )
+    found = [code for code in session.scalars(query) if code]
     if len(found) > 1:
         raise ConfigError(
             f"loyalty points were earned in several currencies ({', '.join(found)}); set "

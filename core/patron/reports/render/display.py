@@ -28,7 +28,7 @@ def display(value: Any, column: str = "") -> str:
         plain_digits = column == "id" or column.endswith("_id") or column == "rank"
         return str(value) if plain_digits else f"{value:,}"
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if value.as_tuple().exponent != 0 else f"{value:,}"  # type: ignore[operator]
+        return f"{value:,.2f}" if value.as_tuple().exponent != 0 else f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
