@@ -401,10 +401,10 @@ def test_a_plugin_enabled_from_the_environment_is_to_be_removed_there(tmp_path, 
 
 
 def test_plugin_config_is_typed_and_refuses_a_mismatch(make_patron_app):
-    from patron_probe.config import ProbeConfig
     from pydantic import BaseModel
 
     from patron.errors import ConfigError
+    from patron_probe.config import ProbeConfig
 
     app = make_patron_app(plugins=["probe"], migrate=False)
     assert isinstance(app.plugin_config("probe", ProbeConfig), ProbeConfig)
