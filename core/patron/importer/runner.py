@@ -11,7 +11,7 @@ one transaction that is rolled back when any row is rejected.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -161,6 +161,33 @@ def run_import(app: App, options: ImportOptions, progress: Callable[[int], None]
     return _Import(app, options, progress).run(None)
 
 
+RowCheck = Callable[[dict[str, Any]], "dict[str, Any] | rowmod.RowError"]
+
+
+def payload_checks(app: App) -> dict[str, RowCheck]:
+    """Per kind, a function that returns the parsed row, or the kind's objection to its payload.
+
+    The checks come from the interaction kinds registered through
+    ``patron_interaction_kinds``; a check that raises is a bug in its plugin,
+    and the error names that plugin.
+    """
+    checks: dict[str, RowCheck] = {}
+    for name, kind in app.interaction_kinds.items.items():
+        check = kind.check_payload
+        if check is None:
+            continue
+
+        def run(
+            row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)
+        ) -> dict[str, Any] | rowmod.RowError:
+            with app.guard(_plugin, f'the payload check of interaction kind "{row["kind"]}"'):
+                objection = _check(row["payload"])
+            return row if objection is None else rowmod.RowError(*objection)
+
+        checks[name] = run
+    return checks
+
+
 class _Import:
     """One run over one file."""
 
@@ -173,7 +200,7 @@ class _Import:
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
         self.summary = ImportSummary(options.kind, str(options.path), strict=options.strict)
-        self.payload_checks = _payload_checks(app)
+        self.payload_checks = payload_checks(app) if options.kind == "interactions" else {}
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
@@ -279,9 +306,8 @@ class _Import:
                 )
             else:
                 result = rowmod.parse_interaction(source.values, self.parse_date, extra)
-                check = None if isinstance(result, rowmod.RowError) else self.payload_checks.get(result["kind"])
-                if check is not None and (problem := check(result["payload"])) is not None:
-                    result = rowmod.RowError(*problem)
+                if not isinstance(result, rowmod.RowError) and result["kind"] in self.payload_checks:
+                    result = self.payload_checks[result["kind"]](result)
             if isinstance(result, rowmod.RowError):
                 rejects.append((source, result))
             else:
@@ -416,19 +442,6 @@ class _Import:
                 if current.get((cid, channel)) != granted:
                     changes.append(change_type(cid, channel, purpose, granted, now, source))
         return changes
-
-
-def _payload_checks(app: App) -> dict[str, Callable[[Mapping[str, Any]], tuple[str, str] | None]]:
-    """``{kind: check_payload}`` of every registered interaction kind that checks its payload."""
-    registered = getattr(app, "interaction_kinds", None)
-    if registered is None:  # a host without the kinds collection: the core's own kinds still apply
-        from patron.kinds import CORE_KINDS
-
-        kinds: Any = CORE_KINDS
-    else:
-        items = getattr(registered, "items", registered)
-        kinds = items.values() if isinstance(items, Mapping) else items
-    return {k.name: k.check_payload for k in kinds if k.check_payload is not None}
 
 
 def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:

@@ -108,8 +108,7 @@ class LiabilityReport:
     )
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
-        config = app.plugin_config("loyalty")
-        assert isinstance(config, LoyaltyConfig)
+        config = app.plugin_config("loyalty", LoyaltyConfig)
         where = []
         if params.get("as_of"):
             where.append(LedgerEntry.occurred_at < as_of_instant(params["as_of"]))
