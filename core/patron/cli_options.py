@@ -104,8 +104,10 @@ def format_option(
 def parse_as_of(value: str, *, dates_only: bool = False, option: str = "--as-of") -> datetime:
     """``YYYY-MM-DD`` → 00:00 UTC of that day; ``YYYY-MM-DDTHH:MM[:SS][±HH:MM]`` → that instant in UTC.
 
-    Raises ``click.BadParameter`` with the accepted forms.
+    Raises ``InputError`` (exit code 6) naming the option and the accepted forms.
     """
+    from patron.errors import InputError
+
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text)
@@ -114,7 +116,7 @@ def parse_as_of(value: str, *, dates_only: bool = False, option: str = "--as-of"
     is_date = len(text) == 10
     if parsed is None or (dates_only and not is_date):
         forms = "YYYY-MM-DD" if dates_only else "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
-        raise click.BadParameter(f"{value!r} is not a date; use {forms}, e.g. 1998-07-01", param_hint=option)
+        raise InputError(f"{option} {value!r} is not a date; use {forms}, e.g. 1998-07-01")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -103,7 +103,9 @@ def month_bucket(column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[
     return func.to_char(func.timezone("UTC", column), "YYYY-MM")
 
 
-def day_diff(later: ColumnElement[Any] | datetime, earlier: ColumnElement[Any] | datetime, dialect: Dialect) -> Any:
+def day_diff(
+    later: ColumnElement[Any] | datetime, earlier: ColumnElement[Any] | datetime, dialect: Dialect
+) -> ColumnElement[int]:
     """Whole days from ``earlier`` to ``later`` (UTC), floored, as an integer SQL expression.
 
     Both sides are cut to whole seconds first (SQLite's ``strftime('%s')`` does),
@@ -116,7 +118,7 @@ def day_diff(later: ColumnElement[Any] | datetime, earlier: ColumnElement[Any] |
         )
         # SQLite's integer division truncates toward zero; subtract the true modulo to floor.
         modulo = ((seconds % SECONDS_PER_DAY) + SECONDS_PER_DAY) % SECONDS_PER_DAY
-        return (seconds - modulo) / SECONDS_PER_DAY
+        return cast((seconds - modulo) // SECONDS_PER_DAY, Integer)
     seconds = func.extract(
         "epoch", func.date_trunc("second", _pg_time(later)) - func.date_trunc("second", _pg_time(earlier))
     )

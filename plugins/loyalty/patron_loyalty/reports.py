@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, literal_column, select
 
 from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
-from patron_loyalty.sqlutil import month_bucket
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -156,7 +156,7 @@ class ActivityReport:
             where.append(LedgerEntry.occurred_at >= _start_of(params["since"]))
         if params.get("until"):
             where.append(LedgerEntry.occurred_at < _end_of(params["until"]))
-        month = month_bucket(session, LedgerEntry.occurred_at)
+        month = month_bucket(LedgerEntry.occurred_at, session)
         sums = [
             func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0) for k in self.KINDS
         ]
