@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from patron.errors import ConfigError
 from patron_loyalty.models import LedgerEntry
-from patron_loyalty.testing import T0, balance, customers, purchase, refund
+from patron_loyalty.testing import balance
+from patron_sdk.data import T0, customers, purchase, refund
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from patron import hookimpl
 from patron.errors import ConfigError
 from patron_loyalty.models import LoyaltyTier, LoyaltyTierChange
-from patron_loyalty.testing import customers, purchase, refund
 from patron_loyalty.tiers import months_before, recompute
+from patron_sdk.data import customers, purchase, refund
 
 AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
 THRESHOLDS = {"silver": 1000, "gold": 5000, "diamond": 10000}
