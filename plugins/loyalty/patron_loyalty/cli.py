@@ -137,8 +137,7 @@ def tiers_list(as_json: bool) -> None:
     from patron_loyalty.models import LoyaltyTier
 
     app = get_app()
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     with app.transaction() as session:
         counts = dict(
             ((s, t), n)

@@ -17,8 +17,7 @@ def hello() -> None:
     """Greet, as configured in [plugins.probe]."""
     from patron_probe.config import ProbeConfig
 
-    config = get_app().plugin_config("probe")
-    assert isinstance(config, ProbeConfig)
+    config = get_app().plugin_config("probe", ProbeConfig)
     for _ in range(config.repeat):
         click.echo(f"{config.greeting} from probe")
 
