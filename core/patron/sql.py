@@ -38,12 +38,14 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 T = TypeVar("T")
 
 #: A dialect name or anything bound to a database.
 Dialect = str | Session | Connection | Engine
+#: A column: a Core column expression or a mapped attribute (``Interaction.occurred_at``).
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 #: The units ``date_trunc`` knows.
 TruncUnit = Literal["day", "month", "year"]
 
@@ -79,20 +81,20 @@ def is_sqlite(dialect: Dialect) -> bool:
 # -- dates ----------------------------------------------------------------------
 
 
-def _sqlite_time(value: ColumnElement[Any] | datetime) -> ColumnElement[Any]:
+def _sqlite_time(value: Column | datetime) -> Column:
     if isinstance(value, datetime):
         naive_utc = (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None)
         return literal(naive_utc.isoformat(sep=" "))
     return value
 
 
-def _pg_time(value: ColumnElement[Any] | datetime) -> ColumnElement[Any]:
+def _pg_time(value: Column | datetime) -> Column:
     if isinstance(value, datetime):
         return literal(value if value.tzinfo else value.replace(tzinfo=UTC), DateTime(timezone=True))
     return value
 
 
-def month_bucket(column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[str]:
+def month_bucket(column: Column, dialect: Dialect) -> ColumnElement[str]:
     """``'YYYY-MM'`` of a UTC timestamp, computed by the database.
 
     On PostgreSQL the value is converted to UTC first, so the session's time zone
@@ -103,9 +105,7 @@ def month_bucket(column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[
     return func.to_char(func.timezone("UTC", column), "YYYY-MM")
 
 
-def day_diff(
-    later: ColumnElement[Any] | datetime, earlier: ColumnElement[Any] | datetime, dialect: Dialect
-) -> ColumnElement[int]:
+def day_diff(later: Column | datetime, earlier: Column | datetime, dialect: Dialect) -> ColumnElement[int]:
     """Whole days from ``earlier`` to ``later`` (UTC), floored, as an integer SQL expression.
 
     Both sides are cut to whole seconds first (SQLite's ``strftime('%s')`` does),
@@ -125,12 +125,12 @@ def day_diff(
     return cast(func.floor(seconds / SECONDS_PER_DAY), Integer)
 
 
-def date_trunc(unit: TruncUnit, column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[datetime]:
+def date_trunc(unit: TruncUnit, column: Column, dialect: Dialect) -> ColumnElement[datetime]:
     """The first instant (UTC) of the day, month or year of ``column``."""
     return _unit_start(unit, column, dialect, 0)
 
 
-def month_start_after(column: ColumnElement[Any], months: int, dialect: Dialect) -> ColumnElement[datetime]:
+def month_start_after(column: Column, months: int, dialect: Dialect) -> ColumnElement[datetime]:
     """The first instant (UTC) of the month ``months`` after the month of ``column``.
 
     Month starts never overflow, so both engines agree on every date (adding a
@@ -139,7 +139,7 @@ def month_start_after(column: ColumnElement[Any], months: int, dialect: Dialect)
     return _unit_start("month", column, dialect, int(months))
 
 
-def _unit_start(unit: TruncUnit, column: ColumnElement[Any], dialect: Dialect, months: int) -> ColumnElement[datetime]:
+def _unit_start(unit: TruncUnit, column: Column, dialect: Dialect, months: int) -> ColumnElement[datetime]:
     if unit not in ("day", "month", "year"):
         raise ValueError(f"date_trunc: unit must be day, month or year, not {unit!r}")
     if is_sqlite(dialect):
@@ -156,7 +156,7 @@ def _unit_start(unit: TruncUnit, column: ColumnElement[Any], dialect: Dialect, m
 # -- numbers --------------------------------------------------------------------
 
 
-def floor_nonnegative(expr: ColumnElement[Any], dialect: Dialect) -> ColumnElement[int]:
+def floor_nonnegative(expr: Column, dialect: Dialect) -> ColumnElement[int]:
     """``floor(expr)`` as a BIGINT, for ``expr >= 0`` (points, units), the same on both engines."""
     if is_sqlite(dialect):
         return cast(expr, BigInteger)  # SQLite's cast truncates, which is floor for x >= 0
