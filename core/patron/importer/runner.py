@@ -138,7 +138,7 @@ class RejectsWriter:
 
 def run_import(app: App, options: ImportOptions, progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import ``options.path`` into the app's database and return the summary."""
-    from patron.db import run_transaction
+    from patron.sql import run_transaction
 
     if options.strict:
         box: list[ImportSummary] = []
@@ -266,7 +266,7 @@ class _Import:
     # -- one batch -------------------------------------------------------------
 
     def _process(self, batch: list[SourceRow], seen: SeenIds, session: Session | None) -> BatchOutcome:
-        from patron.db import run_transaction
+        from patron.sql import run_transaction
 
         rejects: list[Reject] = []
         parsed = self._validate(batch, rejects)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import aliased
 
 from patron.kinds import REFUND, REFUND_OF
 from patron.models import Interaction, utcnow
+from patron.sql import floor_nonnegative, insert_ignore
 from patron_loyalty import ledger
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier
-from patron_loyalty.sqlutil import floor_nonneg, insert_ignore, lock_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -57,10 +57,10 @@ def _multiplier(column: ColumnElement[Any], factors: Mapping[str, Decimal]) -> C
 
 def _round(session: Session, value: ColumnElement[Any], rule: str) -> ColumnElement[int]:
     if rule == "ceil":
-        return floor_nonneg(session, value + (1 - EPSILON))
+        return floor_nonnegative(value + (1 - EPSILON), session)
     if rule == "half_up":
-        return floor_nonneg(session, value + (0.5 + EPSILON))
-    return floor_nonneg(session, value + EPSILON)
+        return floor_nonnegative(value + (0.5 + EPSILON), session)
+    return floor_nonnegative(value + EPSILON, session)
 
 
 def on_interactions_recorded(session: Session, config: LoyaltyConfig, interaction_ids: Sequence[int]) -> None:
@@ -71,7 +71,7 @@ def on_interactions_recorded(session: Session, config: LoyaltyConfig, interactio
     relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, REFUND]))
     if session.scalar(select(Interaction.id).where(relevant).limit(1)) is None:
         return
-    lock_accounts(session, select(Interaction.customer_id).where(relevant))
+    ledger.lock_accounts(session, select(Interaction.customer_id).where(relevant))
     # One batch for earnings and clawbacks: lots open before clawbacks consume them, balances move once.
     batch = ledger.new_batch(session)
     _earn(session, config, in_batch, batch)
@@ -120,8 +120,8 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
     if config.tier_multipliers:
         # Only join the tiers when they change the rate: most programmes have no tier multipliers.
         rows = rows.outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
-    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+    session.execute(ignore.from_select(LEDGER_COLUMNS, rows))
     if config.first_purchase_bonus:
         first = (
             select(
@@ -146,8 +146,8 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
             first.c.occurred_at,
             literal(now, LedgerEntry.recorded_at.type),
         ).where(first.c.customer_id.is_not(None))
-        stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-        session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, bonus)))
+        ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+        session.execute(ignore.from_select(LEDGER_COLUMNS, bonus))
     ledger.open_lots(session, batch, config.expiry_months)
 
 
@@ -216,6 +216,6 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
         pairs.c.occurred_at,
         literal(utcnow(), LedgerEntry.recorded_at.type),
     ).where(pairs.c.base > 0)
-    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+    session.execute(ignore.from_select(LEDGER_COLUMNS, rows))
     ledger.consume(session, batch)

@@ -20,9 +20,9 @@ from patron.contracts import Figure, ReportParam, ReportResult, Table, as_of_ins
 from patron.errors import ConfigError
 from patron.models import Interaction
 from patron.money import ROUNDING, Money
+from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
-from patron_loyalty.sqlutil import month_bucket
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -192,7 +192,7 @@ class ActivityReport:
             where.append(LedgerEntry.occurred_at >= _start_of(params["since"]))
         if params.get("until"):
             where.append(LedgerEntry.occurred_at < _end_of(params["until"]))
-        month = month_bucket(session, LedgerEntry.occurred_at)
+        month = month_bucket(LedgerEntry.occurred_at, session)
         sums = [
             func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0) for k in self.KINDS
         ]

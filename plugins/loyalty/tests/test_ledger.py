@@ -8,7 +8,8 @@ import pytest
 
 from patron.errors import InputError
 from patron_loyalty.redemption import InsufficientPoints, adjust, redeem
-from patron_loyalty.testing import T0, balance, customers, problems, purchase, refund
+from patron_loyalty.testing import balance, problems
+from patron_sdk.data import T0, customers, purchase, refund
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from patron.errors import ConfigError
 from patron.money import Money
 from patron_loyalty.models import LedgerEntry
-from patron_loyalty.testing import T0, balance, customers, purchase, refund
+from patron_loyalty.testing import balance
+from patron_sdk.data import T0, customers, purchase, refund
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_bad_config_names_the_key(make_patron_app):
 def test_cli_round_trip(app, patron_cli):
     (c,) = customers(app, 1)
     purchase(app, c, "p1", 5000)
-    out = patron_cli(app, "loyalty", "balance", "c0", "--format", "json")
+    out = patron_cli(app, "loyalty", "balance", "c0", "--json")
     assert json.loads(out.output) == {"customer": "c0", "points": 50, "tier": None}
     out = patron_cli(app, "loyalty", "redeem", "c0", "20", "--reason", "voucher", "--key", "k1")
     assert out.exit_code == 0 and "balance 30" in out.output
@@ -50,7 +51,7 @@ def test_cli_round_trip(app, patron_cli):
     assert out.exit_code == 8 and "insufficient points" in out.output
     out = patron_cli(app, "loyalty", "adjust", "c0", "+5", "--reason", "goodwill")
     assert out.exit_code == 0 and "balance 35" in out.output
-    out = patron_cli(app, "loyalty", "history", "c0", "--format", "json")
+    out = patron_cli(app, "loyalty", "history", "c0", "--json")
     assert [e["kind"] for e in json.loads(out.output)] == ["adjust", "redeem", "earn"]
     out = patron_cli(app, "loyalty", "balance", "nobody")
     assert out.exit_code == 7 and "no customer 'nobody'" in out.output

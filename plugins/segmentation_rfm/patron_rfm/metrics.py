@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from patron.contracts import as_of_instant
 from patron.kinds import REFUND, net_amount
 from patron.models import Customer, Interaction
-
-SECONDS_PER_DAY = 86_400
+from patron.sql import day_diff
 
 
 @dataclass(frozen=True)
@@ -59,18 +58,6 @@ def default_as_of(session: Session) -> date:
     return moment.date() + timedelta(days=1)
 
 
-def _days_between(dialect: str, end: datetime, last: Any) -> Any:
-    """Whole days from ``last`` to ``end`` (both UTC), floored, as an integer SQL expression."""
-    if dialect == "sqlite":
-        # Stored as naive UTC text; strftime('%s') gives whole epoch seconds and integer division floors.
-        end_text = end.replace(tzinfo=None).isoformat(sep=" ")
-        seconds = cast(func.strftime("%s", literal(end_text)), Integer) - cast(func.strftime("%s", last), Integer)
-        return seconds // SECONDS_PER_DAY
-    # Truncate to whole seconds as SQLite's strftime('%s') does, so both engines floor alike.
-    seconds = func.extract("epoch", literal(end) - func.date_trunc("second", last))
-    return cast(func.floor(seconds / SECONDS_PER_DAY), Integer)
-
-
 def metrics_query(window: Window, dialect: str) -> Select[Any]:
     """SELECT ``customer_id, recency_days, frequency, monetary_minor`` for every measured customer."""
     is_purchase = Interaction.kind.in_(window.purchase_kinds)
@@ -96,7 +83,7 @@ def metrics_query(window: Window, dialect: str) -> Select[Any]:
     )
     return select(
         grouped.c.customer_id,
-        _days_between(dialect, window.end, grouped.c.last_purchase).label("recency_days"),
+        day_diff(window.end, grouped.c.last_purchase, dialect).label("recency_days"),
         cast(grouped.c.frequency, Integer).label("frequency"),
         cast(grouped.c.monetary_minor, BigInteger).label("monetary_minor"),
     )
