@@ -13,11 +13,16 @@ implementation that raises rolls the whole unit back; the error names the
 plugin. Events are batched: a bulk import calls them once per batch, never once
 per row, so implementations must be set-based.
 
-Call order: pluggy calls implementations last-registered first. The registry
-registers plugins in dependency order (a plugin after the plugins it requires or
-lists in ``after``), so a plugin's implementations run *before* those of the
-plugins it depends on unless it marks them ``trylast``. Use
-``@hookimpl(tryfirst=True)`` / ``@hookimpl(trylast=True)`` to move.
+Call order, the same for every hook: pluggy's. Implementations are called
+last-registered first (LIFO). The registry registers ``core`` first and then the
+plugins in dependency order (a plugin after the plugins it requires or lists in
+``after``, ties in the configured order), so by default the *last* enabled
+plugin runs first, a plugin runs *before* the plugins it depends on, and the
+core runs last. ``@hookimpl(tryfirst=True)`` moves an implementation to the
+front, ``@hookimpl(trylast=True)`` to the back (each group keeps LIFO inside).
+Every per-plugin call the core makes (events, contributions, jobs, export and
+erase, reports and panels) goes through one function, ``App.call_each``, which
+visits plugins in exactly this order and names the plugin in every error.
 
 Hooks grow by adding keyword arguments; an implementation may accept any subset
 of a spec's arguments.
@@ -45,12 +50,36 @@ if TYPE_CHECKING:
         Channel,
         ConsentChange,
         CustomerPanel,
+        InteractionKind,
         Report,
         ScoringModel,
         TierScheme,
+        WebRoute,
     )
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+# ---------------------------------------------------------------------------
+# Start-up: hooks that plugins add to the contract
+# ---------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def patron_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add this plugin's own hook specs (events other plugins may implement).
+
+    Called once per plugin as it is registered, before the registry's
+    ``check_pending``, so an implementation of a hook a plugin adds is checked
+    against its spec: a misspelled one fails loudly. Historic: a plugin
+    registered later is still called. Implementations in *other* plugins of a
+    hook that only exists while its owner is enabled are marked
+    ``@hookimpl(optionalhook=True)``, so disabling the owner does not break them.
+
+    :param pluginmanager: the plugin manager; call
+        ``pluginmanager.add_hookspecs(module)`` with the module holding the specs.
+    :return: nothing; every implementation is called.
+    """
+
 
 # ---------------------------------------------------------------------------
 # Contributions: configuration and storage
@@ -67,6 +96,9 @@ def patron_config_model() -> type[BaseModel] | None:
     a plugin never reads the raw dictionary. A plugin without settings returns
     None (or does not implement the hook); its section must then be empty.
 
+    A plugin may instead declare ``PluginManifest(config_model="pkg.mod:Model")``;
+    the registry then resolves it without this hook.
+
     :return: a pydantic ``BaseModel`` subclass whose fields all have defaults,
         so an absent section is valid; or None. Each plugin's result is kept for
         that plugin only.
@@ -82,6 +114,9 @@ def patron_migrations() -> str | None:
     the plugin name) with their own version table, applied after the core's and
     after those of the plugins it requires. Tables are declared on
     ``patron.models.Base.metadata`` so foreign keys to core tables resolve.
+
+    A plugin may instead declare ``PluginManifest(migrations="migrations")``, a
+    folder beside its module, without implementing this hook.
 
     :return: an absolute path to a directory of Alembic revision files, or None
         when the plugin has no tables. Each plugin's result is kept for that
@@ -191,7 +226,42 @@ def patron_customer_panels(register: Callable[[CustomerPanel], None], app: App) 
     :param register: call once per panel with a ``CustomerPanel``; duplicate names
         are refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
-    :return: nothing; panels are shown in registration order.
+    :return: nothing; panels are shown in the contract's call order (see above).
+    """
+
+
+@hookspec
+def patron_interaction_kinds(register: Callable[[InteractionKind], None], app: App) -> None:
+    """Register the interaction kinds this plugin defines, with their payload checks.
+
+    Called the first time anything asks for kinds (``app.interaction_kinds``),
+    e.g. by ``patron import interactions`` before its first row. The core
+    registers its own kinds (``patron.kinds``) through this same hook. The
+    importer calls a kind's ``check_payload`` for every row of that kind and
+    rejects a row it objects to, with line, column and reason. Kinds nobody
+    registered are still accepted, unchecked.
+
+    :param register: call once per kind with an ``InteractionKind``; a kind
+        registered by another plugin is refused with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
+    :return: nothing; kinds from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_web_routes(register: Callable[[WebRoute], None], app: App) -> None:
+    """Register the web routes this plugin serves under ``patron serve``.
+
+    Called once when ``patron serve`` builds its ASGI application (never by
+    any other command, so web code is imported only there). A route's path
+    must start with ``/<plugin name>/`` (e.g. ``/email/unsubscribe/{token}``);
+    routes that change state accept POST only.
+
+    :param register: call once per route with a ``WebRoute``; a route name
+        registered by another plugin, or a path outside the plugin's prefix, is
+        refused with an error naming the plugin.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
+    :return: nothing; routes from all plugins are collected by name.
     """
 
 
@@ -205,8 +275,8 @@ def patron_refresh(app: App, as_of: datetime) -> str | None:
     """Bring this plugin's derived data up to date as of ``as_of``.
 
     Called by ``patron refresh`` (meant for a nightly job) and by ``patron demo``
-    after it loaded its data set, once per plugin, in registration order (a
-    plugin after the plugins it requires). Derived data are, for example, score
+    after it loaded its data set, once per plugin, in the contract's call order
+    (LIFO: a plugin before the plugins it requires; ``trylast`` to run after them). Derived data are, for example, score
     snapshots, tier reviews or point expiry. The implementation opens its own
     transactions (``app.transaction()``) and must be idempotent: running it twice
     for the same data and ``as_of`` changes nothing the second time.

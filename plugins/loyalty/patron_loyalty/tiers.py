@@ -199,7 +199,6 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
     import uuid
 
     from patron.ingest import fire_event
-    from patron_loyalty.hookspecs import ensure_added
 
     config = app.plugin_config("loyalty")
     assert isinstance(config, LoyaltyConfig)
@@ -273,7 +272,6 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
     changed_ids = list(session.scalars(select(r.customer_id).where(changed).order_by(r.customer_id)))
     session.execute(delete(LoyaltyTierReview).where(LoyaltyTierReview.review == review))
     if changed_ids:
-        ensure_added(app.pm)
         fire_event(
             app,
             "patron_loyalty_tiers_changed",
