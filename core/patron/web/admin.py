@@ -98,7 +98,7 @@ def _form(report: Report, given: Any) -> str:
         label = escape(p.name) + (f" <small>{escape(p.help)}</small>" if p.help else "")
         if p.choices:
             options = "".join(
-                f'<option{" selected" if str(c) == str(value) else ""}>{escape(str(c))}</option>' for c in p.choices
+                f"<option{' selected' if str(c) == str(value) else ''}>{escape(str(c))}</option>" for c in p.choices
             )
             control = f'<select name="{escape(p.name)}"><option value=""></option>{options}</select>'
         else:

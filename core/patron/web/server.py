@@ -62,8 +62,8 @@ def build_asgi_app(
 
 
 def plugin_routes(app: App) -> list[BaseRoute]:
-    """The routes every enabled plugin registered through ``patron_web_routes``."""
-    return list(app.web_routes.values())
+    """Starlette routes for the ``WebRoute``\\s every enabled plugin registered through ``patron_web_routes``."""
+    return [Route(r.path, r.endpoint, methods=list(r.methods), name=r.name) for r in app.web_routes.values()]
 
 
 def _health(app: App) -> Any:

@@ -74,7 +74,7 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)
 
 
-def open_mailbox(path: Path) -> mailbox.Mailbox:  # type: ignore[type-arg]
+def open_mailbox(path: Path) -> mailbox.Mailbox[Any]:
     """An mbox file or a Maildir folder, read-only in spirit (nothing is written to it)."""
     if path.is_dir():
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
@@ -91,7 +91,9 @@ def _headers_of(part: Message) -> list[Message]:
     if isinstance(payload, list):
         return [p for p in payload if isinstance(p, Message)]
     if isinstance(payload, str):
-        return [HeaderParser().parsestr(block) for block in payload.replace("\r\n", "\n").split("\n\n") if block.strip()]
+        return [
+            HeaderParser().parsestr(block) for block in payload.replace("\r\n", "\n").split("\n\n") if block.strip()
+        ]
     return []
 
 
@@ -100,7 +102,7 @@ def _original_message_id(report: Message) -> str | None:
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 mid = inner[0].get("Message-ID")
                 return str(mid).strip() if mid else None
         if ctype == "text/rfc822-headers":
@@ -140,8 +142,15 @@ def parse_report(report: Message) -> list[Bounce]:
                 hard = action == "failed" and (status or "5").startswith("5")
                 diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())[:500] or None
                 found.append(
-                    Bounce(_source(report_id, address, report), address, "hard" if hard else "soft", status,
-                           diagnostic, original, when)
+                    Bounce(
+                        _source(report_id, address, report),
+                        address,
+                        "hard" if hard else "soft",
+                        status,
+                        diagnostic,
+                        original,
+                        when,
+                    )
                 )
         elif kind == "feedback-report" and ctype == "message/feedback-report":
             for block in _headers_of(part)[:1]:
@@ -152,8 +161,9 @@ def parse_report(report: Message) -> list[Bounce]:
                 if address:
                     feedback = str(block.get("Feedback-Type", "abuse")).strip()
                     found.append(
-                        Bounce(_source(report_id, address, report), address, "complaint", None, feedback, original,
-                               when)
+                        Bounce(
+                            _source(report_id, address, report), address, "complaint", None, feedback, original, when
+                        )
                     )
     return found
 
@@ -162,7 +172,7 @@ def _original_to(report: Message) -> str:
     for part in report.walk():
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 return parseaddr(str(inner[0].get("To", "")))[1]
     return ""
 
@@ -178,7 +188,7 @@ def iter_reports(path: Path) -> Iterator[Message]:
     try:
         for key in box.iterkeys():
             with box.get_file(key) as fh:
-                yield email.message_from_binary_file(fh)  # type: ignore[arg-type]
+                yield email.message_from_bytes(fh.read())
     finally:
         box.close()
 
@@ -234,9 +244,16 @@ def record(app: App, config: EmailConfig, session: Session, bounces: list[Bounce
             summary.unknown_recipients += 1
         session.add(
             EmailBounce(
-                source_id=b.source_id, customer_id=customer_id, address=normalise(b.address),
-                address_hash=hasher(b.address), kind=b.kind, status=b.status, diagnostic=b.diagnostic,
-                campaign=campaign, original_message_id=b.original_message_id, occurred_at=b.occurred_at,
+                source_id=b.source_id,
+                customer_id=customer_id,
+                address=normalise(b.address),
+                address_hash=hasher(b.address),
+                kind=b.kind,
+                status=b.status,
+                diagnostic=b.diagnostic,
+                campaign=campaign,
+                original_message_id=b.original_message_id,
+                occurred_at=b.occurred_at,
                 recorded_at=utcnow(),
             )
         )
@@ -256,13 +273,22 @@ def record(app: App, config: EmailConfig, session: Session, bounces: list[Bounce
         session.flush()
         reason = {"hard": "hard_bounce", "complaint": "complaint"}.get(b.kind)
         if reason is None:
-            softs = session.scalar(
-                select(func.count()).where(EmailBounce.address_hash == hasher(b.address), EmailBounce.kind == "soft")
-            ) or 0
+            softs = (
+                session.scalar(
+                    select(func.count()).where(
+                        EmailBounce.address_hash == hasher(b.address), EmailBounce.kind == "soft"
+                    )
+                )
+                or 0
+            )
             reason = "soft_bounces" if softs >= config.soft_bounce_limit else None
         if reason and suppress(
-            session, b.address, reason=reason, source=f"bounce report {b.source_id[:16]}",
-            customer_id=customer_id, campaign=campaign,
+            session,
+            b.address,
+            reason=reason,
+            source=f"bounce report {b.source_id[:16]}",
+            customer_id=customer_id,
+            campaign=campaign,
         ):
             summary.suppressed += 1
     record_interactions(app, session, interactions)

@@ -55,12 +55,3 @@ def patron_email_template_vars(
     :return: customer id → variables, or None. A customer missing from the
         mapping gets an empty mapping. Each plugin's result is kept under its name.
     """
-
-
-def ensure_added(pm: pluggy.PluginManager) -> None:
-    """Add this module's specs to ``pm`` once (idempotent); used until ``patron_addhooks`` ran."""
-    import sys
-
-    caller = getattr(pm.hook, "patron_email_template_vars", None)
-    if caller is None or not caller.has_spec():
-        pm.add_hookspecs(sys.modules[__name__])

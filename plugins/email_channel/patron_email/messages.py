@@ -5,7 +5,8 @@ Message-ID (the same campaign and customer always give the same id, so a
 bounce finds its send-log row and a duplicate is recognisable), and the
 unsubscribe headers of RFC 2369 and RFC 8058::
 
-    List-Unsubscribe: <https://crm.example.com/email/unsubscribe/TOKEN>, <mailto:unsubscribe@example.com?subject=unsubscribe>
+    List-Unsubscribe: <https://crm.example.com/email/unsubscribe/TOKEN>,
+     <mailto:unsubscribe@example.com?subject=unsubscribe>
     List-Unsubscribe-Post: List-Unsubscribe=One-Click
 """
 

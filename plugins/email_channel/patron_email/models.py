@@ -31,9 +31,7 @@ class EmailSend(Base):
     __tablename__ = "email_sends"
     __table_args__ = (
         UniqueConstraint("campaign", "customer_id", name="uq_email_sends_campaign_customer"),
-        CheckConstraint(
-            "state IN ('claimed', 'sent', 'failed', 'skipped', 'unknown')", name="ck_email_sends_state"
-        ),
+        CheckConstraint("state IN ('claimed', 'sent', 'failed', 'skipped', 'unknown')", name="ck_email_sends_state"),
         Index("ix_email_sends_customer", "customer_id", "id"),
         Index("ix_email_sends_message_id", "message_id"),
     )

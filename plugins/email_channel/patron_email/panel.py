@@ -41,7 +41,8 @@ class EmailPanel:
             return None
         suppressed = f"yes: {entry.reason} since {entry.created_at.date().isoformat()}" if entry is not None else "no"
         latest = "; ".join(
-            f"{s.campaign}: {s.state}{f' ({s.reason})' if s.reason else ''} {(s.sent_at or s.updated_at).date().isoformat()}"
+            f"{s.campaign}: {s.state}{f' ({s.reason})' if s.reason else ''} "
+            f"{(s.sent_at or s.updated_at).date().isoformat()}"
             for s in sends
         )
         return {"suppressed": suppressed, "latest messages": latest or None}

@@ -72,14 +72,14 @@ class CampaignReport:
         for campaign, state, reason, n in states:
             cell(campaign, "considered", n)
             if state == "skipped":
-                column = {"no_consent": "no consent", "invalid_address": "invalid address"}.get(reason or "", reason)
-                cell(campaign, column if column in CAMPAIGN_COLUMNS else "deferred", n)
+                label = {"no_consent": "no consent", "invalid_address": "invalid address"}.get(reason or "", reason)
+                cell(campaign, label if label in CAMPAIGN_COLUMNS else "deferred", n)
             elif state in ("sent", "failed", "unknown"):
                 cell(campaign, state, n)
             else:  # claimed: a run is sending it now, or died (the next run makes it unknown)
                 cell(campaign, "unknown", n)
-        for campaign, kind, n in bounces:
-            cell(campaign, {"hard": "bounced hard", "soft": "bounced soft"}.get(kind, "complaints"), n)
+        for bounced_campaign, kind, n in bounces:
+            cell(bounced_campaign or "", {"hard": "bounced hard", "soft": "bounced soft"}.get(kind, "complaints"), n)
         for source, n in unsubs:
             cell(source[len(prefix) :], "unsubscribed", n)
         table = [(c, *values.values()) for c, values in sorted(rows.items())]
@@ -146,16 +146,28 @@ class DeliverabilityReport:
                 Table(
                     "months",
                     "By month",
-                    ("month", "sent", "bounced hard", "bounced soft", "complaints", "unsubscribed", "bounce rate",
-                     "complaint rate"),
+                    (
+                        "month",
+                        "sent",
+                        "bounced hard",
+                        "bounced soft",
+                        "complaints",
+                        "unsubscribed",
+                        "bounce rate",
+                        "complaint rate",
+                    ),
                     rows,
                 ),
             ),
             figures=(
                 Figure(
-                    "months", "Sent and bounced by month", "bar", [r[0] for r in rows],
+                    "months",
+                    "Sent and bounced by month",
+                    "bar",
+                    [r[0] for r in rows],
                     {"sent": [float(r[1]) for r in rows], "bounced": [float(r[2] + r[3]) for r in rows]},
-                    x_label="month", y_label="messages",
+                    x_label="month",
+                    y_label="messages",
                 ),
             )
             if rows

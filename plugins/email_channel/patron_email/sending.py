@@ -28,7 +28,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, select, update
 
@@ -40,6 +40,7 @@ from patron_email.models import EmailSend
 from patron_email.suppression import Hasher, suppressed_hashes
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from patron.app import App
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from patron_email.smtp import Mailer
     from patron_email.templating import MessageTemplate
 
+#: The send log as a Core table, for executemany UPDATEs keyed by bound parameters.
+SENDS = cast("Table", EmailSend.__table__)
 CHANNEL = "email"
 EMAIL_SENT = "email_sent"
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
@@ -118,9 +121,7 @@ def load_members(session: Session, audience: Audience, campaign: str, purpose: s
     members_q = audience.query(session).subquery("audience")
     first = next(iter(members_q.c))
     consenting = consenting_customers(CHANNEL, purpose).subquery("consenting")
-    existing = (
-        select(EmailSend.customer_id, EmailSend.state).where(EmailSend.campaign == campaign).subquery("existing")
-    )
+    existing = select(EmailSend.customer_id, EmailSend.state).where(EmailSend.campaign == campaign).subquery("existing")
     query = (
         select(
             Customer.id,
@@ -289,20 +290,16 @@ class CampaignRun:
         with self.app.transaction(immediate=True) as session:
             _insert_ignore(
                 session,
-                [
-                    self._row(m, state="skipped", reason=m.reason, now=now)
-                    for m in skips
-                    if m.state is None
-                ],
+                [self._row(m, state="skipped", reason=m.reason, now=now) for m in skips if m.state is None],
             )
             again = [{"cid": m.customer_id, "why": m.reason} for m in skips if m.state == "skipped"]
             if again:
                 session.execute(
-                    update(EmailSend.__table__)
+                    update(SENDS)
                     .where(
-                        EmailSend.__table__.c.campaign == self.campaign,
-                        EmailSend.__table__.c.customer_id == bindparam("cid"),
-                        EmailSend.__table__.c.state == "skipped",
+                        SENDS.c.campaign == self.campaign,
+                        SENDS.c.customer_id == bindparam("cid"),
+                        SENDS.c.state == "skipped",
                     )
                     .values(reason=bindparam("why"), updated_at=now),
                     again,
@@ -335,8 +332,13 @@ class CampaignRun:
             link = unsubscribe_url(self.app, m.customer_id, self.campaign, self.purpose)
             context = {
                 "customer": customer_context(
-                    {"id": m.customer_id, "external_id": m.external_id, "name": m.name, "email": m.address,
-                     "attributes": m.attributes}
+                    {
+                        "id": m.customer_id,
+                        "external_id": m.external_id,
+                        "name": m.name,
+                        "email": m.address,
+                        "attributes": m.attributes,
+                    }
                 ),
                 "campaign": self.campaign,
                 "purpose": self.purpose,
@@ -363,9 +365,7 @@ class CampaignRun:
         ids = [m.customer_id for m in batch]
         now = utcnow()
         with self.app.transaction(immediate=True) as session:
-            consenting = set(
-                session.scalars(consenting_customers(CHANNEL, self.purpose).where(Customer.id.in_(ids)))
-            )
+            consenting = set(session.scalars(consenting_customers(CHANNEL, self.purpose).where(Customer.id.in_(ids))))
             hasher = Hasher(session)
             suppressed = suppressed_hashes(session, [hasher(m.address or "") for m in batch])
             lost = []
@@ -382,34 +382,47 @@ class CampaignRun:
             for m in lost:
                 self.tally.skip(m.reason or "")
             retake = ("skipped", "unknown") if self.resend_unknown else ("skipped",)
-            t = EmailSend.__table__.c
+            t = SENDS.c
             rows = [
-                {"cid": m.customer_id, "mid": message_id(self.campaign, m.customer_id, self.config.id_domain),
-                 "addr": m.address}
+                {
+                    "cid": m.customer_id,
+                    "mid": message_id(self.campaign, m.customer_id, self.config.id_domain),
+                    "addr": m.address,
+                }
                 for m in keep
             ]
             if rows:
                 session.execute(
-                    update(EmailSend.__table__)
+                    update(SENDS)
                     .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), t.state.in_(retake))
                     .values(
-                        state="claimed", reason=None, run_id=self.run_id, message_id=bindparam("mid"),
-                        address=bindparam("addr"), attempts=t.attempts + 1, updated_at=now,
+                        state="claimed",
+                        reason=None,
+                        run_id=self.run_id,
+                        message_id=bindparam("mid"),
+                        address=bindparam("addr"),
+                        attempts=t.attempts + 1,
+                        updated_at=now,
                     ),
                     rows,
                 )
                 _insert_ignore(
                     session,
                     [
-                        self._row(m, state="claimed", reason=None, now=now,
-                                  msg_id=message_id(self.campaign, m.customer_id, self.config.id_domain))
+                        self._row(
+                            m,
+                            state="claimed",
+                            reason=None,
+                            now=now,
+                            msg_id=message_id(self.campaign, m.customer_id, self.config.id_domain),
+                        )
                         for m in keep
                     ],
                 )
             if lost:
                 _insert_ignore(session, [self._row(m, state="skipped", reason=m.reason, now=now) for m in lost])
                 session.execute(
-                    update(EmailSend.__table__)
+                    update(SENDS)
                     .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), t.state.in_(retake))
                     .values(state="skipped", reason=bindparam("why"), updated_at=now),
                     [{"cid": m.customer_id, "why": m.reason} for m in lost],
@@ -449,14 +462,17 @@ class CampaignRun:
             if outcome.state == "deferred" and mailer.broken:
                 healthy = False
         state_of = {"sent": "sent", "failed": "failed", "unknown": "unknown", "deferred": "skipped"}
-        t = EmailSend.__table__.c
+        t = SENDS.c
         with self.app.transaction(immediate=True) as session:
             session.execute(
-                update(EmailSend.__table__)
+                update(SENDS)
                 .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), t.run_id == self.run_id)
                 .values(
-                    state=bindparam("st"), reason=bindparam("why"), smtp_reply=bindparam("reply"),
-                    sent_at=bindparam("at"), updated_at=utcnow(),
+                    state=bindparam("st"),
+                    reason=bindparam("why"),
+                    smtp_reply=bindparam("reply"),
+                    sent_at=bindparam("at"),
+                    updated_at=utcnow(),
                 ),
                 [
                     {
@@ -516,11 +532,8 @@ def template_dirs(app: App, config: EmailConfig) -> list[Any]:
     """Where templates are searched: the operator's folder, then folders plugins contribute."""
     from pathlib import Path
 
-    from patron_email.hookspecs import ensure_added
-
     base = app.settings.path.parent if app.settings.path else Path.cwd()
     dirs = [base / config.template_dir]
-    ensure_added(app.pm)
     for _plugin, found in app.call_each("patron_email_template_dirs", app=app):
         dirs += [Path(d) for d in (found or ())]
     return dirs
@@ -528,9 +541,6 @@ def template_dirs(app: App, config: EmailConfig) -> list[Any]:
 
 def plugin_vars(app: App, session: Session, campaign: str, customer_ids: Sequence[int]) -> dict[str, Mapping[int, Any]]:
     """Per-recipient variables from every plugin implementing ``patron_email_template_vars``, by plugin."""
-    from patron_email.hookspecs import ensure_added
-
-    ensure_added(app.pm)
     found = app.call_each(
         "patron_email_template_vars", app=app, session=session, campaign=campaign, customer_ids=list(customer_ids)
     )

@@ -15,6 +15,7 @@ resends it unless told to, so a message is delivered at most once.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 import time
@@ -83,7 +84,7 @@ class Mailer:
                     if not smtp.has_extn("starttls"):
                         smtp.close()
                         raise SmtpError(
-                            f"{where} does not offer STARTTLS; use smtp_security = \"tls\" for implicit TLS, "
+                            f'{where} does not offer STARTTLS; use smtp_security = "tls" for implicit TLS, '
                             'or "none" only on a trusted local relay'
                         )
                     smtp.starttls(context=self._context())
@@ -99,7 +100,8 @@ class Mailer:
             ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise SmtpError(
-                f"{where}: login as {c.smtp_username!r} refused ({exc.smtp_code}); check smtp_username and ${PASSWORD_ENV}"
+                f"{where}: login as {c.smtp_username!r} refused ({exc.smtp_code}); "
+                f"check smtp_username and ${PASSWORD_ENV}"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             # Connection refused, DNS, timeouts, TLS handshake, unexpected greetings: the session cannot start.
@@ -190,10 +192,9 @@ class Mailer:
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
-            try:
+            # Already broken: closing is best effort.
+            with contextlib.suppress(OSError):
                 smtp.close()
-            except OSError:
-                pass  # already broken; closing is best effort
 
 
 def _text(reply: bytes | str) -> str:

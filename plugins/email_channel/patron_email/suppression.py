@@ -48,7 +48,9 @@ def suppressed_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
-        found.update(session.scalars(select(EmailSuppression.address_hash).where(EmailSuppression.address_hash.in_(chunk))))
+        found.update(
+            session.scalars(select(EmailSuppression.address_hash).where(EmailSuppression.address_hash.in_(chunk)))
+        )
     return found
 
 

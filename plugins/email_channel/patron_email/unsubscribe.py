@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
+    from patron.contracts import WebRoute
 
 CHANNEL = "email"
 
@@ -36,9 +37,7 @@ def unsubscribe(app: App, session: Session, customer_id: int, purpose: str, camp
     customer = session.get(Customer, customer_id)
     if customer is None:
         return False
-    latest = session.execute(
-        latest_entries(channel=CHANNEL, purpose=purpose, customer_ids=[customer_id])
-    ).first()
+    latest = session.execute(latest_entries(channel=CHANNEL, purpose=purpose, customer_ids=[customer_id])).first()
     changed = False
     if latest is None or latest.granted:
         source = f"email:unsubscribe:{campaign}" if campaign else "email:unsubscribe"
@@ -46,18 +45,22 @@ def unsubscribe(app: App, session: Session, customer_id: int, purpose: str, camp
         changed = True
     if customer.email:
         changed |= suppress(
-            session, customer.email, reason="unsubscribed", source="one-click unsubscribe",
-            customer_id=customer_id, campaign=campaign,
+            session,
+            customer.email,
+            reason="unsubscribed",
+            source="one-click unsubscribe",
+            customer_id=customer_id,
+            campaign=campaign,
         )
     return changed
 
 
-def routes(app: App) -> list[Any]:
-    """The Starlette routes of the unsubscribe flow, bound to ``app``."""
+def routes(app: App) -> list[WebRoute]:
+    """The web routes of the unsubscribe flow, bound to ``app``: the page (GET) and the change (POST)."""
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.routing import Route
 
+    from patron.contracts import WebRoute
     from patron.links import LinkError, read_token
     from patron.web.pages import page
     from patron_email.config import EmailConfig
@@ -106,7 +109,11 @@ def routes(app: App) -> list[Any]:
         await run_in_threadpool(work)
         return page("You are unsubscribed", f"You will not receive {purpose} emails from us any more.")
 
-    return [Route("/email/unsubscribe/{token}", endpoint, methods=["GET", "POST"], name="email-unsubscribe")]
+    path = "/email/unsubscribe/{token}"
+    return [
+        WebRoute("email:unsubscribe-page", path, endpoint, methods=("GET",)),
+        WebRoute("email:unsubscribe", path, endpoint, methods=("POST",)),
+    ]
 
 
 def suppressed_state(session: Session, address: str) -> Any:

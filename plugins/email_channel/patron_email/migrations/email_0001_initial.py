@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("sent_at", UTCDateTime()),
         sa.UniqueConstraint("campaign", "customer_id", name="uq_email_sends_campaign_customer"),
-        sa.CheckConstraint(
-            "state IN ('claimed', 'sent', 'failed', 'skipped', 'unknown')", name="ck_email_sends_state"
-        ),
+        sa.CheckConstraint("state IN ('claimed', 'sent', 'failed', 'skipped', 'unknown')", name="ck_email_sends_state"),
     )
     op.create_index("ix_email_sends_customer", "email_sends", ["customer_id", "id"])
     op.create_index("ix_email_sends_message_id", "email_sends", ["message_id"])
