@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
-    from patron.contracts import Channel, CustomerPanel, Report, WebRoute
+    from patron.contracts import Audience, Channel, CustomerPanel, Report, WebRoute
 
 MANIFEST = PluginManifest(
     name="email",
@@ -50,6 +50,15 @@ def patron_channels(register: Callable[[Channel], None]) -> None:
     from patron_email.channel import EmailChannel
 
     register(EmailChannel())
+
+
+@hookimpl
+def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
+    from patron_email.audiences import audiences
+    from patron_email.config import EmailConfig
+
+    for audience in audiences(app.plugin_config("email", EmailConfig).audience_purposes):
+        register(audience)
 
 
 @hookimpl

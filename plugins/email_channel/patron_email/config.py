@@ -36,9 +36,16 @@ class EmailConfig(BaseModel):
     batch_size: int = Field(default=100, ge=1, le=10_000)
     max_retries: int = Field(default=3, ge=0, le=20)
     retry_backoff: float = Field(default=1.0, ge=0, le=300)
+    allow_test_domains: bool = Field(
+        default=False, description="accept addresses at reserved test domains (.test, localhost): tests only"
+    )
     # -- templates and links -------------------------------------------------
     template_dir: str = "email_templates"
     unsubscribe_max_age_days: int = Field(default=365, ge=1, le=3650)
+    # -- audiences -------------------------------------------------------------
+    audience_purposes: list[str] = Field(
+        default_factory=lambda: ["marketing"], description="one audience email:consented:<purpose> per purpose"
+    )
     # -- bounces ---------------------------------------------------------------
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
 
@@ -48,6 +55,14 @@ class EmailConfig(BaseModel):
         _, address = parseaddr(value)
         if "@" not in address:
             raise ValueError(f"{value!r} is not an email address, e.g. 'Shop <news@shop.example>'")
+        return value
+
+    @field_validator("audience_purposes")
+    @classmethod
+    def _purposes(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not p or not p.replace("_", "").replace("-", "").isalnum() or p != p.lower()]
+        if bad:
+            raise ValueError(f"purposes must be lower-case words (letters, digits, _ -): {bad}")
         return value
 
     @property

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from patron.consent import consenting_customers
 from patron.contracts import Audience, SendSummary
@@ -140,7 +140,9 @@ def load_members(session: Session, audience: Audience, campaign: str, purpose: s
     return [Member(*row) for row in session.execute(query)]
 
 
-def classify(members: Sequence[Member], hasher: Hasher, suppressed: set[str], resend_unknown: bool) -> None:
+def classify(
+    members: Sequence[Member], hasher: Hasher, suppressed: set[str], resend_unknown: bool, test_domains: bool = False
+) -> None:
     """Set ``reason`` (why a member gets nothing) or ``address`` (eligible) on every member."""
     from email_validator import EmailNotValidError, validate_email
 
@@ -157,7 +159,7 @@ def classify(members: Sequence[Member], hasher: Hasher, suppressed: set[str], re
             m.reason = "invalid_address"
         else:
             try:
-                address = validate_email(m.email, check_deliverability=False).normalized
+                address = validate_email(m.email, check_deliverability=False, test_environment=test_domains).normalized
             except EmailNotValidError:
                 m.reason = "invalid_address"
                 continue
@@ -206,7 +208,7 @@ class CampaignRun:
             hasher = Hasher(session)
             hashes = [hasher(m.email) for m in members if m.email]
             suppressed = suppressed_hashes(session, hashes)
-        classify(members, hasher, suppressed, self.resend_unknown)
+        classify(members, hasher, suppressed, self.resend_unknown, self.config.allow_test_domains)
         self.tally.considered = len(members)
         eligible = [m for m in members if m.reason is None]
         if self.limit is not None and len(eligible) > self.limit:
@@ -394,7 +396,7 @@ class CampaignRun:
             if rows:
                 session.execute(
                     update(SENDS)
-                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), t.state.in_(retake))
+                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), or_(*(t.state == state for state in retake)))
                     .values(
                         state="claimed",
                         reason=None,
@@ -423,7 +425,7 @@ class CampaignRun:
                 _insert_ignore(session, [self._row(m, state="skipped", reason=m.reason, now=now) for m in lost])
                 session.execute(
                     update(SENDS)
-                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), t.state.in_(retake))
+                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), or_(*(t.state == state for state in retake)))
                     .values(state="skipped", reason=bindparam("why"), updated_at=now),
                     [{"cid": m.customer_id, "why": m.reason} for m in lost],
                 )
