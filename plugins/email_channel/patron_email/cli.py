@@ -208,11 +208,11 @@ def add_suppression(address: str, note: str) -> None:
     from patron.ingest import audit
     from patron_email.suppression import suppress
 
+    app = _app()
     try:
-        validate_email(address, check_deliverability=False)
+        validate_email(address, check_deliverability=False, test_environment=_config(app).allow_test_domains)
     except EmailNotValidError as exc:
         raise InputError(f"{address!r} is not an email address: {exc}") from None
-    app = _app()
     with app.transaction() as session:
         added = suppress(session, address, reason="manual", source=note[:255])
         audit(session, "email.suppress", "email_suppression", None, {"added": added})

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from patron_email.config import EmailConfig
     from patron_email.templating import Rendered
 
+#: SMTP line ends; folding only past RFC 5322's hard limit of 998 characters: the default of 78
+#: would fold List-Unsubscribe's long URL into RFC 2047 encoded words, which break the link.
+#: 7-bit transfer encodings (quoted-printable) for non-ASCII bodies: no reliance on 8BITMIME.
+POLICY = SMTP.clone(max_line_length=998, cte_type="7bit")
 UNSUBSCRIBE_PURPOSE = "email.unsubscribe"
 UNSUBSCRIBE_PATH = "/email/unsubscribe"
 PREVIEW_LINK = "https://example.invalid/email/unsubscribe/PREVIEW-ONLY"
@@ -70,9 +74,11 @@ def build(
     """The message as bytes for SMTP DATA (CRLF line ends, headers encoded as needed)."""
     from email.headerregistry import Address
 
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = config.from_address
-    message["To"] = Address(display_name=to_name, addr_spec=to) if to_name else to
+    # A name is data, not headers: line breaks in it become spaces.
+    name = " ".join(to_name.split())
+    message["To"] = Address(display_name=name, addr_spec=to) if name else to
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = msg_id

@@ -396,7 +396,11 @@ class CampaignRun:
             if rows:
                 session.execute(
                     update(SENDS)
-                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), or_(*(t.state == state for state in retake)))
+                    .where(
+                        t.campaign == self.campaign,
+                        t.customer_id == bindparam("cid"),
+                        or_(*(t.state == state for state in retake)),
+                    )
                     .values(
                         state="claimed",
                         reason=None,
@@ -425,7 +429,11 @@ class CampaignRun:
                 _insert_ignore(session, [self._row(m, state="skipped", reason=m.reason, now=now) for m in lost])
                 session.execute(
                     update(SENDS)
-                    .where(t.campaign == self.campaign, t.customer_id == bindparam("cid"), or_(*(t.state == state for state in retake)))
+                    .where(
+                        t.campaign == self.campaign,
+                        t.customer_id == bindparam("cid"),
+                        or_(*(t.state == state for state in retake)),
+                    )
                     .values(state="skipped", reason=bindparam("why"), updated_at=now),
                     [{"cid": m.customer_id, "why": m.reason} for m in lost],
                 )

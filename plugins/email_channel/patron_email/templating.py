@@ -5,7 +5,9 @@ the first folder that has it, searched in this order: ``[plugins.email]
 template_dir`` (relative to patron.toml), the folders plugins contribute through
 ``patron_email_template_dirs``, then the examples shipped with this plugin.
 The text part's first line is the subject: ``Subject: Hello {{ customer.first_name }}``,
-then a blank line, then the body.
+then a blank line, then the body. Subject and body are compiled apart, so no
+value can move the boundary, and the subject's whitespace (line breaks
+included) is collapsed, so no value can add a header.
 
 Safety: templates run in Jinja's ``SandboxedEnvironment`` (no attribute starting
 with ``_``, no unsafe callables), with ``StrictUndefined`` (a misspelt variable
@@ -50,30 +52,25 @@ class Rendered:
 class MessageTemplate:
     """A compiled template pair, rendered once per recipient."""
 
-    def __init__(self, name: str, text: Template, html: Template | None) -> None:
+    def __init__(self, name: str, subject: Template, text: Template, html: Template | None) -> None:
         self.name = name
+        self._subject = subject
         self._text = text
         self._html = html
         import css_inline
 
-        # One inliner for every message: building it parses nothing, but it is reused anyway.
+        # One inliner for every message.
         self._inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
     def render(self, context: Mapping[str, Any]) -> Rendered:
         """Render both parts for one recipient; raise ``TemplateError`` naming file, line and cause."""
-        text = _render(self._text, context)
-        first, _, body = text.partition("\n")
-        if not first.startswith("Subject:"):
-            raise TemplateError(
-                f"template {self._text.filename or self.name}: line 1 must be 'Subject: ...' "
-                "followed by a blank line and the body"
-            )
-        # Collapse whitespace: a variable holding a newline must never become a second header.
-        subject = " ".join(first[len("Subject:") :].split())
+        # Whitespace collapsed: a variable holding a line break must never start a second header.
+        subject = " ".join(_render(self._subject, context).split())
+        text = _render(self._text, context).lstrip("\n")
         html = None
         if self._html is not None:
             html = self._inliner.inline(_render(self._html, context))
-        return Rendered(subject, body.lstrip("\n"), html)
+        return Rendered(subject, text, html)
 
 
 def _render(template: Template, context: Mapping[str, Any]) -> str:
@@ -121,11 +118,21 @@ def load(env: SandboxedEnvironment, name: str) -> MessageTemplate:
 
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise TemplateError(f"template name {name!r} is not valid: use the file name without extension, e.g. welcome")
+    assert env.loader is not None
     try:
-        text = env.get_template(f"{name}.txt")
+        source, filename, _ = env.loader.get_source(env, f"{name}.txt")
     except TemplateNotFound:
         searched = ", ".join(getattr(env.loader, "searchpath", []))
         raise TemplateError(f"template {name!r} not found: no {name}.txt in {searched}") from None
+    first, _, body = source.partition("\n")
+    if not first.startswith("Subject:"):
+        raise TemplateError(
+            f"template {filename}, line 1: the first line must be 'Subject: ...', then a blank line and the body"
+        )
+    try:
+        # Subject and body compile apart (so a variable cannot move the boundary), keeping the file's line numbers.
+        subject = _compile(env, first[len("Subject:") :], f"{name}.txt", filename)
+        text = _compile(env, "\n" + body, f"{name}.txt", filename)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template {exc.filename}, line {exc.lineno}: {exc.message}") from None
     try:
@@ -134,4 +141,9 @@ def load(env: SandboxedEnvironment, name: str) -> MessageTemplate:
         html = None
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template {exc.filename}, line {exc.lineno}: {exc.message}") from None
-    return MessageTemplate(name, text, html)
+    return MessageTemplate(name, subject, text, html)
+
+
+def _compile(env: SandboxedEnvironment, source: str, name: str, filename: str | None) -> Template:
+    code = env.compile(source, name=name, filename=filename)
+    return env.template_class.from_code(env, code, env.make_globals(None))

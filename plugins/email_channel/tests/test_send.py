@@ -48,6 +48,8 @@ def test_inbox_holds_exactly_the_expected_messages_with_their_headers(email_app,
     assert first["Subject"] == "Hello Ann0, news from us"
     assert first["Message-ID"].endswith(f".{ok[0]}@shop.test>")
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = smtp.inbox[0].data.decode("ascii")
+    assert "=?utf-8?" not in raw.split("\r\n\r\n", 1)[0], "headers must not be RFC 2047-encoded (URLs break)"
     unsubscribe = first["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://127.0.0.1:8000/email/unsubscribe/")
     assert unsubscribe.endswith(", <mailto:unsubscribe@shop.test?subject=unsubscribe>")
