@@ -385,6 +385,8 @@ class CampaignRun:
                 self.tally.skip(m.reason or "")
             retake = ("skipped", "unknown") if self.resend_unknown else ("skipped",)
             t = SENDS.c
+            # OR of equalities, not IN: an expanding IN cannot be used with executemany.
+            retakeable = or_(*(t.state == state for state in retake))
             rows = [
                 {
                     "cid": m.customer_id,
@@ -399,7 +401,7 @@ class CampaignRun:
                     .where(
                         t.campaign == self.campaign,
                         t.customer_id == bindparam("cid"),
-                        or_(*(t.state == state for state in retake)),
+                        retakeable,
                     )
                     .values(
                         state="claimed",
@@ -432,7 +434,7 @@ class CampaignRun:
                     .where(
                         t.campaign == self.campaign,
                         t.customer_id == bindparam("cid"),
-                        or_(*(t.state == state for state in retake)),
+                        retakeable,
                     )
                     .values(state="skipped", reason=bindparam("why"), updated_at=now),
                     [{"cid": m.customer_id, "why": m.reason} for m in lost],

@@ -67,7 +67,7 @@ def test_html_is_autoescaped_and_a_subject_cannot_inject_headers(email_app, smtp
     (folder / "esc.html").write_text("<p>{{ customer.name }}</p>")
     from patron.ingest import upsert_customers
 
-    (cid,) = seed(app, 1)
+    seed(app, 1)
     with app.transaction() as session:
         upsert_customers(app, session, [{"external_id": "c0", "name": "<b>Eve</b>\nBcc: all@example.test"}])
     send(app, template="esc")

@@ -1,4 +1,4 @@
-"""One-click unsubscribe (RFC 8058): GET changes nothing, POST revokes once and suppresses; bad tokens change nothing."""
+"""One-click unsubscribe (RFC 8058): GET changes nothing, POST revokes once and suppresses, bad tokens nothing."""
 
 from __future__ import annotations
 
