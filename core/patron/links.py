@@ -19,6 +19,7 @@ URLs and end up in logs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +69,15 @@ def _keys(app: App) -> list[str]:
 
 
 def _serializer(app: App) -> URLSafeTimedSerializer:
+    return _serializer_for(tuple(_keys(app)))
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    # One per key set: a campaign signs one link per message, and building the serializer is not free.
     from itsdangerous import URLSafeTimedSerializer
 
-    return URLSafeTimedSerializer(_keys(app), salt=_SALT)
+    return URLSafeTimedSerializer(list(keys), salt=_SALT)
 
 
 def make_token(app: App, purpose: str, data: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ it is a ``SecretStr``, so ``patron config show`` and every message print it mask
 from __future__ import annotations
 
 from email.utils import parseaddr
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -65,12 +66,12 @@ class EmailConfig(BaseModel):
             raise ValueError(f"purposes must be lower-case words (letters, digits, _ -): {bad}")
         return value
 
-    @property
+    @cached_property
     def sender(self) -> str:
         """The bare envelope sender address of ``from_address``."""
         return parseaddr(self.from_address)[1]
 
-    @property
+    @cached_property
     def id_domain(self) -> str:
         """The domain used in Message-IDs."""
         return self.message_id_domain or self.sender.rpartition("@")[2]

@@ -12,11 +12,13 @@ unsubscribe headers of RFC 2369 and RFC 8058::
 
 from __future__ import annotations
 
+import binascii
+import functools
 import hashlib
+import uuid
 from collections.abc import Mapping
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from patron.models import utcnow
@@ -26,10 +28,6 @@ if TYPE_CHECKING:
     from patron_email.config import EmailConfig
     from patron_email.templating import Rendered
 
-#: SMTP line ends; folding only past RFC 5322's hard limit of 998 characters: the default of 78
-#: would fold List-Unsubscribe's long URL into RFC 2047 encoded words, which break the link.
-#: 7-bit transfer encodings (quoted-printable) for non-ASCII bodies: no reliance on 8BITMIME.
-POLICY = SMTP.clone(max_line_length=998, cte_type="7bit")
 UNSUBSCRIBE_PURPOSE = "email.unsubscribe"
 UNSUBSCRIBE_PATH = "/email/unsubscribe"
 PREVIEW_LINK = "https://example.invalid/email/unsubscribe/PREVIEW-ONLY"
@@ -37,8 +35,18 @@ PREVIEW_LINK = "https://example.invalid/email/unsubscribe/PREVIEW-ONLY"
 
 def message_id(campaign: str, customer_id: int, domain: str) -> str:
     """The deterministic Message-ID of ``campaign``'s message to ``customer_id``."""
-    digest = hashlib.sha256(campaign.encode("utf-8")).hexdigest()[:20]
-    return f"<{digest}.{customer_id}@{domain}>"
+    return f"<{_campaign_digest(campaign)}.{customer_id}@{domain}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _campaign_digest(campaign: str) -> str:
+    return hashlib.sha256(campaign.encode("utf-8")).hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=64)
+def _address_header(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
 
 
 def unsubscribe_url(app: App, customer_id: int, campaign: str, purpose: str) -> str:
@@ -71,27 +79,62 @@ def build(
     campaign: str,
     unsubscribe: str | None,
 ) -> bytes:
-    """The message as bytes for SMTP DATA (CRLF line ends, headers encoded as needed)."""
-    from email.headerregistry import Address
+    """The message as bytes for SMTP DATA: CRLF line ends, 7-bit clean, headers encoded where needed.
 
-    message = EmailMessage(policy=POLICY)
-    message["From"] = config.from_address
-    # A name is data, not headers: line breaks in it become spaces.
-    name = " ".join(to_name.split())
-    message["To"] = Address(display_name=name, addr_spec=to) if name else to
-    message["Subject"] = rendered.subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = msg_id
+    Built directly rather than through ``email.message.EmailMessage``, whose
+    header objects cost milliseconds per message (a third of a campaign's time
+    in the benchmark). Bodies are quoted-printable UTF-8, so the MIME boundary,
+    which starts with ``=_``, can never occur in them; headers that are not
+    plain ASCII are RFC 2047-encoded by the standard library.
+    """
+    headers = [
+        ("From", _address_header(config.from_address)),
+        ("To", formataddr((" ".join(to_name.split()), to), charset="utf-8")),
+        ("Subject", _text_header(rendered.subject)),
+        ("Date", format_datetime(utcnow())),
+        ("Message-ID", msg_id),
+    ]
     if config.reply_to:
-        message["Reply-To"] = config.reply_to
+        headers.append(("Reply-To", _address_header(config.reply_to)))
     if unsubscribe:
         targets = [f"<{unsubscribe}>"]
         if config.unsubscribe_mailto:
             targets.append(f"<mailto:{config.unsubscribe_mailto}?subject=unsubscribe>")
-        message["List-Unsubscribe"] = ", ".join(targets)
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["X-Patron-Campaign"] = campaign
-    message.set_content(rendered.text)
-    if rendered.html is not None:
-        message.add_alternative(rendered.html, subtype="html")
-    return message.as_bytes()
+        headers.append(("List-Unsubscribe", ", ".join(targets)))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    headers += [("X-Patron-Campaign", campaign), ("MIME-Version", "1.0")]
+    text = _part("plain", rendered.text)
+    if rendered.html is None:
+        body = text
+    else:
+        boundary = f"=_patron_{uuid.uuid4().hex}"
+        headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                text,
+                f"\r\n--{boundary}\r\n".encode(),
+                _part("html", rendered.html),
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
+    if rendered.html is None:
+        return head + body
+    return head + b"\r\n" + body
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """A MIME part (its headers and body): UTF-8, quoted-printable, CRLF."""
+    encoded = binascii.b2a_qp(content.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return (
+        f"Content-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
+        + encoded.replace(b"\n", b"\r\n")
+    )
+
+
+def _text_header(value: str) -> str:
+    value = " ".join(value.split())
+    if value.isascii() and len(value) < 900:
+        return value
+    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")

@@ -11,7 +11,8 @@ otherwise with ``--resend-unknown``. How:
    consent, without a valid address, suppressed, or eligible. Skips are written
    as ``skipped`` rows with their reason, so the campaign report can count them.
 3. Eligible members go in batches (``batch_size``): the batch is rendered
-   (a template error stops the run before anything of the batch is claimed),
+   (in a worker thread, while the previous batch is on the wire; a template
+   error stops the run before anything of the batch is claimed),
    then *claimed* in one transaction that checks consent and suppression again
    (consent is checked at send time, within one batch), then sent over one SMTP
    connection, then its outcomes and the ``email_sent`` interactions are
@@ -27,6 +28,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -245,16 +247,28 @@ class CampaignRun:
             return self.summary(dry_run=False)
         mailer = (self.mailer_factory or Mailer)(self.config)
         mailer.open()  # a wrong host, certificate or password stops the run before anything is claimed
-        try:
-            size = self.config.batch_size
-            for start in range(0, len(eligible), size):
-                batch = eligible[start : start + size]
-                if not self._send_batch(template, mailer, batch):
-                    break
-                if self.on_batch is not None:
-                    self.on_batch(start + len(batch), len(eligible))
-        finally:
-            mailer.close()
+        size = self.config.batch_size
+        batches = [eligible[start : start + size] for start in range(0, len(eligible), size)]
+        # The next batch is rendered in a worker thread while this one is on the wire: the SMTP
+        # round trips release the GIL, so rendering costs almost no wall time. Only rendering runs
+        # ahead; claiming (with its consent check) stays right before each batch is sent, so a
+        # crash still leaves at most one batch unknown.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="patron-email-render") as pool:
+            ahead = pool.submit(self._render, template, batches[0])
+            try:
+                done = 0
+                for i, batch in enumerate(batches):
+                    rendered = ahead.result()  # a template error stops the run before this batch is claimed
+                    if i + 1 < len(batches):
+                        ahead = pool.submit(self._render, template, batches[i + 1])
+                    if not self._send_batch(mailer, batch, rendered):
+                        break
+                    done += len(batch)
+                    if self.on_batch is not None:
+                        self.on_batch(done, len(eligible))
+            finally:
+                ahead.cancel()
+                mailer.close()
         return self.summary(dry_run=False)
 
     def summary(self, *, dry_run: bool) -> SendSummary:
@@ -455,12 +469,11 @@ class CampaignRun:
                 self.tally.skip("already_sent")
         return [m for m in keep if m.customer_id in mine]
 
-    def _send_batch(self, template: MessageTemplate, mailer: Mailer, batch: Sequence[Member]) -> bool:
-        """Render, claim, send and record one batch; False when the SMTP session is lost for good."""
+    def _send_batch(self, mailer: Mailer, batch: Sequence[Member], rendered: Mapping[int, bytes]) -> bool:
+        """Claim, send and record one rendered batch; False when the SMTP session is lost for good."""
         from patron.ingest import record_interactions
         from patron_email.messages import message_id
 
-        rendered = self._render(template, batch)
         claimed = self._claim(batch)
         outcomes: dict[int, tuple[str, str, Any]] = {}
         healthy = True
