@@ -27,9 +27,10 @@ def patron_email_template_dirs(app: App) -> Sequence[str] | None:
     """Return folders holding this plugin's email templates (``NAME.txt`` and optional ``NAME.html``).
 
     Called once per ``patron email send`` or ``preview``. The operator's
-    ``[plugins.email] template_dir`` is searched first, then these folders (in
-    plugin registration order), then the email plugin's own examples, so an
+    ``[plugins.email] template_dir`` is searched first, then these folders , then the email plugin's own examples, so an
     operator can override any contributed template by name.
+
+    Call order: the contract's (LIFO); folders are searched in that order.
 
     :param app: the running app.
     :return: absolute folder paths, or None. Results of all plugins are concatenated.
@@ -47,6 +48,8 @@ def patron_email_template_vars(
     A template reads a plugin's variables under its plugin name:
     ``{{ nps.score_link_10 }}``. Values must be plain (str, int, float, bool,
     lists and dicts of those): templates run sandboxed.
+
+    Call order: the contract's (LIFO); each result stays with its plugin.
 
     :param app: the running app (``patron.links.make_link`` builds signed links).
     :param session: the SQLAlchemy session of the batch's read transaction; do not write.
