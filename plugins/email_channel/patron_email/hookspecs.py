@@ -27,8 +27,9 @@ def patron_email_template_dirs(app: App) -> Sequence[str] | None:
     """Return folders holding this plugin's email templates (``NAME.txt`` and optional ``NAME.html``).
 
     Called once per ``patron email send`` or ``preview``. The operator's
-    ``[plugins.email] template_dir`` is searched first, then these folders , then the email plugin's own examples, so an
-    operator can override any contributed template by name.
+    ``[plugins.email] template_dir`` is searched first, then these folders,
+    then the email plugin's own examples, so an operator can override any
+    contributed template by name.
 
     Call order: the contract's (LIFO); folders are searched in that order.
 
