@@ -166,10 +166,8 @@ def main() -> int:
             times = {"plain": 0.0, "patron": 0.0}
             for r in range(args.rounds):
                 plain_messages = render_plain(app, f"plain-{r}")
-                arms = [("plain", lambda: plain_arm(port, plain_messages)), ("patron", lambda: 0.0)]
-                if r % 2:
-                    arms.reverse()  # alternate which arm goes first
-                for name, _ in arms:
+                order = ["plain", "patron"] if r % 2 == 0 else ["patron", "plain"]  # alternate who goes first
+                for name in order:
                     if name == "plain":
                         took = plain_arm(port, plain_messages)
                     else:

@@ -103,7 +103,6 @@ def _progress(done: int, total: int) -> None:
 @click.option("--purpose", default="marketing", show_default=True)
 def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> None:
     """Render TEMPLATE (subject, text and HTML parts) with a real customer's data; sends nothing."""
-    from patron.privacy import find_customer
     from patron_email.messages import PREVIEW_LINK, customer_context, unsubscribe_url
     from patron_email.sending import plugin_vars, template_dirs
     from patron_email.templating import environment, load
@@ -112,7 +111,7 @@ def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> No
     config = _config(app)
     compiled = load(environment(template_dirs(app, config)), template)
     with app.transaction() as session:
-        customer = find_customer(session, customer_ref)
+        customer = _find_customer(session, customer_ref)
         extra = plugin_vars(app, session, campaign, [customer.id])
         row: dict[str, Any] = {
             "id": customer.id,
@@ -133,6 +132,22 @@ def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> No
     click.echo(f"Subject: {rendered.subject}\n\n--- text ---\n{rendered.text.rstrip()}")
     if rendered.html is not None:
         click.echo(f"\n--- html ---\n{rendered.html.rstrip()}")
+
+
+def _find_customer(session: Any, ref: str) -> Any:
+    from sqlalchemy import select
+
+    from patron.errors import NotFoundError
+    from patron.models import Customer
+
+    ref = ref.strip()
+    if ref.startswith("#") and ref[1:].isdigit():
+        found = session.get(Customer, int(ref[1:]))
+    else:
+        found = session.scalar(select(Customer).where(Customer.external_id == ref))
+    if found is None:
+        raise NotFoundError(f"no customer {ref!r}: give the customer's external id (or #<internal id>)")
+    return found
 
 
 @email.group("bounces")

@@ -12,7 +12,6 @@ changes nothing and says so.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -62,9 +61,9 @@ def routes(app: App) -> list[WebRoute]:
 
     from patron.contracts import WebRoute
     from patron.links import LinkError, read_token
-    from patron.web.pages import page
     from patron_email.config import EmailConfig
     from patron_email.messages import UNSUBSCRIBE_PURPOSE
+    from patron_email.pages import page
 
     config = app.plugin_config("email")
     assert isinstance(config, EmailConfig)
@@ -89,14 +88,10 @@ def routes(app: App) -> list[WebRoute]:
         except (KeyError, TypeError, ValueError):
             return refused(LinkError("invalid", "this link is not valid"))
         if request.method == "GET":
-            form = (
-                f'<form method="post" action="{escape(request.url.path)}">'
-                '<button type="submit" id="unsubscribe">Unsubscribe</button></form>'
-            )
             return page(
                 "Unsubscribe",
                 f"Press the button to stop receiving {purpose} emails from us.",
-                body_html=form,
+                form_action=request.url.path,
             )
         await request.body()  # the one-click body (List-Unsubscribe=One-Click) or the form: nothing to read in it
 
