@@ -12,7 +12,21 @@ import click
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--rate-limit",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Requests per second per client address (bursts of 30 allowed); more get 429.",
+)
+@click.option(
+    "--max-body",
+    default=64 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body in bytes; larger get 413.",
+)
+def serve(host: str, port: int, rate_limit: float, max_body: int) -> None:
     """Serve the web endpoints: one-click unsubscribe, survey answers, /health, admin /reports.
 
     Routes come from the enabled plugins. Links in messages point at
@@ -31,7 +45,7 @@ def serve(host: str, port: int) -> None:
             f"patron serve needs the web extra ({exc.name} is missing): pip install 'patron[web]'"
         ) from exc
     app = get_state().app
-    asgi = build_asgi_app(app)
+    asgi = build_asgi_app(app, rate_per_second=rate_limit, max_body_bytes=max_body)
     paths = sorted({getattr(r, "path", "?") for r in asgi.routes})
     click.echo(f"Serving {len(paths)} route(s) on http://{host}:{port}: {', '.join(paths)}", err=True)
     if not app.settings.admin_token:
