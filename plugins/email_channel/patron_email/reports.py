@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal_column, select
 
 from patron.contracts import Figure, ReportParam, ReportResult, Table
 from patron.models import Consent
@@ -30,9 +30,10 @@ CAMPAIGN_COLUMNS = (
 
 def month_of(session: Session, column: Any) -> ColumnElement[str]:
     """``YYYY-MM`` of a timestamp column, on SQLite and PostgreSQL."""
+    # Literals, not bound parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        return func.to_char(column, literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column)
 
 
 class CampaignReport:
