@@ -19,6 +19,7 @@ import contextlib
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,7 @@ class SmtpError(ConfigError):
 class Mailer:
     """One SMTP session, opened on first use and reused for every message."""
 
-    def __init__(self, config: EmailConfig, *, sleep: object = time.sleep) -> None:
+    def __init__(self, config: EmailConfig, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self._smtp: smtplib.SMTP | None = None
         self._next_slot = 0.0
@@ -129,7 +130,7 @@ class Mailer:
             return
         now = time.monotonic()
         if self._next_slot > now:
-            self._sleep(self._next_slot - now)  # type: ignore[operator]
+            self._sleep(self._next_slot - now)
         self._next_slot = max(now, self._next_slot) + 1.0 / rate
 
     def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
@@ -144,7 +145,7 @@ class Mailer:
             attempt += 1
             if attempt > retries:
                 return Outcome("deferred", f"{outcome.reply} (after {retries} retries)")
-            self._sleep(self.config.retry_backoff * 2 ** (attempt - 1))  # type: ignore[operator]
+            self._sleep(self.config.retry_backoff * 2 ** (attempt - 1))
 
     def _attempt(self, sender: str, recipient: str, data: bytes) -> Outcome:
         try:
