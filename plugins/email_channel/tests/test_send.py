@@ -205,3 +205,33 @@ def test_plain_smtp_on_a_trusted_relay(make_patron_app, tmp_path, security):
         app.settings = dataclasses.replace(app.settings, secret_key=SECRET)
         seed(app, 2)
         assert send(app).sent == 2 and server.count() == 2
+
+
+def test_one_connection_for_the_whole_run_at_the_configured_rate(email_app, smtp):
+    import time
+
+    from patron_email.config import EmailConfig
+    from patron_email.sending import CampaignRun
+    from patron_email.smtp import Mailer
+
+    app = email_app(batch_size=3, rate_per_second=25)
+    seed(app, 7)
+    mailers: list[Mailer] = []
+
+    def factory(config):
+        mailers.append(Mailer(config))
+        return mailers[-1]
+
+    run = CampaignRun(
+        app,
+        app.plugin_config("email", EmailConfig),
+        campaign="spring",
+        audience=app.audiences["email:consented:marketing"],
+        template="welcome",
+        purpose="marketing",
+        mailer_factory=factory,
+    )
+    start = time.monotonic()
+    assert run.run().sent == 7
+    assert time.monotonic() - start >= 6 / 25  # seven messages at 25 per second: six gaps of at least 40 ms
+    assert len(mailers) == 1 and mailers[0].connections == 1 and smtp.count() == 7
