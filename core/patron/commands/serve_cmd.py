@@ -32,7 +32,7 @@ def serve(host: str, port: int, rate_limit: float, max_body: int) -> None:
     Routes come from the enabled plugins. Links in messages point at
     [patron] base_url, so put this server (or the proxy in front of it) there.
     """
-    from patron.cli import get_state
+    from patron.cli_options import get_app
     from patron.errors import ConfigError
 
     try:
@@ -44,7 +44,7 @@ def serve(host: str, port: int, rate_limit: float, max_body: int) -> None:
         raise ConfigError(
             f"patron serve needs the web extra ({exc.name} is missing): pip install 'patron[web]'"
         ) from exc
-    app = get_state().app
+    app = get_app()
     asgi = build_asgi_app(app, rate_per_second=rate_limit, max_body_bytes=max_body)
     paths = sorted({getattr(r, "path", "?") for r in asgi.routes})
     click.echo(f"Serving {len(paths)} route(s) on http://{host}:{port}: {', '.join(paths)}", err=True)

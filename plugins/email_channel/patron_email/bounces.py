@@ -216,13 +216,14 @@ def record(app: App, config: EmailConfig, session: Session, bounces: list[Bounce
     known = set(
         session.scalars(select(EmailBounce.source_id).where(EmailBounce.source_id.in_([b.source_id for b in bounces])))
     )
-    by_mid = dict(
-        session.execute(
+    by_mid: dict[str | None, int] = {
+        mid: send_id
+        for mid, send_id in session.execute(
             select(EmailSend.message_id, EmailSend.id).where(
                 EmailSend.message_id.in_([b.original_message_id for b in bounces if b.original_message_id])
             )
-        ).all()
-    )
+        )
+    }
     sends = {row.id: row for row in session.scalars(select(EmailSend).where(EmailSend.id.in_(by_mid.values())))}
     addresses = {normalise(b.address) for b in bounces}
     by_address: dict[str, int] = {}

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 def _app() -> App:
-    from patron.cli import get_state
+    from patron.cli_options import get_app
 
-    return get_state().app
+    return get_app()
 
 
 def _config(app: App) -> EmailConfig:

@@ -121,10 +121,12 @@ def seed(app: Any, n: int, *, consent: bool = True, prefix: str = "c", purpose: 
 
 
 def set_consent(app: Any, customer_id: int, granted: bool, purpose: str = "marketing") -> None:
-    from patron.consent import record
+    from patron.contracts import ConsentChange
+    from patron.ingest import append_consents
+    from patron.models import utcnow
 
     with app.transaction() as session:
-        record(app, session, customer_id, channel="email", purpose=purpose, granted=granted, source="test")
+        append_consents(app, session, [ConsentChange(customer_id, "email", purpose, granted, utcnow(), "test")])
 
 
 def send(app: Any, campaign: str = "spring", **kw: Any) -> Any:
@@ -148,6 +150,14 @@ def states(app: Any, campaign: str = "spring") -> dict[int, tuple[str, str | Non
                 select(EmailSend.customer_id, EmailSend.state, EmailSend.reason).where(EmailSend.campaign == campaign)
             )
         }
+
+
+def asgi_app(app: Any) -> Any:
+    """A Starlette app serving only the routes ``app``'s plugins register (what ``patron serve`` mounts)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    return Starlette(routes=[Route(r.path, r.endpoint, methods=list(r.methods)) for r in app.web_routes.values()])
 
 
 def free_port() -> int:

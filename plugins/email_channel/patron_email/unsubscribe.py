@@ -30,7 +30,9 @@ CHANNEL = "email"
 
 def unsubscribe(app: App, session: Session, customer_id: int, purpose: str, campaign: str | None) -> bool:
     """Revoke ``(email, purpose)`` consent and suppress the address; True when anything changed."""
-    from patron.consent import record
+    from patron.contracts import ConsentChange
+    from patron.ingest import append_consents
+    from patron.models import utcnow
     from patron_email.suppression import suppress
 
     customer = session.get(Customer, customer_id)
@@ -40,7 +42,7 @@ def unsubscribe(app: App, session: Session, customer_id: int, purpose: str, camp
     changed = False
     if latest is None or latest.granted:
         source = f"email:unsubscribe:{campaign}" if campaign else "email:unsubscribe"
-        record(app, session, customer_id, channel=CHANNEL, purpose=purpose, granted=False, source=source[:255])
+        append_consents(app, session, [ConsentChange(customer_id, CHANNEL, purpose, False, utcnow(), source[:255])])
         changed = True
     if customer.email:
         changed |= suppress(

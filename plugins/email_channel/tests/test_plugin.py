@@ -112,7 +112,7 @@ def test_plugins_contribute_templates_and_per_recipient_variables(email_app, smt
 def test_reports_panel_and_suppression_export(email_app, smtp, patron_cli):
     from starlette.testclient import TestClient
 
-    from patron.web.server import build_asgi_app
+    from patron_email.testing import asgi_app
 
     app = email_app()
     ids = seed(app, 4)
@@ -120,7 +120,7 @@ def test_reports_panel_and_suppression_export(email_app, smtp, patron_cli):
     smtp.script("c3@example.test", "550 5.1.1 no such user")
     send(app)
     link = smtp.inbox[0].message["List-Unsubscribe"].split(">")[0][1:]
-    TestClient(build_asgi_app(app)).post(link.split("8000", 1)[1])
+    TestClient(asgi_app(app)).post(link.split("8000", 1)[1])
     result = patron_cli(app, "report", "run", "email-campaign", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from patron.models import Consent
-from patron.web.server import build_asgi_app
 from patron_email.models import EmailSuppression
-from patron_email.testing import seed, send
+from patron_email.testing import asgi_app, seed, send
 
 
 def consent_entries(app, customer_id):
@@ -45,7 +44,7 @@ def path_of(url):
 
 def test_get_shows_a_button_and_changes_nothing_post_unsubscribes_once(sent):
     app, ids, links = sent
-    client = TestClient(build_asgi_app(app))
+    client = TestClient(asgi_app(app))
     path = path_of(links["c0@example.test"])
     page = client.get(path)
     assert page.status_code == 200 and '<button type="submit" id="unsubscribe">' in page.text
@@ -66,7 +65,7 @@ def test_get_shows_a_button_and_changes_nothing_post_unsubscribes_once(sent):
 
 def test_forged_wrong_purpose_and_expired_tokens_change_nothing(sent, monkeypatch):
     app, ids, links = sent
-    client = TestClient(build_asgi_app(app))
+    client = TestClient(asgi_app(app))
     path = path_of(links["c0@example.test"])
     forged = path[:-3] + ("abc" if not path.endswith("abc") else "xyz")
     for bad in (forged, "/email/unsubscribe/not-a-token"):
