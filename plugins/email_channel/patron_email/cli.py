@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from patron.cli_options import customer_option, echo_json, json_option
+
 if TYPE_CHECKING:
     from patron.app import App
+    from patron.cli_options import CustomerRef
     from patron_email.config import EmailConfig
 
 
@@ -44,7 +47,7 @@ def email() -> None:
     is_flag=True,
     help="Also send to recipients whose earlier delivery is unknown (a crashed run); may duplicate those.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option
 def send(
     campaign: str,
     audience: str,
@@ -98,10 +101,11 @@ def _progress(done: int, total: int) -> None:
 
 @email.command("preview")
 @click.argument("template")
-@click.option("--customer", "customer_ref", required=True, metavar="ID", help="External id, or #<internal id>.")
+@customer_option("--customer", "customer_ref", help="Render for this customer: external id, or #<internal id>.")
 @click.option("--campaign", default="preview", show_default=True, help="Campaign name shown in the message.")
 @click.option("--purpose", default="marketing", show_default=True)
-def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> None:
+@json_option
+def preview(template: str, customer_ref: CustomerRef, campaign: str, purpose: str, as_json: bool) -> None:
     """Render TEMPLATE (subject, text and HTML parts) with a real customer's data; sends nothing."""
     from patron_email.messages import PREVIEW_LINK, customer_context, unsubscribe_url
     from patron_email.sending import plugin_vars, template_dirs
@@ -111,7 +115,9 @@ def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> No
     config = _config(app)
     compiled = load(environment(template_dirs(app, config)), template)
     with app.transaction() as session:
-        customer = _find_customer(session, customer_ref)
+        from patron.models import Customer
+
+        customer = session.get_one(Customer, customer_ref.id)
         extra = plugin_vars(app, session, campaign, [customer.id])
         row: dict[str, Any] = {
             "id": customer.id,
@@ -129,25 +135,12 @@ def preview(template: str, customer_ref: str, campaign: str, purpose: str) -> No
         **{plugin: values.get(customer.id, {}) for plugin, values in extra.items()},
     }
     rendered = compiled.render(context)
+    if as_json:
+        echo_json({"subject": rendered.subject, "text": rendered.text, "html": rendered.html})
+        return
     click.echo(f"Subject: {rendered.subject}\n\n--- text ---\n{rendered.text.rstrip()}")
     if rendered.html is not None:
         click.echo(f"\n--- html ---\n{rendered.html.rstrip()}")
-
-
-def _find_customer(session: Any, ref: str) -> Any:
-    from sqlalchemy import select
-
-    from patron.errors import NotFoundError
-    from patron.models import Customer
-
-    ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        found = session.get(Customer, int(ref[1:]))
-    else:
-        found = session.scalar(select(Customer).where(Customer.external_id == ref))
-    if found is None:
-        raise NotFoundError(f"no customer {ref!r}: give the customer's external id (or #<internal id>)")
-    return found
 
 
 @email.group("bounces")
@@ -157,7 +150,8 @@ def bounces() -> None:
 
 @bounces.command("import")
 @click.argument("path", type=click.Path(exists=False))
-def import_bounces(path: str) -> None:
+@json_option
+def import_bounces(path: str, as_json: bool) -> None:
     """Read DSN bounces and ARF complaints from an mbox file or Maildir folder at PATH (idempotent)."""
     from pathlib import Path
 
@@ -165,6 +159,11 @@ def import_bounces(path: str) -> None:
 
     app = _app()
     s = run(app, _config(app), Path(path))
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json(asdict(s))
+        return
     click.echo(
         f"{s.messages} messages: {s.hard} hard, {s.soft} soft, {s.complaints} complaints; "
         f"{s.already_known} already imported, {s.not_reports} not reports, "
@@ -178,9 +177,10 @@ def suppressions() -> None:
 
 
 @suppressions.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
-def list_suppressions(fmt: str) -> None:
-    """Print the list: address (or [erased]), reason, campaign, since. CSV and JSON for export."""
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (for export to another system) instead of text.")
+@json_option
+def list_suppressions(as_csv: bool, as_json: bool) -> None:
+    """Print the list: address (or [erased]), reason, campaign, since. --csv and --json for export."""
     import csv
     import sys
 
@@ -200,9 +200,9 @@ def list_suppressions(fmt: str) -> None:
             }
             for s in session.scalars(select(EmailSuppression).order_by(EmailSuppression.id))
         ]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-    elif fmt == "csv":
+    if as_json:
+        echo_json(rows)
+    elif as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=["address", "reason", "campaign", "source", "since"])
         writer.writeheader()
         writer.writerows(rows)
@@ -215,7 +215,8 @@ def list_suppressions(fmt: str) -> None:
 @suppressions.command("add")
 @click.argument("address")
 @click.option("--note", default="added by hand", show_default=True, help="Why (kept as the source).")
-def add_suppression(address: str, note: str) -> None:
+@json_option
+def add_suppression(address: str, note: str, as_json: bool) -> None:
     """Never mail ADDRESS again (reason: manual)."""
     from email_validator import EmailNotValidError, validate_email
 
@@ -231,12 +232,16 @@ def add_suppression(address: str, note: str) -> None:
     with app.transaction() as session:
         added = suppress(session, address, reason="manual", source=note[:255])
         audit(session, "email.suppress", "email_suppression", None, {"added": added})
+    if as_json:
+        echo_json({"address": address, "added": added})
+        return
     click.echo("added" if added else "already suppressed")
 
 
 @suppressions.command("remove")
 @click.argument("address")
-def remove_suppression(address: str) -> None:
+@json_option
+def remove_suppression(address: str, as_json: bool) -> None:
     """Take ADDRESS off the list (it is mailed again where consent allows)."""
     from patron.ingest import audit
     from patron_email.suppression import unsuppress
@@ -245,4 +250,7 @@ def remove_suppression(address: str) -> None:
     with app.transaction() as session:
         removed = unsuppress(session, address)
         audit(session, "email.unsuppress", "email_suppression", None, {"removed": removed})
+    if as_json:
+        echo_json({"address": address, "removed": removed})
+        return
     click.echo("removed" if removed else "not on the list")

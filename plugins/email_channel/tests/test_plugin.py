@@ -136,7 +136,7 @@ def test_reports_panel_and_suppression_export(email_app, smtp, patron_cli):
         nothing = app.customer_panels["email"].render(app, session, ids[0] + 100)
     assert panel["suppressed"].startswith("yes: unsubscribed") and "spring: sent" in panel["latest messages"]
     assert nothing is None
-    exported = patron_cli(app, "email", "suppressions", "list", "--format", "csv")
+    exported = patron_cli(app, "email", "suppressions", "list", "--csv")
     assert exported.output.splitlines()[0] == "address,reason,campaign,source,since"
     assert exported.output.splitlines()[1].startswith("c0@example.test,unsubscribed,spring,")
     added = patron_cli(app, "email", "suppressions", "add", "c1@example.test")
