@@ -1,0 +1,106 @@
+"""Shared helpers for the CLV tests: the CDNOW sample through the core importer, and small shops.
+
+The CDNOW sample (``shared/data/CDNOW_sample.txt`` beside the checkout, found
+from this file's folder upwards, or ``$PATRON_CDNOW`` naming the master file
+next to it) has five columns: master id, sample id, date, CDs, dollars. The
+core's CDNOW importer reads the master's four, so the loader drops the sample
+id and imports the rest through ``patron.importer.cdnow.load_cdnow``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from patron.importer.cdnow import find_source
+
+SAMPLE = find_source(Path(__file__).parent).parent / "CDNOW_sample.txt"
+PAPER_SUMMARY = SAMPLE.parent / "cdnow_customers_summary.csv"
+_ids = itertools.count()
+
+
+def load_sample(app: Any, tmp_path: Path) -> dict[str, int]:
+    """Import the sample through the core importer; return sample id → master id (both as text)."""
+    from patron.importer.cdnow import load_cdnow
+
+    master_format = tmp_path / "cdnow_sample_master_format.txt"
+    sample_ids = {}
+    with SAMPLE.open(encoding="ascii") as src, master_format.open("w", encoding="ascii") as dst:
+        for line in src:
+            master, sample, day, cds, dollars = line.split()
+            sample_ids[str(int(sample))] = str(int(master))
+            dst.write(f"{master} {day} {cds} {dollars}\n")
+    customers, interactions = load_cdnow(app, master_format)
+    assert interactions.inserted == 6_919, interactions
+    return sample_ids
+
+
+def utc(y: int, m: int, d: int, hh: int = 12) -> datetime:
+    return datetime(y, m, d, hh, tzinfo=UTC)
+
+
+def shop(app: Any, purchases: Sequence[tuple[str, datetime, int]], refunds: Sequence[tuple[str, datetime, int, str]] = (), currency: str = "USD") -> dict[str, int]:
+    """Record purchases ``(customer, when, cents)`` and refunds ``(customer, when, cents, purchase_external_id)``.
+
+    Purchase external ids are ``<customer>-p<n>`` numbered per customer from 1 in the given order.
+    Returns customer external id → internal id.
+    """
+    from sqlalchemy import select
+
+    from patron.ingest import record_interactions, upsert_customers
+    from patron.models import Customer
+
+    names = sorted({p[0] for p in purchases} | {r[0] for r in refunds})
+    with app.transaction() as session:
+        upsert_customers(app, session, [{"external_id": n} for n in names])
+        ids = dict(session.execute(select(Customer.external_id, Customer.id)).tuples().all())
+        counters: dict[str, int] = {}
+        rows: list[dict[str, Any]] = []
+        for customer, when, cents in purchases:
+            counters[customer] = counters.get(customer, 0) + 1
+            rows.append(
+                {
+                    "external_id": f"{customer}-p{counters[customer]}",
+                    "customer_id": ids[customer],
+                    "kind": "purchase",
+                    "occurred_at": when,
+                    "amount_minor": cents,
+                    "currency": currency,
+                }
+            )
+        for customer, when, cents, of in refunds:
+            rows.append(
+                {
+                    "external_id": f"refund-{next(_ids)}",
+                    "customer_id": ids[customer],
+                    "kind": "refund",
+                    "occurred_at": when,
+                    "amount_minor": cents,
+                    "currency": currency,
+                    "payload": {"refund_of": of},
+                }
+            )
+        record_interactions(app, session, rows)
+    return ids
+
+
+def fit(app: Any, calibration_end: date | None = None, holdout_end: date | None = None) -> Any:
+    """Run the plugin's fit in one transaction; return its FitRun."""
+    from patron_clv.snapshots import fit as run
+
+    with app.transaction() as session:
+        return run(app, session, calibration_end, holdout_end)
+
+
+@pytest.fixture
+def clv() -> SimpleNamespace:
+    """The helpers above, for tests (conftest modules are not importable under importlib mode)."""
+    return SimpleNamespace(
+        SAMPLE=SAMPLE, PAPER_SUMMARY=PAPER_SUMMARY, load_sample=load_sample, shop=shop, fit=fit, utc=utc
+    )
