@@ -115,7 +115,7 @@ class DistributionReport:
         )
         bucket = case((s.p_alive >= 1, 9), else_=cast(s.p_alive * 10, Integer)).label("bucket")
         spread = dict(
-            session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket)).tuples().all()
+            session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket)).all()
         )
         labels = [f"{b / 10:.1f}–{(b + 1) / 10:.1f}" for b in range(10)]
         alive = Table(

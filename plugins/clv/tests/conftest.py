@@ -59,7 +59,7 @@ def shop(app: Any, purchases: Sequence[tuple[str, datetime, int]], refunds: Sequ
     names = sorted({p[0] for p in purchases} | {r[0] for r in refunds})
     with app.transaction() as session:
         upsert_customers(app, session, [{"external_id": n} for n in names])
-        ids = dict(session.execute(select(Customer.external_id, Customer.id)).tuples().all())
+        ids = dict(session.execute(select(Customer.external_id, Customer.id)).all())
         counters: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         for customer, when, cents in purchases:
@@ -90,6 +90,36 @@ def shop(app: Any, purchases: Sequence[tuple[str, datetime, int]], refunds: Sequ
     return ids
 
 
+def simulated_shop(app: Any, customers: int = 200, seed: int = 7) -> dict[str, int]:
+    """A shop whose customers buy as BG/NBD says: first purchase in Q1 2024, repeats through 2024.
+
+    Per customer: a weekly purchase rate from a gamma distribution and a dropout
+    probability after each repeat from a beta distribution (standard library
+    random, seeded, so the data are the same on every run and engine).
+    """
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, 10, tzinfo=UTC)
+    purchases: list[tuple[str, datetime, int]] = []
+    for i in range(customers):
+        name = f"s{i:03d}"
+        rate = rng.gammavariate(0.8, 1 / 3.0) / 7  # purchases per day
+        dropout = rng.betavariate(1.0, 3.0)
+        day = rng.uniform(0, 90)
+        spend = rng.lognormvariate(8.0, 0.5)  # this customer's typical basket, in cents
+        purchases.append((name, start + timedelta(days=day), int(rng.lognormvariate(0, 0.3) * spend)))
+        while rate > 0:
+            day += rng.expovariate(rate)
+            if day >= 366:
+                break
+            purchases.append((name, start + timedelta(days=day), int(rng.lognormvariate(0, 0.3) * spend)))
+            if rng.random() < dropout:
+                break
+    return shop(app, purchases)
+
+
 def fit(app: Any, calibration_end: date | None = None, holdout_end: date | None = None) -> Any:
     """Run the plugin's fit in one transaction; return its FitRun."""
     from patron_clv.snapshots import fit as run
@@ -98,9 +128,16 @@ def fit(app: Any, calibration_end: date | None = None, holdout_end: date | None 
         return run(app, session, calibration_end, holdout_end)
 
 
+HELPERS = SimpleNamespace(SAMPLE=SAMPLE, PAPER_SUMMARY=PAPER_SUMMARY, load_sample=load_sample, shop=shop, simulated_shop=simulated_shop, fit=fit, utc=utc)
+
+
 @pytest.fixture
 def clv() -> SimpleNamespace:
     """The helpers above, for tests (conftest modules are not importable under importlib mode)."""
-    return SimpleNamespace(
-        SAMPLE=SAMPLE, PAPER_SUMMARY=PAPER_SUMMARY, load_sample=load_sample, shop=shop, fit=fit, utc=utc
-    )
+    return HELPERS
+
+
+@pytest.fixture(scope="module")
+def clv_helpers() -> SimpleNamespace:
+    """The same helpers, for module-scoped fixtures."""
+    return HELPERS
