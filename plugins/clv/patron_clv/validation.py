@@ -88,7 +88,7 @@ def tracking(
     cohorts, sizes = np.unique(summary.first_day, return_counts=True)
     # A customer's clock starts at the end of their first purchase day (the repeat process runs after it).
     elapsed = np.clip((ends[:, None] - (cohorts[None, :] + 1)) / unit, 0, None)
-    expected = bgnbd_unconditional(params, elapsed) @ sizes
+    expected = (bgnbd_unconditional(params, elapsed) * sizes).sum(axis=1)
     days = np.array(sorted(per_day), dtype=np.int64)
     counts = np.array([per_day[int(d)] for d in days], dtype=float)
     actual = np.array([counts[days < e].sum() for e in ends]) if days.size else np.zeros(ends.size)
