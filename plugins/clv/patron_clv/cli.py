@@ -51,9 +51,7 @@ def fit(calibration_end: str | None, holdout_end: str | None, as_json: bool) -> 
 
     app = cli_app()
     with app.transaction() as session:
-        run = run_fit(
-            app, session, _date("--calibration-end", calibration_end), _date("--holdout-end", holdout_end)
-        )
+        run = run_fit(app, session, _date("--calibration-end", calibration_end), _date("--holdout-end", holdout_end))
     if as_json:
         click.echo(
             json.dumps(
@@ -164,4 +162,6 @@ def show(customer: str, as_json: bool) -> None:
     click.echo(f"  P(alive)                 {row['p_alive']:.4f}")
     click.echo(f"  expected purchases       {row['expected_purchases']:.3f} in {found.horizon_months} months")
     click.echo(f"  expected spend/purchase  {row['expected_spend_minor']:.2f} (minor units)")
-    click.echo(f"  CLV                      {row['clv_minor']:.2f} (minor units), rank {row['clv_rank']} of {found.customers}")
+    click.echo(
+        f"  CLV                      {row['clv_minor']:.2f} (minor units), rank {row['clv_rank']} of {found.customers}"
+    )

@@ -22,7 +22,9 @@ class ClvConfig(BaseModel):
     unit: Literal["day", "week"] = Field(
         default="week", description="The models' clock: recency, T and the horizon are counted in this unit."
     )
-    horizon_months: int = Field(default=12, ge=1, le=600, description="CLV and expected purchases cover this many months.")
+    horizon_months: int = Field(
+        default=12, ge=1, le=600, description="CLV and expected purchases cover this many months."
+    )
     monthly_discount_rate: float = Field(
         default=0.01, ge=0, lt=1, description="Discount rate per month for the discounted cash flow of CLV."
     )

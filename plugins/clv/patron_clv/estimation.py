@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Array = NDArray[np.float64]
+    #: Model parameters in their declared order, as a sequence or an array.
+    Params = Sequence[float] | NDArray[np.float64]
 
 Z95 = 1.959963984540054
 
@@ -85,10 +87,11 @@ class Estimate:
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 
 
-def bgnbd_loglik(params: Sequence[float], x: Array, t_x: Array, T: Array) -> Array:
+def bgnbd_loglik(params: Params, x: Array, t_x: Array, T: Array) -> Array:
     """Per-customer log-likelihood of BG/NBD (FHL 2005, eq. 6), ``params = (r, alpha, a, b)``.
 
-    ``ln L = lnΓ(r+x) − lnΓ(r) + r ln α + ln[B(a, b+x)/B(a,b) (α+T)^−(r+x) + δ(x>0) B(a+1, b+x−1)/B(a,b) (α+t_x)^−(r+x)]``,
+    ``ln L = lnΓ(r+x) − lnΓ(r) + r ln α + ln[B(a, b+x)/B(a,b) (α+T)^−(r+x)
+    + δ(x>0) B(a+1, b+x−1)/B(a,b) (α+t_x)^−(r+x)]``,
     the bracket summed with ``logaddexp`` so neither term under- or overflows.
     """
     import numpy as np
@@ -99,26 +102,26 @@ def bgnbd_loglik(params: Sequence[float], x: Array, t_x: Array, T: Array) -> Arr
     first = betaln(a, b + x) - (r + x) * np.log(alpha + T)
     repeat = x > 0
     # For x = 0 the second term is absent; give betaln valid arguments and mask it out.
-    second = np.where(
-        repeat, betaln(a + 1, b + np.where(repeat, x, 1) - 1) - (r + x) * np.log(alpha + t_x), -np.inf
-    )
+    second = np.where(repeat, betaln(a + 1, b + np.where(repeat, x, 1) - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
     result: Array = base + np.logaddexp(first, second)
     return result
 
 
-def bgnbd_p_alive(params: Sequence[float], x: Array, t_x: Array, T: Array) -> Array:
+def bgnbd_p_alive(params: Params, x: Array, t_x: Array, T: Array) -> Array:
     """P(alive at T | x, t_x, T) (FHL 2005, eq. 13, as in their note on computing it)."""
     import numpy as np
     from scipy.special import expit
 
     r, alpha, a, b = params
     repeat = x > 0
-    log_odds_dead = np.log(a) - np.log(b + np.where(repeat, x, 1) - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    log_odds_dead = (
+        np.log(a) - np.log(b + np.where(repeat, x, 1) - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
     result: Array = np.where(repeat, expit(-log_odds_dead), 1.0)
     return result
 
 
-def bgnbd_expected_purchases(params: Sequence[float], t: float | Array, x: Array, t_x: Array, T: Array) -> Array:
+def bgnbd_expected_purchases(params: Params, t: float | Array, x: Array, t_x: Array, T: Array) -> Array:
     """E[Y(t) | x, t_x, T]: expected repeat purchases in the next ``t`` time units (FHL 2005, eq. 10)."""
     import numpy as np
     from scipy.special import hyp2f1
@@ -132,18 +135,18 @@ def bgnbd_expected_purchases(params: Sequence[float], t: float | Array, x: Array
     return result
 
 
-def bgnbd_unconditional(params: Sequence[float], t: float | Array) -> Array:
+def bgnbd_unconditional(params: Params, t: float | Array) -> Array:
     """E[X(t)]: expected repeat purchases of a new customer in ``t`` time units (FHL 2005, eq. 9)."""
     import numpy as np
     from scipy.special import hyp2f1
 
     r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
-    result: Array = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
-    return result
+    result = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    return np.asarray(result, dtype=np.float64)
 
 
-def bgnbd_loglik_and_gradient(params: Sequence[float], x: Array, t_x: Array, T: Array) -> tuple[Array, Array]:
+def bgnbd_loglik_and_gradient(params: Params, x: Array, t_x: Array, T: Array) -> tuple[Array, Array]:
     """Per-customer log-likelihood and its gradient with respect to ``(r, alpha, a, b)`` (rows: parameters)."""
     import numpy as np
 
@@ -151,9 +154,7 @@ def bgnbd_loglik_and_gradient(params: Sequence[float], x: Array, t_x: Array, T: 
     return _bgnbd_terms(params, levels, index, x, t_x, T)
 
 
-def _bgnbd_terms(
-    params: Sequence[float], levels: Array, index: Any, x: Array, t_x: Array, T: Array
-) -> tuple[Array, Array]:
+def _bgnbd_terms(params: Params, levels: Array, index: Any, x: Array, t_x: Array, T: Array) -> tuple[Array, Array]:
     """``bgnbd_loglik_and_gradient`` with the distinct frequencies given (``x == levels[index]``).
 
     With ``A`` and ``B`` the two terms inside the bracket of ``bgnbd_loglik`` and
@@ -170,7 +171,7 @@ def _bgnbd_terms(
     lxb = np.where(lx > 0, lx, 1)
     psi_abx = digamma(a + b + lx)
 
-    def per_customer(values: Array) -> Array:
+    def per_customer(values: NDArray[Any]) -> Array:
         result: Array = np.take(values, index)
         return result
 
@@ -238,7 +239,7 @@ def fit_bgnbd(x: Array, t_x: Array, T: Array, *, weights: Array | None = None, p
 GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
 
 
-def gamma_gamma_loglik(params: Sequence[float], x: Array, m: Array) -> Array:
+def gamma_gamma_loglik(params: Params, x: Array, m: Array) -> Array:
     """Per-customer log-likelihood of the mean spend ``m`` over ``x`` repeat purchases (Fader and Hardie 2013).
 
     ``ln L = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m + px ln x − (px+q) ln(γ + x m)``.
@@ -260,7 +261,7 @@ def gamma_gamma_loglik(params: Sequence[float], x: Array, m: Array) -> Array:
     return result
 
 
-def gamma_gamma_expected_spend(params: Sequence[float], x: Array, m: Array, population_mean: float) -> Array:
+def gamma_gamma_expected_spend(params: Params, x: Array, m: Array, population_mean: float) -> Array:
     """E[M | x, m]: the expected mean spend per purchase; customers with ``x = 0`` get the population mean."""
     import numpy as np
 
@@ -270,13 +271,13 @@ def gamma_gamma_expected_spend(params: Sequence[float], x: Array, m: Array, popu
     return result
 
 
-def gamma_gamma_population_mean(params: Sequence[float]) -> float:
+def gamma_gamma_population_mean(params: Params) -> float:
     """E[M] = p γ / (q − 1) (infinite when q ≤ 1: spend has no finite mean)."""
     p, q, gamma = params
     return float("inf") if q <= 1 else p * gamma / (q - 1)
 
 
-def gamma_gamma_loglik_and_gradient(params: Sequence[float], x: Array, m: Array) -> tuple[Array, Array]:
+def gamma_gamma_loglik_and_gradient(params: Params, x: Array, m: Array) -> tuple[Array, Array]:
     """Per-customer log-likelihood and its gradient with respect to ``(p, q, gamma)`` (rows: parameters)."""
     import numpy as np
 
@@ -284,9 +285,7 @@ def gamma_gamma_loglik_and_gradient(params: Sequence[float], x: Array, m: Array)
     return _gamma_gamma_terms(params, levels, index, x, np.log(m))
 
 
-def _gamma_gamma_terms(
-    params: Sequence[float], levels: Array, index: Any, x: Array, log_m: Array
-) -> tuple[Array, Array]:
+def _gamma_gamma_terms(params: Params, levels: Array, index: Any, x: Array, log_m: Array) -> tuple[Array, Array]:
     """``gamma_gamma_loglik_and_gradient`` with the distinct frequencies given; special functions once per level."""
     import numpy as np
     from scipy.special import digamma, gammaln

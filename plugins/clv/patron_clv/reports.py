@@ -98,7 +98,16 @@ class DistributionReport:
         deciles = Table(
             "deciles",
             "CLV deciles (1 = the most valuable 10 %)",
-            ("decile", "customers", "min_clv", "max_clv", "mean_clv", "clv_share_pct", "mean_p_alive", "mean_purchases"),
+            (
+                "decile",
+                "customers",
+                "min_clv",
+                "max_clv",
+                "mean_clv",
+                "clv_share_pct",
+                "mean_p_alive",
+                "mean_purchases",
+            ),
             [
                 [
                     int(d),
@@ -114,9 +123,10 @@ class DistributionReport:
             ],
         )
         bucket = case((s.p_alive >= 1, 9), else_=cast(s.p_alive * 10, Integer)).label("bucket")
-        spread = dict(
-            session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket)).all()
-        )
+        spread: dict[int, int] = {
+            int(b): int(n)
+            for b, n in session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket))
+        }
         labels = [f"{b / 10:.1f}–{(b + 1) / 10:.1f}" for b in range(10)]
         alive = Table(
             "p_alive",
@@ -126,7 +136,11 @@ class DistributionReport:
         )
         return ReportResult(
             self.title,
-            {**_header(fit), "total_clv": major(total), "mean_clv": major(total / fit.customers) if fit.customers else None},
+            {
+                **_header(fit),
+                "total_clv": major(total),
+                "mean_clv": major(total / fit.customers) if fit.customers else None,
+            },
             (deciles, alive),
             (
                 Figure(
@@ -171,15 +185,12 @@ class BySegmentReport:
         if fit is None:
             return ReportResult(self.title, {"note": NO_FIT})
         family = (params.get("family") or "").rstrip(":")
-        names = [
-            n
-            for n in app.audiences
-            if not n.startswith("clv:") and (not family or n.startswith(family + ":"))
-        ]
+        names = [n for n in app.audiences if not n.startswith("clv:") and (not family or n.startswith(family + ":"))]
         if family and not names:
             known = sorted({n.rsplit(":", 1)[0] for n in app.audiences if not n.startswith("clv:")})
             raise NotFoundError(
-                f"clv-by-segment: no audience family {family!r}; families: {', '.join(known) or 'none (enable rfm or loyalty)'}"
+                f"clv-by-segment: no audience family {family!r}; "
+                f"families: {', '.join(known) or 'none (enable rfm or loyalty)'}"
             )
         major = _money(fit)
         s = ClvScore
@@ -250,7 +261,11 @@ class HoldoutReport:
                     f"--calibration-end {params['calibration_end']} --holdout-end DATE'"
                 )
             return ReportResult(
-                self.title, {"note": "no CLV fit with a holdout yet; run 'patron clv fit --calibration-end DATE --holdout-end DATE'"}
+                self.title,
+                {
+                    "note": "no CLV fit with a holdout yet; "
+                    "run 'patron clv fit --calibration-end DATE --holdout-end DATE'"
+                },
             )
         conditional, track = fit.validation["conditional"], fit.validation["tracking"]
         groups = Table(

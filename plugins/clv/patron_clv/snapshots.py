@@ -205,7 +205,9 @@ def _store_scores(session: Session, fit_id: int, summary: Summary, p: Prediction
         "clv_rank": rank.tolist(),
     }
     names = list(columns)
-    rows = [dict(zip(names, values, strict=True)) | {"fit_id": fit_id} for values in zip(*columns.values(), strict=True)]
+    rows = [
+        dict(zip(names, values, strict=True)) | {"fit_id": fit_id} for values in zip(*columns.values(), strict=True)
+    ]
     for i in range(0, len(rows), INSERT_BATCH):
         session.execute(insert(ClvScore), rows[i : i + INSERT_BATCH])
 
@@ -218,7 +220,10 @@ def latest_fit(session: Session, calibration_end: date | None = None) -> ClvFit:
     found = session.scalar(query.order_by(ClvFit.calibration_end.desc()).limit(1))
     if found is None:
         where = f" --calibration-end {calibration_end}" if calibration_end else ""
-        raise NotFoundError(f"no CLV fit{' for ' + str(calibration_end) if calibration_end else ''} yet; run 'patron clv fit{where}' first")
+        raise NotFoundError(
+            f"no CLV fit{' for ' + str(calibration_end) if calibration_end else ''} yet; "
+            f"run 'patron clv fit{where}' first"
+        )
     return found
 
 

@@ -36,7 +36,7 @@ def load_sample(app: Any, tmp_path: Path) -> dict[str, int]:
             master, sample, day, cds, dollars = line.split()
             sample_ids[str(int(sample))] = str(int(master))
             dst.write(f"{master} {day} {cds} {dollars}\n")
-    customers, interactions = load_cdnow(app, master_format)
+    _, interactions = load_cdnow(app, master_format)
     assert interactions.inserted == 6_919, interactions
     return sample_ids
 
@@ -45,7 +45,12 @@ def utc(y: int, m: int, d: int, hh: int = 12) -> datetime:
     return datetime(y, m, d, hh, tzinfo=UTC)
 
 
-def shop(app: Any, purchases: Sequence[tuple[str, datetime, int]], refunds: Sequence[tuple[str, datetime, int, str]] = (), currency: str = "USD") -> dict[str, int]:
+def shop(
+    app: Any,
+    purchases: Sequence[tuple[str, datetime, int]],
+    refunds: Sequence[tuple[str, datetime, int, str]] = (),
+    currency: str = "USD",
+) -> dict[str, int]:
     """Record purchases ``(customer, when, cents)`` and refunds ``(customer, when, cents, purchase_external_id)``.
 
     Purchase external ids are ``<customer>-p<n>`` numbered per customer from 1 in the given order.
@@ -128,7 +133,15 @@ def fit(app: Any, calibration_end: date | None = None, holdout_end: date | None 
         return run(app, session, calibration_end, holdout_end)
 
 
-HELPERS = SimpleNamespace(SAMPLE=SAMPLE, PAPER_SUMMARY=PAPER_SUMMARY, load_sample=load_sample, shop=shop, simulated_shop=simulated_shop, fit=fit, utc=utc)
+HELPERS = SimpleNamespace(
+    SAMPLE=SAMPLE,
+    PAPER_SUMMARY=PAPER_SUMMARY,
+    load_sample=load_sample,
+    shop=shop,
+    simulated_shop=simulated_shop,
+    fit=fit,
+    utc=utc,
+)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ plugin's functions.
 from __future__ import annotations
 
 import csv
-import math
 import os
 from datetime import date
 from pathlib import Path
@@ -30,9 +29,7 @@ SAMPLE = find_source(Path(__file__).parent).parent / "CDNOW_sample.txt"
 pytestmark = [
     pytest.mark.slow,
     # The data set ships beside the repository; only a checkout without it may skip, never CI.
-    pytest.mark.skipif(
-        not SAMPLE.is_file() and not os.environ.get("CI"), reason=f"CDNOW sample not found at {SAMPLE}"
-    ),
+    pytest.mark.skipif(not SAMPLE.is_file() and not os.environ.get("CI"), reason=f"CDNOW sample not found at {SAMPLE}"),
 ]
 
 CALIBRATION_END, HOLDOUT_END = date(1997, 10, 1), date(1998, 7, 1)
@@ -67,7 +64,7 @@ def stored(app):
 
 
 def test_published_estimates_are_reproduced(fitted):
-    app, run, sample_ids = fitted
+    _, run, _ = fitted
     bg, gg = run.bgnbd, run.gamma_gamma
     assert run.customers == bg.n == 2_357
     assert {k: round(v, 3) for k, v in bg.params.items()} == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -108,10 +105,7 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
 def closed_form(params, x, t_x, T, t):
     """P(alive) (FHL eq. 13) and E[Y(t) | x, t_x, T] (FHL eq. 10), written out with the standard library."""
     r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
-    if x > 0:
-        p_alive = 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x))
-    else:
-        p_alive = 1.0
+    p_alive = 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)) if x > 0 else 1.0
     hyp = _hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
     expected = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp) * p_alive
     return p_alive, expected

@@ -75,7 +75,7 @@ def test_fits_that_cannot_work_raise_fit_error_with_advice():
         fit_gamma_gamma(np.array([0.0, 1.0, 2.0]), np.array([0.0, 10.0, 20.0]))
     # Everyone buys every week and never stops: the dropout probability runs off to 0 (b → ∞).
     x = np.full(50, 20.0)
-    with pytest.raises(FitError, match="try: .*penalizer.*unit"):
+    with pytest.raises(FitError, match=r"try: .*penalizer.*unit"):
         fit_bgnbd(x, np.full(50, 20.0), np.full(50, 20.0))
 
 

@@ -75,7 +75,9 @@ def test_show_prints_the_customers_predictions(shop, patron_cli, clv):
     text = patron_cli(shop, "clv", "show", f"#{data['customer_id']}").output
     assert "Customer s001" in text and f"P(alive)                 {row.p_alive:.4f}" in text
     unknown = patron_cli(shop, "clv", "show", "nobody")
-    assert unknown.exit_code == NotFoundError.exit_code and "no customer with external id or id 'nobody'" in unknown.output
+    assert (
+        unknown.exit_code == NotFoundError.exit_code and "no customer with external id or id 'nobody'" in unknown.output
+    )
 
 
 def test_bad_dates_get_one_line_errors(shop, patron_cli):
@@ -107,14 +109,22 @@ def test_scoring_models_read_the_fit_in_effect_at_as_of(shop, clv):
         from patron.models import Customer
 
         names = dict(s.execute(select(Customer.id, Customer.external_id)).all())
-        value = dict(s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2025, 3, 1, tzinfo=UTC))).all())
-        alive = dict(s.execute(shop.scoring_models["clv:p_alive"].scores(s, as_of=datetime(2025, 1, 1, tzinfo=UTC))).all())
-        earlier = dict(s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2024, 12, 31, 23, tzinfo=UTC))).all())
+        value = dict(
+            s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2025, 3, 1, tzinfo=UTC))).all()
+        )
+        alive = dict(
+            s.execute(shop.scoring_models["clv:p_alive"].scores(s, as_of=datetime(2025, 1, 1, tzinfo=UTC))).all()
+        )
+        earlier = dict(
+            s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2024, 12, 31, 23, tzinfo=UTC))).all()
+        )
         none = list(s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2024, 6, 30, tzinfo=UTC))))
     assert {names[c]: v for c, v in value.items()} == {ext: r.clv_minor for ext, r in rows.items()}
     assert {names[c]: v for c, v in alive.items()} == {ext: r.p_alive for ext, r in rows.items()}
     # Before 2025-01-01 the fit of 2024-07-01 is the one in effect; before that there is none.
-    assert {names[c]: v for c, v in earlier.items()} == {ext: r.clv_minor for ext, r in stored(shop, date(2024, 7, 1)).items()}
+    assert {names[c]: v for c, v in earlier.items()} == {
+        ext: r.clv_minor for ext, r in stored(shop, date(2024, 7, 1)).items()
+    }
     assert none == []
 
 
@@ -141,7 +151,10 @@ def test_audiences_follow_the_latest_fit(make_patron_app, clv):
 
 def test_distribution_report(shop, clv):
     with shop.transaction() as s:
-        assert "run 'patron clv fit'" in shop.reports["clv-distribution"].run(shop, s, {"calibration_end": None}).summary["note"]
+        assert (
+            "run 'patron clv fit'"
+            in shop.reports["clv-distribution"].run(shop, s, {"calibration_end": None}).summary["note"]
+        )
     clv.fit(shop, END)
     rows = stored(shop)
     with shop.transaction() as s:
