@@ -398,3 +398,32 @@ def test_a_plugin_enabled_from_the_environment_is_to_be_removed_there(tmp_path, 
     assert "enabled in $PATRON_PLUGINS" in message
     assert message.endswith("remove it from $PATRON_PLUGINS")
     assert "patron plugins disable" not in message
+
+
+def test_plugin_config_is_typed_and_refuses_a_mismatch(make_patron_app):
+    from pydantic import BaseModel
+
+    from patron.errors import ConfigError
+    from patron_probe.config import ProbeConfig
+
+    app = make_patron_app(plugins=["probe"], migrate=False)
+    assert isinstance(app.plugin_config("probe", ProbeConfig), ProbeConfig)
+
+    class Other(BaseModel):
+        pass
+
+    with pytest.raises(ConfigError, match=r'plugin "probe" has ProbeConfig, not Other'):
+        app.plugin_config("probe", Other)
+    with pytest.raises(ConfigError, match=r'plugin "rfm" has no config, not Other; plugin "rfm" is not enabled'):
+        app.plugin_config("rfm", Other)
+
+
+def test_a_manifest_declares_config_model_and_migrations_without_hookimpls(make_patron_app):
+    """rfm declares both in its MANIFEST and implements neither hook."""
+    from patron_rfm.config import RfmConfig
+
+    app = make_patron_app(plugins=["rfm"], migrate=False)
+    assert "rfm" not in app.call_order("patron_config_model")
+    assert "rfm" not in app.call_order("patron_migrations")
+    assert isinstance(app.plugin_config("rfm", RfmConfig), RfmConfig)
+    assert [b.name for b in app.migration_branches()] == ["core", "rfm"]

@@ -161,20 +161,25 @@ def run_import(app: App, options: ImportOptions, progress: Callable[[int], None]
     return _Import(app, options, progress).run(None)
 
 
-def payload_checks(app: App) -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | rowmod.RowError]]:
+RowCheck = Callable[[dict[str, Any]], "dict[str, Any] | rowmod.RowError"]
+
+
+def payload_checks(app: App) -> dict[str, RowCheck]:
     """Per kind, a function that returns the parsed row, or the kind's objection to its payload.
 
     The checks come from the interaction kinds registered through
     ``patron_interaction_kinds``; a check that raises is a bug in its plugin,
     and the error names that plugin.
     """
-    checks = {}
+    checks: dict[str, RowCheck] = {}
     for name, kind in app.interaction_kinds.items.items():
         check = kind.check_payload
         if check is None:
             continue
 
-        def run(row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)) -> Any:
+        def run(
+            row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)
+        ) -> dict[str, Any] | rowmod.RowError:
             with app.guard(_plugin, f'the payload check of interaction kind "{row["kind"]}"'):
                 objection = _check(row["payload"])
             return row if objection is None else rowmod.RowError(*objection)

@@ -63,8 +63,7 @@ def patron_interactions_recorded(app: App, session: Session, interaction_ids: Se
     from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.earning import on_interactions_recorded
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     on_interactions_recorded(session, config, interaction_ids)
 
 
@@ -73,8 +72,7 @@ def patron_tier_schemes(register: Callable[[Any], None], app: App) -> None:
     from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.tiers import builtin_schemes
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     for scheme in builtin_schemes(config):
         register(scheme)
 

@@ -121,8 +121,7 @@ def builtin_schemes(config: LoyaltyConfig) -> list[ClassicScheme]:
 
 def active_scheme(app: App) -> TierScheme:
     """The scheme named by ``tier_scheme``; a clear error when no enabled plugin provides it."""
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     if config.tier_scheme not in app.tier_schemes:
         raise ConfigError(
             f"plugins.loyalty.tier_scheme: no tier scheme named {config.tier_scheme!r}; available: "
@@ -200,8 +199,7 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
 
     from patron.ingest import fire_event
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     scheme = active_scheme(app)
     review = uuid.uuid4().hex
     proposal = propose(session, scheme, config.downgrade_for(scheme.name), as_of).subquery()
