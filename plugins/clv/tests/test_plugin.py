@@ -242,3 +242,18 @@ def test_readme_lists_every_config_key():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [key for key in ClvConfig.model_fields if f"| `{key}` | " not in readme]
     assert missing == []
+
+
+def test_reports_render_through_the_cli_in_every_format(shop, patron_cli, tmp_path):
+    fitted = patron_cli(shop, "clv", "fit", "--calibration-end", "2024-09-01", "--holdout-end", "2025-01-01")
+    assert fitted.exit_code == 0, fitted.output
+    assert "Holdout to 2025-01-01: predicted" in fitted.output
+    for name in ("clv-distribution", "clv-by-segment", "clv-holdout"):
+        for fmt in ("html", "md", "csv", "json"):
+            out = tmp_path / f"{name}.{fmt}"
+            result = patron_cli(shop, "report", "run", name, "--format", fmt, "-o", str(out))
+            assert result.exit_code == 0, (name, fmt, result.output)
+            assert out.exists() and out.stat().st_size > 0
+    holdout = json.loads((tmp_path / "clv-holdout.json").read_text(encoding="utf-8"))
+    assert "<svg" in (tmp_path / "clv-holdout.html").read_text(encoding="utf-8")
+    assert json.dumps(holdout).count("2025-01-01") >= 1
