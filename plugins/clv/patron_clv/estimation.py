@@ -217,9 +217,14 @@ def fit_bgnbd(x: Array, t_x: Array, T: Array, *, weights: Array | None = None, p
         )
 
     # Customers with the same (x, t_x, T) contribute the same term: fit the distinct rows, weighted.
-    rows, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_inverse=True)
-    w = np.bincount(np.ravel(counts), weights=w, minlength=len(rows))
-    ux, ut_x, uT = rows[:, 0], rows[:, 1], rows[:, 2]
+    # (np.unique(axis=0) sorts a structured view and is ten times slower than this lexsort.)
+    order = np.lexsort((T, t_x, x))
+    xs, txs, Ts, ws = x[order], t_x[order], T[order], w[order]
+    new_row = np.ones(xs.size, dtype=bool)
+    new_row[1:] = (np.diff(xs) != 0) | (np.diff(txs) != 0) | (np.diff(Ts) != 0)
+    starts = np.flatnonzero(new_row)
+    ux, ut_x, uT = xs[starts], txs[starts], Ts[starts]
+    w = np.add.reduceat(ws, starts)
     levels, index = np.unique(ux, return_inverse=True)
 
     def loglik(params: Array) -> tuple[float, Array]:
