@@ -13,18 +13,14 @@ from typing import Any
 
 import click
 
-JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+from patron.cli_options import CustomerRef, customer_argument, get_app, json_option, parse_as_of
+
+JSON = json_option
 
 
 def _date(option: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        from patron.errors import InputError
-
-        raise InputError(f"{option} {value!r} is not a date; use YYYY-MM-DD, e.g. 1997-10-01") from exc
+    """A whole day given to ``option`` (the fits are per day), through the CLI's one date parser."""
+    return None if value is None else parse_as_of(value, dates_only=True, option=option).date()
 
 
 @click.group()
@@ -46,10 +42,9 @@ def clv() -> None:
 @JSON
 def fit(calibration_end: str | None, holdout_end: str | None, as_json: bool) -> None:
     """Fit both models, predict every customer and store the dated snapshot (refitting a date replaces it)."""
-    from patron_clv.contract import cli_app
     from patron_clv.snapshots import fit as run_fit
 
-    app = cli_app()
+    app = get_app()
     with app.transaction() as session:
         run = run_fit(app, session, _date("--calibration-end", calibration_end), _date("--holdout-end", holdout_end))
     if as_json:
@@ -101,10 +96,9 @@ def _estimate_lines(estimate: dict[str, Any]) -> list[str]:
 @JSON
 def params(calibration_end: str | None, as_json: bool) -> None:
     """The models' parameters, standard errors, 95 % intervals and log-likelihoods in a stored fit."""
-    from patron_clv.contract import cli_app
     from patron_clv.snapshots import latest_fit
 
-    with cli_app().transaction() as session:
+    with get_app().transaction() as session:
         found = latest_fit(session, _date("--calibration-end", calibration_end))
         data = {
             "calibration_end": found.calibration_end.isoformat(),
@@ -129,17 +123,16 @@ def params(calibration_end: str | None, as_json: bool) -> None:
 
 
 @clv.command()
-@click.argument("customer")
+@customer_argument()
 @JSON
-def show(customer: str, as_json: bool) -> None:
+def show(customer: CustomerRef, as_json: bool) -> None:
     """CUSTOMER's summary and predictions in the latest fit (external id, or #id)."""
-    from patron_clv.contract import cli_app, find_customer
     from patron_clv.privacy import export
     from patron_clv.snapshots import latest_fit
 
-    with cli_app().transaction() as session:
+    customer_id, external_id = customer.id, customer.external_id
+    with get_app().transaction() as session:
         found = latest_fit(session)
-        customer_id, external_id = find_customer(session, customer)
         rows = (export(session, customer_id) or {"fits": []})["fits"]
     row = next((r for r in rows if r["calibration_end"] == found.calibration_end.isoformat()), None)
     if row is None:

@@ -1,10 +1,10 @@
 """Shared helpers for the CLV tests: the CDNOW sample through the core importer, and small shops.
 
 The CDNOW sample (``shared/data/CDNOW_sample.txt`` beside the checkout, found
-from this file's folder upwards, or ``$PATRON_CDNOW`` naming the master file
-next to it) has five columns: master id, sample id, date, CDs, dollars. The
-core's CDNOW importer reads the master's four, so the loader drops the sample
-id and imports the rest through ``patron.importer.cdnow.load_cdnow``.
+from this file's folder upwards, or next to ``$PATRON_CDNOW``) has five
+columns: master id, sample id, date, CDs, dollars. The SDK's CDNOW loader
+(``patron_sdk.data.load_cdnow``, which writes through the core's ingest API)
+reads the master's four, so the loader drops the sample id first.
 """
 
 from __future__ import annotations
@@ -18,26 +18,26 @@ from typing import Any
 
 import pytest
 
-from patron.importer.cdnow import find_source
+from patron_sdk.data import find_cdnow
 
-SAMPLE = find_source(Path(__file__).parent).parent / "CDNOW_sample.txt"
+SAMPLE = find_cdnow(Path(__file__).parent).parent / "CDNOW_sample.txt"
 PAPER_SUMMARY = SAMPLE.parent / "cdnow_customers_summary.csv"
 _ids = itertools.count()
 
 
 def load_sample(app: Any, tmp_path: Path) -> dict[str, int]:
-    """Import the sample through the core importer; return sample id → master id (both as text)."""
-    from patron.importer.cdnow import load_cdnow
+    """Import the sample; return sample id → customer external id (``cdnow-<master id>``)."""
+    from patron_sdk.data import load_cdnow
 
     master_format = tmp_path / "cdnow_sample_master_format.txt"
     sample_ids = {}
     with SAMPLE.open(encoding="ascii") as src, master_format.open("w", encoding="ascii") as dst:
         for line in src:
             master, sample, day, cds, dollars = line.split()
-            sample_ids[str(int(sample))] = str(int(master))
+            sample_ids[str(int(sample))] = f"cdnow-{int(master)}"
             dst.write(f"{master} {day} {cds} {dollars}\n")
-    _, interactions = load_cdnow(app, master_format)
-    assert interactions.inserted == 6_919, interactions
+    rows, customers = load_cdnow(app, master_format)
+    assert (len(rows), len(customers)) == (6_919, 2_357)
     return sample_ids
 
 

@@ -1,7 +1,7 @@
 """Done-when: on the CDNOW sample, the fit reproduces Fader, Hardie and Lee's published estimates.
 
-The sample (2,357 customers, 6,919 purchases) is imported through the core's
-CDNOW importer and fitted with calibration end 1997-10-01 (the 39 weeks
+The sample (2,357 customers, 6,919 purchases) is loaded through the core's
+ingest API (the SDK's CDNOW loader) and fitted with calibration end 1997-10-01 (the 39 weeks
 1997-01-01..1997-09-30; a date means midnight UTC, so 30 September is in) and
 a holdout to 1998-07-01, in weeks. Published: BG/NBD r = 0.243, α = 4.414,
 a = 0.793, b = 2.426, log-likelihood −9582.4 (FHL 2005); Gamma-Gamma p = 6.25,
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from patron.importer.cdnow import find_source
+from patron_sdk.data import find_cdnow
 from patron_sdk.pytest_plugin import BACKENDS
 
-SAMPLE = find_source(Path(__file__).parent).parent / "CDNOW_sample.txt"
+SAMPLE = find_cdnow(Path(__file__).parent).parent / "CDNOW_sample.txt"
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,14 +39,13 @@ CALIBRATION_END, HOLDOUT_END = date(1997, 10, 1), date(1998, 7, 1)
 def fitted(request, tmp_path_factory, clv_helpers):
     """Import and fit once per backend for the whole module (the import and fit take seconds)."""
     from patron.app import App
-    from patron.config import load_settings
     from patron_sdk.pytest_plugin import database_urls, render_config
 
     folder = tmp_path_factory.mktemp("cdnow")
     for url in database_urls(request.param, folder, request.node):
         path = folder / "patron.toml"
         path.write_text(render_config(url, ["clv"], {}), encoding="utf-8")
-        app = App(load_settings(path, env={}))
+        app = App.from_config(path)
         app.upgrade_database()
         sample_ids = clv_helpers.load_sample(app, folder)
         run = clv_helpers.fit(app, CALIBRATION_END, HOLDOUT_END)
