@@ -48,7 +48,7 @@ def load(app: Any, answers: Sequence[Answer], customers: Iterable[str] | None = 
     with app.transaction() as session:
         for i in range(0, len(names), BATCH):
             upsert_customers(app, session, [{"external_id": n, "name": n} for n in names[i : i + BATCH]])
-        ids = dict(session.execute(select(Customer.external_id, Customer.id)).tuples().all())
+        ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
     for i in range(0, len(answers), BATCH):
         rows = []
         for a in answers[i : i + BATCH]:
