@@ -27,13 +27,11 @@ CheckPayload = Callable[[Mapping[str, Any]], "tuple[str, str] | None"]
 
 
 def parse_score(value: Any) -> int | None:
-    """The score as an int, or None when it is not a whole number (``9``, ``"9"``; not ``9.5``, ``True``)."""
+    """The score as an int, or None when it is not a whole number (``9``, ``"9"``; not ``9.0``, ``True``)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     if isinstance(value, str):
         text = value.strip()
         if text.isascii() and text.isdigit():
