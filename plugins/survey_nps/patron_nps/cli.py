@@ -62,7 +62,7 @@ def surveys(as_json: bool) -> None:
     from patron_nps.answers import plugin_config
 
     config = plugin_config(_app())
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": name,
             "type": s.type,
@@ -84,7 +84,9 @@ def surveys(as_json: bool) -> None:
     for r in rows:
         low, high = r["scale"]
         follow = "none" if r["followup_at_or_below"] is None else f"scores ≤ {r['followup_at_or_below']}"
-        click.echo(f"{r['name']}  ({r['type'].upper()} {low}–{high}, one answer per {r['period']}, follow-up: {follow})")
+        click.echo(
+            f"{r['name']}  ({r['type'].upper()} {low}–{high}, one answer per {r['period']}, follow-up: {follow})"
+        )
         click.echo(f"    {r['question']}  [{low} = {r['low_label']}, {high} = {r['high_label']}]")
 
 
@@ -120,7 +122,9 @@ def list_(status: str, survey: str | None, limit: int, as_json: bool) -> None:
     for i in items:
         state = f"closed {i['closed_at'][:10]}" if i["closed_at"] else "open"
         who = f", {i['assignee']}" if i["assignee"] else ""
-        click.echo(f"#{i['id']:<5} {i['opened_at'][:10]}  {i['customer']:<14} {i['survey']} = {i['score']:<3} {state}{who}")
+        click.echo(
+            f"#{i['id']:<5} {i['opened_at'][:10]}  {i['customer']:<14} {i['survey']} = {i['score']:<3} {state}{who}"
+        )
         if i["comment"]:
             click.echo(f"       “{i['comment']}”")
         if i["note"]:
@@ -166,6 +170,9 @@ def close_(followup_id: int, note: str, as_json: bool) -> None:
         found = run(session, followup_id, note, utcnow())
         audit(session, "nps.followup.close", "nps_followup", followup_id)
         days = (found.closed_at - found.opened_at).total_seconds() / 86400 if found.closed_at else 0.0
-        out: dict[str, Any] = {"id": found.id, "closed_at": found.closed_at.isoformat() if found.closed_at else None,
-                               "days_to_close": round(days, 2)}
+        out: dict[str, Any] = {
+            "id": found.id,
+            "closed_at": found.closed_at.isoformat() if found.closed_at else None,
+            "days_to_close": round(days, 2),
+        }
     click.echo(json.dumps(out) if as_json else f"Follow-up #{out['id']} closed after {out['days_to_close']} days.")

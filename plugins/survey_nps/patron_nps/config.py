@@ -88,7 +88,8 @@ class SurveyConfig(BaseModel):
 
 
 def _default_surveys() -> dict[str, SurveyConfig]:
-    return {name: SurveyConfig(type=name) for name in ("nps", "csat", "ces")}  # type: ignore[arg-type]
+    kinds: tuple[SurveyType, ...] = ("nps", "csat", "ces")
+    return {kind: SurveyConfig(type=kind) for kind in kinds}
 
 
 class NpsConfig(BaseModel):

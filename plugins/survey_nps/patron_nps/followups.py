@@ -24,14 +24,16 @@ if TYPE_CHECKING:
 Status = Literal["open", "closed", "all"]
 
 
-def days_between(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
+def days_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
     """``end − start`` in (fractional) days, computed by the database."""
     if dialect == "sqlite":
         return func.julianday(end) - func.julianday(start)
     return func.extract("epoch", end - start) / 86400.0
 
 
-def listing(session: Session, status: Status = "open", survey: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def listing(
+    session: Session, status: Status = "open", survey: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
     """Follow-ups, oldest first: id, customer, survey, score, opened, assignee, closed, note, comment."""
     f = NpsFollowup
     query = (
@@ -150,9 +152,7 @@ def queue_stats(session: Session, as_of: datetime, sla_days: int) -> list[QueueS
         if closed:
             # The median by ordering in the database: the middle one (or the two middle ones) of the durations.
             ordered = (
-                select(duration.label("d"))
-                .where(f.survey == survey, f.opened_at < as_of, closed_by)
-                .order_by(duration)
+                select(duration.label("d")).where(f.survey == survey, f.opened_at < as_of, closed_by).order_by(duration)
             )
             middle = [float(d) for d in session.scalars(ordered.offset((closed - 1) // 2).limit(2 - closed % 2))]
             median = round(sum(middle) / len(middle), 2)

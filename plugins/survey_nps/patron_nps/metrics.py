@@ -40,9 +40,7 @@ def headline(survey: SurveyConfig, hist: Mapping[int, int], config: NpsConfig) -
     return stats.mean(hist, config.confidence, config.min_answers)
 
 
-def compare(
-    survey: SurveyConfig, a: Mapping[int, int], b: Mapping[int, int], config: NpsConfig
-) -> stats.Difference:
+def compare(survey: SurveyConfig, a: Mapping[int, int], b: Mapping[int, int], config: NpsConfig) -> stats.Difference:
     """The headline of ``a`` minus that of ``b`` with its test."""
     if survey.type == "nps":
         return stats.nps_difference(a, b, config.confidence, config.min_answers)

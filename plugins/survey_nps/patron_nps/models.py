@@ -29,9 +29,7 @@ class NpsAnswer(Base):
         Index("ix_nps_answers_customer", "customer_id"),
     )
 
-    interaction_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
-    )
+    interaction_id: Mapped[int] = mapped_column(Id, ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
     survey: Mapped[str] = mapped_column(String(100))
     score: Mapped[int] = mapped_column(SmallInteger)
@@ -50,9 +48,7 @@ class NpsFollowup(Base):
     __table_args__ = (Index("ix_nps_followups_customer", "customer_id"), Index("ix_nps_followups_closed", "closed_at"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    interaction_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("interactions.id", ondelete="CASCADE"), unique=True
-    )
+    interaction_id: Mapped[int] = mapped_column(Id, ForeignKey("interactions.id", ondelete="CASCADE"), unique=True)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
     survey: Mapped[str] = mapped_column(String(100))
     score: Mapped[int] = mapped_column(SmallInteger)

@@ -159,11 +159,11 @@ class SummaryReport:
         }
         if change.p_value is not None:
             summary["p_value"] = round(change.p_value, 4)
-        rows = []
+        rows: list[list[Any]] = []
         low, high = w.survey.scale
         n = stats.total(hist)
-        tables = []
-        figures = []
+        tables: list[Table] = []
+        figures: list[Figure] = []
         if self.kind == "ces":
             easy = stats.share(hist, 5, 7, "ces_easy", config.confidence, config.min_answers)
             summary["easy_share_pct"] = rounded(easy.value, 1) if easy.enough else None
@@ -198,10 +198,7 @@ class SummaryReport:
                 "Answers by score",
                 "bar",
                 [str(s) for s in range(low, high + 1)],
-                {
-                    cat: [float(r[2]) if r[1] == cat or cat == "answers" else None for r in rows]
-                    for cat in categories
-                },
+                {cat: [float(r[2]) if r[1] == cat or cat == "answers" else None for r in rows] for cat in categories},
                 x_label="score",
                 y_label="answers",
             )
@@ -273,12 +270,16 @@ class TrendReport:
             "audience": audience.name if audience else "everyone",
             "periods_with_enough_answers": sum(1 for r in rows if r[2] is not None),
         }
-        table = Table("trend", f"{metric.name} per {interval}", (interval, "answers", metric.name, "low", "high", "note"), rows)
+        table = Table(
+            "trend", f"{metric.name} per {interval}", (interval, "answers", metric.name, "low", "high", "note"), rows
+        )
         return ReportResult(self.title, summary, (table,), (figure,), as_of=w.end.date())
 
 
 def _any_kind(config: NpsConfig, params: Mapping[str, Any]) -> tuple[str, ...]:
-    return ("nps", "csat", "ces") if params.get("survey") else ("nps",) if _has(config, "nps") else ("nps", "csat", "ces")
+    return (
+        ("nps", "csat", "ces") if params.get("survey") else ("nps",) if _has(config, "nps") else ("nps", "csat", "ces")
+    )
 
 
 def _has(config: NpsConfig, kind: str) -> bool:
@@ -430,9 +431,7 @@ class FollowupReport:
 
         config = plugin_config(app)
         as_of: date | None = params.get("as_of")
-        moment = (
-            datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) if as_of is not None else datetime.now(UTC)
-        )
+        moment = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) if as_of is not None else datetime.now(UTC)
         per_survey = queue_stats(session, moment, config.followup_sla_days)
         rows = [
             [s.survey, s.opened, s.open, s.overdue, s.closed, s.median_days_to_close, s.mean_days_to_close]

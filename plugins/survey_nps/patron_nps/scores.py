@@ -140,9 +140,7 @@ def by_touchpoint(
     answers = counted_answers(session, survey, period, start, end)
     label = func.coalesce(answers.c.touchpoint, "(none)")
     found: dict[str, Histogram] = {}
-    for tp, score, n in session.execute(
-        select(label, answers.c.score, func.count()).group_by(label, answers.c.score)
-    ):
+    for tp, score, n in session.execute(select(label, answers.c.score, func.count()).group_by(label, answers.c.score)):
         found.setdefault(str(tp), {})[int(score)] = int(n)
     return found
 
@@ -181,4 +179,6 @@ def merge(histograms: Sequence[Mapping[int, int]]) -> Histogram:
 
 def minus(whole: Mapping[int, int], part: Mapping[int, int]) -> Histogram:
     """``whole`` without ``part`` (the answers outside a group)."""
-    return {score: whole.get(score, 0) - part.get(score, 0) for score in whole if whole.get(score, 0) - part.get(score, 0)}
+    return {
+        score: whole.get(score, 0) - part.get(score, 0) for score in whole if whole.get(score, 0) - part.get(score, 0)
+    }

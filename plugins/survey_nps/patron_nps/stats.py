@@ -118,7 +118,9 @@ def nps(hist: Mapping[int, int], confidence: float = 0.95, min_n: int = 1) -> Es
     return Estimate("nps", n, value, max(-100.0, value - z * se), min(100.0, value + z * se), se, min_n)
 
 
-def share(hist: Mapping[int, int], low: int, high: int, metric: str, confidence: float = 0.95, min_n: int = 1) -> Estimate:
+def share(
+    hist: Mapping[int, int], low: int, high: int, metric: str, confidence: float = 0.95, min_n: int = 1
+) -> Estimate:
     """Percent of answers scoring ``low..high`` with a Wilson score interval."""
     n = total(hist)
     if n == 0 or n < min_n:

@@ -30,13 +30,28 @@ def test_default_surveys_and_the_surveys_command(nps_app, patron_cli):
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"surveys": {"support": {"type": "stars"}}}, "plugins.nps.surveys.support.type: Input should be 'nps', 'csat' or 'ces'"),
+        (
+            {"surveys": {"support": {"type": "stars"}}},
+            "plugins.nps.surveys.support.type: Input should be 'nps', 'csat' or 'ces'",
+        ),
         ({"surveys": {"support": {"question": "Happy?"}}}, "plugins.nps.surveys.support.type: Field required"),
-        ({"surveys": {"Support": {"type": "csat"}}}, "plugins.nps.surveys: Value error, survey name 'Support' is not valid"),
-        ({"surveys": {"s": {"type": "csat", "followup_at_or_below": 5}}}, "plugins.nps.surveys.s: Value error, followup_at_or_below = 5 is outside the CSAT scale 1–4"),
-        ({"surveys": {"s": {"type": "nps", "period": "week"}}}, "plugins.nps.surveys.s.period: Input should be 'month', 'quarter' or 'year'"),
+        (
+            {"surveys": {"Support": {"type": "csat"}}},
+            "plugins.nps.surveys: Value error, survey name 'Support' is not valid",
+        ),
+        (
+            {"surveys": {"s": {"type": "csat", "followup_at_or_below": 5}}},
+            "plugins.nps.surveys.s: Value error, followup_at_or_below = 5 is outside the CSAT scale 1–4",
+        ),
+        (
+            {"surveys": {"s": {"type": "nps", "period": "week"}}},
+            "plugins.nps.surveys.s.period: Input should be 'month', 'quarter' or 'year'",
+        ),
         ({"min_answers": 0}, "plugins.nps.min_answers: Input should be greater than or equal to 1"),
-        ({"surveys": {"s": {"type": "nps", "colour": "red"}}}, "plugins.nps.surveys.s.colour: Extra inputs are not permitted"),
+        (
+            {"surveys": {"s": {"type": "nps", "colour": "red"}}},
+            "plugins.nps.surveys.s.colour: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_config_errors_name_the_key(make_patron_app, section, message):
@@ -52,16 +67,28 @@ def test_check_payload_rejects_with_column_and_reason():
     check = payload_checker(NpsConfig())
     assert check({"survey": "nps", "score": 10}) is None
     assert check({"survey": "nps", "score": "0", "comment": "meh", "touchpoint": "web"}) is None
-    assert check({"survey": "nps", "score": 11}) == ("payload.score", "11 is outside the NPS scale 0–10 of survey 'nps'")
-    assert check({"survey": "csat", "score": 0}) == ("payload.score", "0 is outside the CSAT scale 1–5 of survey 'csat'")
+    assert check({"survey": "nps", "score": 11}) == (
+        "payload.score",
+        "11 is outside the NPS scale 0–10 of survey 'nps'",
+    )
+    assert check({"survey": "csat", "score": 0}) == (
+        "payload.score",
+        "0 is outside the CSAT scale 1–5 of survey 'csat'",
+    )
     assert check({"survey": "ces", "score": "8"})[0] == "payload.score"
     assert check({"survey": "exit", "score": 3}) == (
         "payload.survey",
         "'exit' is not a configured survey; configured: ces, csat, nps",
     )
-    assert check({"score": 3}) == ("payload.survey", "is missing; name the survey answered (configured: ces, csat, nps)")
+    assert check({"score": 3}) == (
+        "payload.survey",
+        "is missing; name the survey answered (configured: ces, csat, nps)",
+    )
     assert check({"survey": "nps"}) == ("payload.score", "is missing; give the answer's score (NPS scale 0–10)")
-    assert check({"survey": "nps", "score": "9.5"}) == ("payload.score", "'9.5' is not a whole number; give a score from 0 to 10")
+    assert check({"survey": "nps", "score": "9.5"}) == (
+        "payload.score",
+        "'9.5' is not a whole number; give a score from 0 to 10",
+    )
     assert check({"survey": "nps", "score": True})[0] == "payload.score"
     assert check({"survey": "nps", "score": 9, "comment": 5}) == ("payload.comment", "is a int; give text")
 
@@ -106,14 +133,24 @@ def test_an_invalid_answer_written_by_another_path_rolls_the_batch_back(nps_app,
     from patron.models import Interaction
 
     rows = [
-        {"external_id": "ok", "customer_id": cid, "kind": "survey_response", "occurred_at": datetime.now(UTC),
-         "payload": {"survey": "nps", "score": 9}},
-        {"external_id": "bad", "customer_id": cid, "kind": "survey_response", "occurred_at": datetime.now(UTC),
-         "payload": {"survey": "nps", "score": 12}},
+        {
+            "external_id": "ok",
+            "customer_id": cid,
+            "kind": "survey_response",
+            "occurred_at": datetime.now(UTC),
+            "payload": {"survey": "nps", "score": 9},
+        },
+        {
+            "external_id": "bad",
+            "customer_id": cid,
+            "kind": "survey_response",
+            "occurred_at": datetime.now(UTC),
+            "payload": {"survey": "nps", "score": 12},
+        },
     ]
-    with pytest.raises(PluginError, match=r"survey answer 'bad': payload.score 12 is outside the NPS scale 0–10"):
-        with nps_app.transaction() as s:
-            record_interactions(nps_app, s, rows)
+    refused = pytest.raises(PluginError, match=r"survey answer 'bad': payload.score 12 is outside the NPS scale 0–10")
+    with refused, nps_app.transaction() as s:
+        record_interactions(nps_app, s, rows)
     with nps_app.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 0
 
@@ -134,8 +171,13 @@ def test_followup_event_fires_once_per_batch_for_low_answers_only(nps_app, nps_k
     A, utc = nps_kit.Answer, nps_kit.utc
     nps_kit.load(
         nps_app,
-        [A("a", "nps", 6, utc(2025, 1, 2)), A("b", "nps", 7, utc(2025, 1, 2)), A("c", "csat", 2, utc(2025, 1, 2)),
-         A("d", "csat", 3, utc(2025, 1, 2)), A("e", "ces", 1, utc(2025, 1, 2))],
+        [
+            A("a", "nps", 6, utc(2025, 1, 2)),
+            A("b", "nps", 7, utc(2025, 1, 2)),
+            A("c", "csat", 2, utc(2025, 1, 2)),
+            A("d", "csat", 3, utc(2025, 1, 2)),
+            A("e", "ces", 1, utc(2025, 1, 2)),
+        ],
     )
     assert alerts.calls == [[("nps", "nps", 6), ("csat", "csat", 2)]]
     nps_kit.load(nps_app, [A("b", "nps", 9, utc(2025, 2, 2))])
@@ -144,7 +186,9 @@ def test_followup_event_fires_once_per_batch_for_low_answers_only(nps_app, nps_k
 
 def test_followups_assign_close_and_time_to_close(nps_app, nps_kit, patron_cli):
     A, utc = nps_kit.Answer, nps_kit.utc
-    nps_kit.load(nps_app, [A("a", "nps", 2, utc(2025, 1, 1, 0), comment="rude staff"), A("b", "nps", 0, utc(2025, 1, 2, 0))])
+    nps_kit.load(
+        nps_app, [A("a", "nps", 2, utc(2025, 1, 1, 0), comment="rude staff"), A("b", "nps", 0, utc(2025, 1, 2, 0))]
+    )
     listed = json.loads(patron_cli(nps_app, "nps", "followups", "list", "--json").output)
     first, second = (f["id"] for f in listed["followups"])
     assert listed["followups"][0]["comment"] == "rude staff"
@@ -152,7 +196,9 @@ def test_followups_assign_close_and_time_to_close(nps_app, nps_kit, patron_cli):
     assert assigned.output.strip() == f"Follow-up #{first} assigned to ana."
     no_note = patron_cli(nps_app, "nps", "followups", "close", str(first), "--note", " ")
     assert no_note.exit_code == InputError.exit_code and "--note is empty" in no_note.output
-    closed = json.loads(patron_cli(nps_app, "nps", "followups", "close", str(first), "--note", "called", "--json").output)
+    closed = json.loads(
+        patron_cli(nps_app, "nps", "followups", "close", str(first), "--note", "called", "--json").output
+    )
     assert closed["id"] == first and closed["days_to_close"] > 0
     again = patron_cli(nps_app, "nps", "followups", "close", str(first), "--note", "x")
     assert again.exit_code == InputError.exit_code and "already closed" in again.output
@@ -185,12 +231,17 @@ def test_dedup_counts_the_latest_answer_per_period_and_keeps_every_period(nps_ap
     A, utc = nps_kit.Answer, nps_kit.utc
     nps_kit.load(
         nps_app,
-        [A("x", "nps", 0, utc(2025, 1, 5)), A("x", "nps", 10, utc(2025, 2, 5)),  # Q1: the later one (10) counts
-         A("x", "nps", 3, utc(2025, 4, 5))]  # Q2: its own answer
+        [
+            A("x", "nps", 0, utc(2025, 1, 5)),
+            A("x", "nps", 10, utc(2025, 2, 5)),  # Q1: the later one (10) counts
+            A("x", "nps", 3, utc(2025, 4, 5)),
+        ]  # Q2: its own answer
         + [A(f"p{i}", "nps", 8, utc(2025, 1, 5)) for i in range(5)],
     )
     with nps_app.transaction() as s:
-        result = nps_app.reports["nps-summary"].run(nps_app, s, {"survey": "nps", "as_of": date(2025, 7, 1), "months": 6})
+        result = nps_app.reports["nps-summary"].run(
+            nps_app, s, {"survey": "nps", "as_of": date(2025, 7, 1), "months": 6}
+        )
     dist = {r[0]: r[2] for r in result.tables[1].rows}
     assert dist[10] == 1 and dist[3] == 1 and dist[0] == 0 and dist[8] == 5
 
@@ -202,7 +253,9 @@ def test_reports_refuse_unknown_surveys_families_and_audiences(nps_app):
         with pytest.raises(InputError, match="survey 'csat' is a CSAT survey; this report reads NPS surveys"):
             nps_app.reports["nps-summary"].run(nps_app, s, {"survey": "csat", "as_of": None, "months": 12})
         with pytest.raises(InputError, match="no such audience family; available: touchpoint"):
-            nps_app.reports["nps-breakdown"].run(nps_app, s, {"survey": None, "as_of": None, "months": 12, "by": "rfm:segment"})
+            nps_app.reports["nps-breakdown"].run(
+                nps_app, s, {"survey": None, "as_of": None, "months": 12, "by": "rfm:segment"}
+            )
         with pytest.raises(InputError, match="no such audience; available: none"):
             nps_app.reports["nps-trend"].run(
                 nps_app, s, {"survey": None, "as_of": None, "months": 12, "interval": "month", "audience": "x:y:z"}
@@ -211,8 +264,13 @@ def test_reports_refuse_unknown_surveys_families_and_audiences(nps_app):
 
 def test_panel_export_and_erase(nps_app, nps_kit, patron_cli):
     A, utc = nps_kit.Answer, nps_kit.utc
-    ids = nps_kit.load(nps_app, [A("k", "nps", 2, utc(2025, 1, 1), comment="never again", touchpoint="store"),
-                                 A("k", "csat", 5, utc(2025, 2, 1))])
+    ids = nps_kit.load(
+        nps_app,
+        [
+            A("k", "nps", 2, utc(2025, 1, 1), comment="never again", touchpoint="store"),
+            A("k", "csat", 5, utc(2025, 2, 1)),
+        ],
+    )
     cid = ids["k"]
     panel = nps_app.customer_panels["nps"]
     with nps_app.transaction() as s:
@@ -223,7 +281,10 @@ def test_panel_export_and_erase(nps_app, nps_kit, patron_cli):
     patron_cli(nps_app, "nps", "followups", "close", str(fid), "--note", "spoke to K. about the refund")
     exported = json.loads(patron_cli(nps_app, "customers", "export", "k").output)
     mine = exported["plugins"]["nps"]
-    assert mine["answers"][0]["comment"] == "never again" and mine["followups"][0]["note"] == "spoke to K. about the refund"
+    assert (
+        mine["answers"][0]["comment"] == "never again"
+        and mine["followups"][0]["note"] == "spoke to K. about the refund"
+    )
     erased = patron_cli(nps_app, "customers", "erase", "k", "--yes")
     assert erased.exit_code == 0, erased.output
     with nps_app.transaction() as s:
@@ -246,16 +307,28 @@ def test_refresh_backfills_answers_recorded_before_the_plugin_was_enabled(make_p
     app.pm.unregister(hook)
     try:
         with app.transaction() as s:
-            record_interactions(app, s, [
-                {"external_id": f"old-{i}", "customer_id": cid, "kind": "survey_response",
-                 "occurred_at": datetime(2025, 1, 1 + i, tzinfo=UTC), "payload": {"survey": "nps", "score": score}}
-                for i, score in enumerate([9, 4, 42])
-            ])
+            record_interactions(
+                app,
+                s,
+                [
+                    {
+                        "external_id": f"old-{i}",
+                        "customer_id": cid,
+                        "kind": "survey_response",
+                        "occurred_at": datetime(2025, 1, 1 + i, tzinfo=UTC),
+                        "payload": {"survey": "nps", "score": score},
+                    }
+                    for i, score in enumerate([9, 4, 42])
+                ],
+            )
     finally:
         app.pm.register(hook, name="nps")
     result = patron_cli(app, "refresh")
     assert result.exit_code == 0, result.output
-    assert "nps: 2 survey answers indexed, 1 follow-ups opened; 1 skipped as invalid (first: survey answer 'old-2'" in result.output
+    assert (
+        "nps: 2 survey answers indexed, 1 follow-ups opened; 1 skipped as invalid (first: survey answer 'old-2'"
+        in result.output
+    )
     again = patron_cli(app, "refresh")
     assert "nps: 0 survey answers indexed" in again.output
     with app.transaction() as s:

@@ -39,9 +39,17 @@ class Groups:
 def answered(make_patron_app, nps_kit, patron_inline_plugin):
     """4,000 answers of 500 customers over 2024–2025, many answering twice in one period."""
     app = make_patron_app(
-        plugins=["nps"], config={"nps": {"min_answers": 5, "surveys": {"nps": {"type": "nps", "period": "month"},
-                                                                        "csat": {"type": "csat"},
-                                                                        "ces": {"type": "ces", "period": "year"}}}}
+        plugins=["nps"],
+        config={
+            "nps": {
+                "min_answers": 5,
+                "surveys": {
+                    "nps": {"type": "nps", "period": "month"},
+                    "csat": {"type": "csat"},
+                    "ces": {"type": "ces", "period": "year"},
+                },
+            }
+        },
     )
     rng = random.Random(2024)
     A, utc = nps_kit.Answer, nps_kit.utc
@@ -53,7 +61,15 @@ def answered(make_patron_app, nps_kit, patron_inline_plugin):
         # Customers with a higher number are happier: groups differ.
         score = min(high, max(low, round(rng.gauss(low + (high - low) * (0.4 + c / 1000), (high - low) / 4))))
         at = utc(2024, 1, 1, 0) + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
-        answers.append(A(f"c{c}", survey, score if rng.random() < 0.7 else str(score), at, touchpoint=rng.choice(["web", "store", None])))
+        answers.append(
+            A(
+                f"c{c}",
+                survey,
+                score if rng.random() < 0.7 else str(score),
+                at,
+                touchpoint=rng.choice(["web", "store", None]),
+            )
+        )
     ids = nps_kit.load(app, answers, [f"c{i}" for i in range(500)])
     patron_inline_plugin(app, Groups(ids), "groups")
     return app, answers, ids
@@ -116,9 +132,17 @@ def check_previous_window_and_trend(answered, nps_kit):
         for q in range(4):
             start, end = utc(y, 3 * q + 1, 1, 0), utc(y + (q == 3), (3 * q + 3) % 12 + 1, 1, 0)
             # Dedup is per survey period (month here); the trend buckets by quarter.
-            per_month = [a for m in range(3) for a in nps_kit.counted(
-                answers, "nps", "month", utc(y, 3 * q + 1 + m, 1, 0),
-                utc(y + (q == 3 and m == 2), (3 * q + 1 + m) % 12 + 1, 1, 0))]
+            per_month = [
+                a
+                for m in range(3)
+                for a in nps_kit.counted(
+                    answers,
+                    "nps",
+                    "month",
+                    utc(y, 3 * q + 1 + m, 1, 0),
+                    utc(y + (q == 3 and m == 2), (3 * q + 1 + m) % 12 + 1, 1, 0),
+                )
+            ]
             assert start <= min(a.at for a in per_month) and max(a.at for a in per_month) < end
             value, low, high = nps_kit.oracle_nps(_scores(per_month))
             assert rows[f"{y}-Q{q + 1}"][1:5] == [len(per_month), round(value, 1), round(low, 1), round(high, 1)]
