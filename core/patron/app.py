@@ -8,11 +8,12 @@ asked for, remembering which plugin supplied each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,13 +29,15 @@ if TYPE_CHECKING:
     from patron.migrate import Branch
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Contributions(Generic[T]):
-    """Objects registered through one ``patron_register_*`` style hook, by name."""
+    """Objects registered through one registration hook, by name, with who supplied each."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, type_: type | None = None) -> None:
         self.kind = kind
+        self.type = type_
         self.items: dict[str, T] = {}
         self.suppliers: dict[str, str] = {}
 
@@ -45,6 +48,17 @@ class Contributions(Generic[T]):
         except ValueError as exc:
             # check_name knows what is wrong with the name, not who registered it.
             raise PluginError(f'plugin "{plugin}" registered an invalid name: {exc}') from exc
+        missing = contracts.missing_members(item, self.type) if self.type is not None else []
+        if missing and self.type is not None:
+            raise PluginError(
+                f'plugin "{plugin}" registered {self.kind} "{name}" ({type(item).__name__}) without '
+                f"{', '.join(missing)}; it must provide what patron.contracts.{self.type.__name__} declares"
+            )
+        if isinstance(item, contracts.WebRoute) and not item.path.startswith(f"/{plugin}/"):
+            raise PluginError(
+                f'plugin "{plugin}" registered web route "{name}" at {item.path!r}; '
+                f"a plugin's routes live under /{plugin}/"
+            )
         if name in self.items:
             raise PluginError(
                 f'{self.kind} "{name}" is registered twice: by plugin "{self.suppliers[name]}" '
@@ -66,8 +80,12 @@ class Contributions(Generic[T]):
         return len(self.items)
 
     def values(self) -> list[T]:
-        """The registered objects in registration order."""
+        """The registered objects in the order they were registered (the contract's call order)."""
         return list(self.items.values())
+
+    def supplier(self, name: str) -> str:
+        """The plugin that registered ``name``."""
+        return self.suppliers[name]
 
 
 class App:
@@ -90,40 +108,93 @@ class App:
         """Every registered plugin name, ``core`` first, in registration order."""
         return list(self.pm.infos)
 
-    def plugin_config(self, name: str) -> BaseModel | None:
-        """The validated config model instance of plugin ``name`` (None: it has none)."""
-        return self.plugin_configs.get(name)
+    @overload
+    def plugin_config(self, name: str) -> BaseModel | None: ...
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    @overload
+    def plugin_config(self, name: str, model: type[M]) -> M: ...
+
+    def plugin_config(self, name: str, model: type[M] | None = None) -> BaseModel | M | None:
+        """The validated config of plugin ``name``.
+
+        With ``model``, the instance is checked to be a ``model`` (a plugin asks
+        for its own config this way and gets it typed); a plugin without that
+        config raises ``ConfigError`` instead of falling back to defaults.
+        """
+        config = self.plugin_configs.get(name)
+        if model is None:
+            return config
+        if not isinstance(config, model):
+            got = "no config" if config is None else type(config).__name__
+            enabled = name in self.plugin_configs
+            raise ConfigError(
+                f'plugin "{name}" has {got}, not {model.__name__}'
+                + ("" if enabled else f'; plugin "{name}" is not enabled (patron plugins enable {name})')
+            )
+        return config
+
+    def call_order(self, hook_name: str) -> list[str]:
+        """The plugins implementing ``hook_name``, in the order they are called (pluggy's).
+
+        pluggy calls implementations last-registered first; ``tryfirst`` and
+        ``trylast`` move one to the front or the back. Wrappers are not plugins'
+        results and are left out.
+        """
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is None:
+            return []
+        impls = [impl for impl in caller.get_hookimpls() if not (impl.hookwrapper or impl.wrapper)]
+        # get_hookimpls() lists in registration order with tryfirst last; pluggy walks it backwards.
+        return [impl.plugin_name for impl in reversed(impls)]
+
+    def call_each(
+        self,
+        hook_name: str,
+        bind: Callable[[str], Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]:
         """Call ``hook_name`` once per plugin implementing it; return ``(plugin, result)`` pairs.
 
-        Used where results must stay attached to the plugin that produced them
-        (config models, migrations, events, export, refresh jobs). Plugins are
-        visited in registration order; each call goes through pluggy, so tracing
-        sees it. An exception from a plugin becomes a ``PluginError`` naming it,
-        except busy/serialization database errors, which pass through so a
-        caller's bounded retry can rerun the whole transaction, and a
-        ``PluginError``, which already names its plugin.
+        The one dispatch path: events, contributions, jobs, export and erase all
+        come through here. Plugins are visited in pluggy's order
+        (``call_order``); each call goes through pluggy, so tracing sees it.
+        ``bind(plugin)`` adds per-plugin arguments (the ``register`` callback
+        that remembers who registered what). An exception from a plugin becomes
+        a ``PluginError`` naming it (see ``guard``).
         """
-        from patron.db import is_retryable
-
         results = []
-        for name in self.plugin_names:
+        for name in self.call_order(hook_name):
             caller = self.caller_for(name, hook_name)
             if caller is None:
                 continue
-            try:
-                said = caller(**kwargs)
-            except PluginError:
-                raise
-            except Exception as exc:
-                if is_retryable(exc):
-                    raise
-                # Anything else from a plugin aborts the work; say whose it was.
-                info = self.pm.infos[name]
-                raise PluginError(f"plugin {info.label} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+            extra = bind(name) if bind is not None else {}
+            with self.guard(name, hook_name):
+                said = caller(**kwargs, **extra)
             results.append((name, said[0] if said else None))
         return results
+
+    @contextmanager
+    def guard(self, plugin: str, doing: str) -> Iterator[None]:
+        """Run plugin code; an exception from it becomes a ``PluginError`` naming the plugin.
+
+        Busy/serialization database errors pass through unchanged, so a
+        caller's bounded retry can rerun the whole transaction; so does a
+        ``PatronError`` (a user error the plugin raised on purpose, or one that
+        already names its plugin) and a ``click`` exit.
+        """
+        from patron.errors import PatronError
+
+        try:
+            yield
+        except PatronError:
+            raise
+        except Exception as exc:
+            if _is_retryable(exc) or _is_click_exit(exc):
+                raise
+            # Anything else from a plugin aborts the work; say whose it was.
+            info = self.pm.infos.get(plugin)
+            label = info.label if info is not None else f'"{plugin}"'
+            raise PluginError(f"plugin {label} failed in {doing}: {type(exc).__name__}: {exc}") from exc
 
     def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""
@@ -137,7 +208,7 @@ class App:
         configs: dict[str, BaseModel | None] = {}
         models = dict(self.call_each("patron_config_model"))
         for name in self.plugin_names:
-            model = models.get(name)
+            model = models.get(name) or self.manifest_config_model(name)
             section = sections.get(name, {})
             if model is None:
                 if section:
@@ -154,6 +225,29 @@ class App:
                 label = info.label if info is not None else f'"{name}"'
                 raise ConfigError(_describe_validation(where, name, label, exc, self.settings.origins)) from exc
         return configs
+
+    def config_model_of(self, name: str) -> type[BaseModel] | None:
+        """Plugin ``name``'s settings model: from ``patron_config_model``, else from its MANIFEST."""
+        found = dict(self.call_each("patron_config_model")).get(name)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        return self.manifest_config_model(name)
+
+    def manifest_config_model(self, name: str) -> type[BaseModel] | None:
+        """The model named by plugin ``name``'s ``MANIFEST.config_model``, imported; None when unset."""
+        info = self.pm.infos.get(name)
+        ref = info.manifest.config_model if info is not None else None
+        if not ref:
+            return None
+        from patron.manifest import resolve_reference
+
+        with self.guard(name, "resolving MANIFEST.config_model"):
+            found = resolve_reference(ref)
+        if not (isinstance(found, type) and issubclass(found, BaseModel)):
+            raise PluginError(
+                f"plugin {info.label if info else name}: MANIFEST.config_model {ref!r} is not a pydantic model"
+            )
+        return found
 
     # -- database -----------------------------------------------------------
 
@@ -183,7 +277,25 @@ class App:
         """The version branches of the core and every enabled plugin that has tables."""
         from patron.migrate import Branch
 
-        return [Branch(name, Path(path)) for name, path in self.call_each("patron_migrations") if path]
+        found = dict(self.call_each("patron_migrations"))
+        branches = []
+        for name in self.plugin_names:  # core first, then dependency order: the order upgrades apply in
+            path = found.get(name) or self.manifest_migrations(name)
+            if path:
+                branches.append(Branch(name, Path(path)))
+        return branches
+
+    def migrations_of(self, name: str) -> str | None:
+        """Plugin ``name``'s migrations folder: from ``patron_migrations``, else from its MANIFEST."""
+        found = dict(self.call_each("patron_migrations")).get(name)
+        return str(found) if found else self.manifest_migrations(name)
+
+    def manifest_migrations(self, name: str) -> str | None:
+        """The absolute folder named by plugin ``name``'s ``MANIFEST.migrations``; None when unset."""
+        info = self.pm.infos.get(name)
+        if info is None or not info.manifest.migrations:
+            return None
+        return str(Path(info.module.__file__ or ".").parent / info.manifest.migrations)
 
     def upgrade_database(self) -> None:
         """Apply every pending migration of the core and the enabled plugins."""
@@ -198,51 +310,74 @@ class App:
 
     # -- contributions ------------------------------------------------------
 
-    CONTRIBUTION_KINDS = ("reports", "scoring_models", "tier_schemes", "channels", "audiences", "customer_panels")
-
     def reset_contributions(self) -> None:
         """Forget collected contributions, so they are collected again (after a plugin is added)."""
-        for kind in self.CONTRIBUTION_KINDS:
-            self.__dict__.pop(kind, None)
+        for kind in contracts.CONTRIBUTION_KINDS:
+            self.__dict__.pop(kind.attr, None)
 
-    def _collect(self, hook_name: str, kind: str) -> Contributions[Any]:
-        found: Contributions[Any] = Contributions(kind)
-        for name in self.plugin_names:
-            caller = self.caller_for(name, hook_name)
-            if caller is not None:
-                # ``app`` is offered to every registration hook; specs that lack it ignore it.
-                caller(register=lambda item, _plugin=name: found.register(_plugin, item), app=self)
+    def _collect(self, attr: str) -> Contributions[Any]:
+        kind = contracts.contribution_kind(attr)
+        found: Contributions[Any] = Contributions(kind.label, kind.type)
+
+        def bind(plugin: str) -> dict[str, Any]:
+            return {"register": lambda item: found.register(plugin, item)}
+
+        # ``app`` is offered to every registration hook; implementations that lack it ignore it.
+        self.call_each(kind.hook, bind=bind, app=self)
         return found
 
     @cached_property
     def reports(self) -> Contributions[contracts.Report]:
         """Every registered report, by name."""
-        return self._collect("patron_reports", "report")
+        return self._collect("reports")
 
     @cached_property
     def scoring_models(self) -> Contributions[contracts.ScoringModel]:
         """Every registered scoring model, by name."""
-        return self._collect("patron_scoring_models", "scoring model")
+        return self._collect("scoring_models")
 
     @cached_property
     def tier_schemes(self) -> Contributions[contracts.TierScheme]:
         """Every registered tier scheme, by name."""
-        return self._collect("patron_tier_schemes", "tier scheme")
+        return self._collect("tier_schemes")
 
     @cached_property
     def channels(self) -> Contributions[contracts.Channel]:
         """Every registered channel, by name."""
-        return self._collect("patron_channels", "channel")
+        return self._collect("channels")
 
     @cached_property
     def audiences(self) -> Contributions[contracts.Audience]:
         """Every registered audience, by name."""
-        return self._collect("patron_audiences", "audience")
+        return self._collect("audiences")
 
     @cached_property
     def customer_panels(self) -> Contributions[contracts.CustomerPanel]:
-        """Every registered customer-360 panel, by name, in registration order."""
-        return self._collect("patron_customer_panels", "customer panel")
+        """Every registered customer-360 panel, by name, in the contract's call order."""
+        return self._collect("customer_panels")
+
+    @cached_property
+    def interaction_kinds(self) -> Contributions[contracts.InteractionKind]:
+        """Every registered interaction kind (the core's and the plugins'), by name."""
+        return self._collect("interaction_kinds")
+
+    @cached_property
+    def web_routes(self) -> Contributions[contracts.WebRoute]:
+        """Every registered web route, by name (collected by ``patron serve`` only)."""
+        return self._collect("web_routes")
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if "sqlalchemy" not in sys.modules:
+        return False  # no database was touched, so it cannot be a busy database
+    from patron.db import is_retryable
+
+    return is_retryable(exc)
+
+
+def _is_click_exit(exc: BaseException) -> bool:
+    click = sys.modules.get("click")
+    return click is not None and isinstance(exc, click.exceptions.Exit | click.exceptions.Abort)
 
 
 def _describe_validation(where: str, plugin: str, label: str, exc: ValidationError, origins: Mapping[str, str]) -> str:

@@ -69,8 +69,15 @@ class ScoringModel(Protocol):
     deterministic for the same data and ``as_of``.
     """
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """Unique, well-formed name (``NAME_PATTERN``), e.g. ``rfm:code``."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for humans."""
+        ...
 
     def scores(self, session: Session, *, as_of: datetime) -> Select[Any]:
         """Return a SELECT of ``(customer_id, score)`` rows for the data as of ``as_of``."""
@@ -86,9 +93,20 @@ class TierScheme(Protocol):
     each tier one of ``tiers``, and is deterministic for the same data and ``as_of``.
     """
 
-    name: str
-    description: str
-    tiers: Sequence[str]
+    @property
+    def name(self) -> str:
+        """Unique, well-formed name."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for humans."""
+        ...
+
+    @property
+    def tiers(self) -> Sequence[str]:
+        """Tier names from lowest to highest."""
+        ...
 
     def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
         """Return a SELECT of ``(customer_id, tier)``: the tier each customer qualifies for."""
@@ -141,9 +159,20 @@ class Channel(Protocol):
     written.
     """
 
-    name: str
-    description: str
-    consent_channel: str
+    @property
+    def name(self) -> str:
+        """Unique, well-formed name, e.g. ``email``."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for humans."""
+        ...
+
+    @property
+    def consent_channel(self) -> str:
+        """The consent-log channel checked before sending, e.g. ``email``."""
+        ...
 
     def send(
         self,
@@ -234,10 +263,25 @@ class Report(Protocol):
     the same result for the same data and parameters (``as_of`` included).
     """
 
-    name: str
-    title: str
-    description: str
-    params: Sequence[ReportParam]
+    @property
+    def name(self) -> str:
+        """Unique, well-formed name, e.g. ``rfm-segments``."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """The heading shown on the rendered report."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line shown by ``patron report list``."""
+        ...
+
+    @property
+    def params(self) -> Sequence[ReportParam]:
+        """The typed parameters, each with a default."""
+        ...
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         """Compute the report for validated ``params`` (every declared name present)."""
@@ -257,9 +301,132 @@ class CustomerPanel(Protocol):
     or a ``Table``, or None when the plugin has nothing for this customer.
     """
 
-    name: str
-    title: str
+    @property
+    def name(self) -> str:
+        """Unique, well-formed name."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """The panel's heading."""
+        ...
 
     def render(self, app: App, session: Session, customer_id: int) -> Mapping[str, Any] | Table | None:
         """Return this panel's content for one customer."""
         ...
+
+
+# ---------------------------------------------------------------------------
+# Interaction kinds
+# ---------------------------------------------------------------------------
+
+#: A payload check: ``None`` when the payload is acceptable, else ``(column, reason)``
+#: where column names the offending field, e.g. ``("payload.score", "an NPS score is 0 to 10")``.
+PayloadCheck = Callable[[Mapping[str, Any]], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class InteractionKind:
+    """A kind of interaction (``purchase``, ``survey_response``, …) and the check of its payload.
+
+    :param name: the ``kind`` value stored on interactions; unique, well-formed.
+    :param description: one line for humans, what an interaction of this kind records.
+    :param check_payload: called by the importer for every row of this kind with
+        the row's payload (a dict, empty when the row has none); returns None to
+        accept, or ``(column, reason)`` to reject the row. It must be pure and
+        cheap: it runs once per imported row.
+    """
+
+    name: str
+    description: str
+    check_payload: PayloadCheck | None = None
+
+
+# ---------------------------------------------------------------------------
+# Web routes
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebRoute:
+    """A route ``patron serve`` answers, contributed through ``patron_web_routes``.
+
+    :param name: unique, well-formed, namespaced ``<plugin>:<what>`` (e.g. ``email:unsubscribe``).
+    :param path: a Starlette path under the plugin's prefix, e.g. ``/email/unsubscribe/{token}``.
+    :param endpoint: an async Starlette endpoint ``(request) -> response``.
+    :param methods: the HTTP methods it accepts; state changes are POST only.
+    """
+
+    name: str
+    path: str
+    endpoint: Callable[..., Any]
+    methods: Sequence[str] = ("GET",)
+
+
+# ---------------------------------------------------------------------------
+# The contribution kinds: one table, from which the app and the SDK derive theirs
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContributionKind:
+    """One family of registered objects.
+
+    :param attr: the ``App`` attribute that collects them, e.g. ``reports``.
+    :param hook: the registration hook, e.g. ``patron_reports``.
+    :param label: how messages name one of them, e.g. ``report``.
+    :param type: the contract type every registered object must satisfy.
+    """
+
+    attr: str
+    hook: str
+    label: str
+    type: type
+
+
+CONTRIBUTION_KINDS: tuple[ContributionKind, ...] = (
+    ContributionKind("reports", "patron_reports", "report", Report),
+    ContributionKind("scoring_models", "patron_scoring_models", "scoring model", ScoringModel),
+    ContributionKind("tier_schemes", "patron_tier_schemes", "tier scheme", TierScheme),
+    ContributionKind("channels", "patron_channels", "channel", Channel),
+    ContributionKind("audiences", "patron_audiences", "audience", Audience),
+    ContributionKind("customer_panels", "patron_customer_panels", "customer panel", CustomerPanel),
+    ContributionKind("interaction_kinds", "patron_interaction_kinds", "interaction kind", InteractionKind),
+    ContributionKind("web_routes", "patron_web_routes", "web route", WebRoute),
+)
+
+
+def contribution_kind(attr: str) -> ContributionKind:
+    """The row of ``CONTRIBUTION_KINDS`` for ``attr``; KeyError names the valid ones."""
+    for kind in CONTRIBUTION_KINDS:
+        if kind.attr == attr:
+            return kind
+    raise KeyError(f"{attr!r} is not a contribution kind; known: {', '.join(k.attr for k in CONTRIBUTION_KINDS)}")
+
+
+def contract_members(contract: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``(attributes, methods)`` an object of kind ``contract`` must provide.
+
+    For a Protocol: its properties and its methods. For a dataclass: its fields
+    without defaults, the callable ones (annotated ``Callable``) as methods.
+    """
+    import dataclasses
+
+    if dataclasses.is_dataclass(contract):
+        required = [
+            f
+            for f in dataclasses.fields(contract)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        callables = tuple(f.name for f in required if str(f.type).startswith("Callable"))
+        return tuple(f.name for f in required if f.name not in callables), callables
+    members = {n: v for n, v in vars(contract).items() if not n.startswith("_")}
+    attributes = tuple(n for n, v in members.items() if isinstance(v, property))
+    methods = tuple(n for n, v in members.items() if callable(v) and not isinstance(v, property))
+    return attributes, methods
+
+
+def missing_members(item: object, contract: type) -> list[str]:
+    """The members ``contract`` declares that ``item`` lacks (structural: duck types are fine)."""
+    attributes, methods = contract_members(contract)
+    return [n for n in (*attributes, *methods) if not hasattr(item, n)]

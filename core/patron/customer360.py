@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 
 from patron.contracts import Table
-from patron.errors import PluginError
 from patron.models import Customer, Interaction
 
 if TYPE_CHECKING:
@@ -56,12 +55,9 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
     spend = {cur: format_minor(int(total), cur) for cur, _, total in totals if cur is not None}
     panels = []
     for name, panel in app.customer_panels.items.items():
-        plugin = app.customer_panels.suppliers[name]
-        try:
+        plugin = app.customer_panels.supplier(name)
+        with app.guard(plugin, f'customer panel "{name}"'):
             content = panel.render(app, session, cid)
-        except Exception as exc:
-            # A broken panel must not hide whose it is.
-            raise PluginError(f'plugin "{plugin}" failed rendering customer panel "{name}": {exc}') from exc
         if content is None:
             continue
         if isinstance(content, Table):

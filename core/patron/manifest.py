@@ -23,6 +23,12 @@ class PluginManifest:
     :param description: one line shown by ``patron plugins list``.
     :param stores_personal_data: True when the plugin keeps data about customers,
         which obliges it to implement the export and erase hooks.
+    :param config_model: ``"package.module:ClassName"`` of the plugin's pydantic
+        settings model, resolved when the app is built (instead of implementing
+        ``patron_config_model``).
+    :param migrations: the folder of the plugin's Alembic scripts, relative to
+        the plugin module's folder, e.g. ``"migrations"`` (instead of
+        implementing ``patron_migrations``).
     """
 
     name: str
@@ -31,6 +37,22 @@ class PluginManifest:
     after: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
     stores_personal_data: bool = False
+    config_model: str | None = None
+    migrations: str | None = None
+
+
+def resolve_reference(ref: str) -> object:
+    """Import ``"package.module:attribute"`` and return the attribute; ValueError says what is wrong."""
+    import importlib
+
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"{ref!r} is not of the form 'package.module:attribute'")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"module {module_name} has no attribute {attr!r} (from {ref!r})") from None
 
 
 def parse_version(text: str) -> tuple[int, int]:

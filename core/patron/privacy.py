@@ -173,4 +173,4 @@ def erase_customer(app: App, session: Session, customer_id: int) -> dict[str, An
 
 
 def _implementers(app: App) -> list[str]:
-    return [name for name in app.plugin_names if app.caller_for(name, "patron_customer_erase") is not None]
+    return app.call_order("patron_customer_erase")

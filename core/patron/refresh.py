@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def refresh(app: App, as_of: datetime) -> list[str]:
-    """Call ``patron_refresh`` once per plugin in registration order; return a line per plugin."""
+    """Call ``patron_refresh`` once per plugin in the contract's call order; return a line per plugin."""
     return [
         f"{name}: {said}" if said else f"{name}: refreshed"
         for name, said in app.call_each("patron_refresh", app=app, as_of=as_of)

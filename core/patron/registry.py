@@ -80,6 +80,9 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
     loaded = [_load(name, installed, settings) for name in settings.plugins]
     _check_requirements(loaded, settings)
     where = settings.origin("plugins")
+    # Historic: every plugin registered below is called as it registers, so the
+    # hooks it adds exist before check_pending verifies the implementations.
+    pm.hook.patron_addhooks.call_historic(kwargs={"pluginmanager": pm})
     for info in order_plugins(loaded):
         pm.infos[info.name] = info
         try:
@@ -89,6 +92,12 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
             raise PluginError(
                 f"plugin {info.label} (enabled in {where}) does not fit the hook contract: {exc}. "
                 f"Install a version of the plugin built for this core, or {_disable_hint(info.name, where)}"
+            ) from exc
+        except Exception as exc:
+            # Registering runs the plugin's patron_addhooks (historic); a failure there is the plugin's.
+            raise PluginError(
+                f"plugin {info.label} (enabled in {where}) failed while adding its hooks: "
+                f"{type(exc).__name__}: {exc}. {_disable_hint(info.name, where).capitalize()}"
             ) from exc
     try:
         pm.check_pending()

@@ -205,13 +205,21 @@ def test_dependency_cycle_is_an_error_naming_the_plugins():
         order_plugins([info("a", requires=("b",)), info("b", after=("a",)), info("c")])
 
 
-def test_hook_call_order_is_lifo_with_tryfirst_and_trylast(patron_app, patron_inline_plugin):
+def test_hook_call_order_is_lifo_with_tryfirst_and_trylast_through_every_production_path(
+    patron_app, patron_inline_plugin
+):
     """pluggy calls the last registered plugin first; tryfirst/trylast move an implementation.
 
-    The registry registers plugins in dependency order, so a plugin's
-    implementation runs before those of the plugins it requires (documented in
-    ``patron.hooks``), like tox's ``test_plugin_hooks_and_order``.
+    Asserted through the paths production takes (``App.call_each`` for events
+    and jobs, the contribution collector for registration hooks, the refresh
+    job), not through ``pm.hook``: they are one dispatch path, like tox's
+    ``test_plugin_hooks_and_order``.
     """
+    from datetime import UTC, datetime
+
+    from patron.contracts import Audience
+    from patron.refresh import refresh
+
     calls: list[str] = []
 
     def plugin(name: str, **marker: bool) -> object:
@@ -220,14 +228,85 @@ def test_hook_call_order_is_lifo_with_tryfirst_and_trylast(patron_app, patron_in
             def patron_customer_erase(self, customer_id: int) -> None:
                 calls.append(name)
 
+            @hookimpl(**marker)
+            def patron_refresh(self) -> str:
+                calls.append(name)
+                return name
+
+            @hookimpl(**marker)
+            def patron_audiences(self, register) -> None:  # type: ignore[no-untyped-def]
+                register(Audience(f"{name}:all", name, lambda session: None))  # type: ignore[arg-type,return-value]
+
         return Plugin()
 
     patron_inline_plugin(patron_app, plugin("first_last", trylast=True), "first_last")
     patron_inline_plugin(patron_app, plugin("early"), "early")
     patron_inline_plugin(patron_app, plugin("late"), "late")
     patron_inline_plugin(patron_app, plugin("last_first", tryfirst=True), "last_first")
-    patron_app.pm.hook.patron_customer_erase(app=patron_app, session=None, customer_id=1)
-    assert calls == ["last_first", "late", "early", "first_last"]
+    expected = ["last_first", "late", "early", "first_last"]
+
+    assert patron_app.call_order("patron_customer_erase") == expected
+    patron_app.call_each("patron_customer_erase", app=patron_app, session=None, customer_id=1)
+    assert calls == expected
+    calls.clear()
+    lines = refresh(patron_app, datetime(2025, 1, 1, tzinfo=UTC))
+    assert calls == expected
+    assert [line.split(":")[0] for line in lines][: len(expected)] == expected
+    assert [name.split(":")[0] for name in patron_app.audiences] == expected
+
+
+def test_an_error_in_any_dispatch_path_names_the_plugin(patron_app, patron_inline_plugin):
+    """Events, contributions, reports and panels: every path names the failing plugin."""
+    from patron.contracts import ReportResult
+    from patron.customer360 import build_view
+    from patron.errors import PluginError
+    from patron.ingest import upsert_customers
+    from patron.reports.runner import run_report
+
+    class BrokenReport:
+        name, title, description, params = "boom-report", "Boom", "raises", ()
+
+        def run(self, app, session, params) -> ReportResult:  # type: ignore[no-untyped-def]
+            raise ZeroDivisionError("in the report")
+
+    class BrokenPanel:
+        name, title = "boom-panel", "Boom"
+
+        def render(self, app, session, customer_id):  # type: ignore[no-untyped-def]
+            raise LookupError("in the panel")
+
+    class Boom:
+        @hookimpl
+        def patron_reports(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(BrokenReport())
+
+        @hookimpl
+        def patron_customer_panels(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(BrokenPanel())
+
+        @hookimpl
+        def patron_audiences(self, register) -> None:  # type: ignore[no-untyped-def]
+            raise RuntimeError("kaput")
+
+        @hookimpl
+        def patron_customer_erase(self, customer_id: int) -> None:
+            raise KeyError("gone")
+
+    patron_inline_plugin(patron_app, Boom(), "boom")
+    named = r'plugin "boom" \(inline \d+\) failed in '
+    with pytest.raises(PluginError, match=named + "patron_audiences: RuntimeError: kaput"):
+        patron_app.audiences  # noqa: B018 - collecting is the act under test
+    with pytest.raises(PluginError, match=named + "patron_customer_erase: KeyError"):
+        patron_app.call_each("patron_customer_erase", app=patron_app, session=None, customer_id=1)
+    with pytest.raises(PluginError, match=named + 'report "boom-report": ZeroDivisionError: in the report'):
+        run_report(patron_app, "boom-report")
+    with patron_app.transaction() as session:
+        upsert_customers(patron_app, session, [{"external_id": "C-1", "name": "Ann"}])
+    with (
+        pytest.raises(PluginError, match=named + 'customer panel "boom-panel": LookupError'),
+        patron_app.transaction() as s,
+    ):
+        build_view(patron_app, s, "C-1")
 
 
 def test_a_dependant_plugins_hooks_run_before_those_it_requires(tmp_path):
@@ -238,6 +317,10 @@ def test_a_dependant_plugins_hooks_run_before_those_it_requires(tmp_path):
     # Results come in call order: the probe (registered after core) is called first.
     results = pm.hook.patron_migrations()
     assert [Path(r).parent.name for r in results] == ["patron_probe", "migrations"]  # probe, then core
+    # App.call_each walks the same order.
+    from patron.app import App
+
+    assert App(settings, pm).call_order("patron_migrations") == ["probe", "core"]
 
 
 # -- tracing -----------------------------------------------------------------------------
@@ -277,7 +360,7 @@ def test_duplicate_contribution_names_are_refused_naming_both_plugins(make_patro
     with pytest.raises(PluginError) as err:
         app.reports  # noqa: B018 - collecting is the act under test
     assert str(err.value) == (
-        'report "probe-notes" is registered twice: by plugin "probe" and by plugin "copycat"; '
+        'report "probe-notes" is registered twice: by plugin "copycat" and by plugin "probe"; '
         "disable one of them or rename one report"
     )
 
@@ -315,3 +398,32 @@ def test_a_plugin_enabled_from_the_environment_is_to_be_removed_there(tmp_path, 
     assert "enabled in $PATRON_PLUGINS" in message
     assert message.endswith("remove it from $PATRON_PLUGINS")
     assert "patron plugins disable" not in message
+
+
+def test_plugin_config_is_typed_and_refuses_a_mismatch(make_patron_app):
+    from pydantic import BaseModel
+
+    from patron.errors import ConfigError
+    from patron_probe.config import ProbeConfig
+
+    app = make_patron_app(plugins=["probe"], migrate=False)
+    assert isinstance(app.plugin_config("probe", ProbeConfig), ProbeConfig)
+
+    class Other(BaseModel):
+        pass
+
+    with pytest.raises(ConfigError, match=r'plugin "probe" has ProbeConfig, not Other'):
+        app.plugin_config("probe", Other)
+    with pytest.raises(ConfigError, match=r'plugin "rfm" has no config, not Other; plugin "rfm" is not enabled'):
+        app.plugin_config("rfm", Other)
+
+
+def test_a_manifest_declares_config_model_and_migrations_without_hookimpls(make_patron_app):
+    """rfm declares both in its MANIFEST and implements neither hook."""
+    from patron_rfm.config import RfmConfig
+
+    app = make_patron_app(plugins=["rfm"], migrate=False)
+    assert "rfm" not in app.call_order("patron_config_model")
+    assert "rfm" not in app.call_order("patron_migrations")
+    assert isinstance(app.plugin_config("rfm", RfmConfig), RfmConfig)
+    assert [b.name for b in app.migration_branches()] == ["core", "rfm"]

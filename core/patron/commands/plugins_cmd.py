@@ -117,9 +117,12 @@ def info(name: str, as_json: bool) -> None:
         app = state.app
         model = app.plugin_config(name)
         row["settings"] = model.model_dump(mode="json") if model is not None else {}
+        from patron.contracts import CONTRIBUTION_KINDS
+
         row["contributions"] = {
-            kind: sorted(n for n, supplier in getattr(app, kind).suppliers.items() if supplier == name)
-            for kind in app.CONTRIBUTION_KINDS
+            kind.attr: sorted(n for n, supplier in getattr(app, kind.attr).suppliers.items() if supplier == name)
+            for kind in CONTRIBUTION_KINDS
+            if kind.attr != "web_routes"  # collected by 'patron serve' only: web code stays out of other commands
         }
     if as_json:
         click.echo(json.dumps(row, indent=2, default=str))

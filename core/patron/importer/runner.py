@@ -161,6 +161,33 @@ def run_import(app: App, options: ImportOptions, progress: Callable[[int], None]
     return _Import(app, options, progress).run(None)
 
 
+RowCheck = Callable[[dict[str, Any]], "dict[str, Any] | rowmod.RowError"]
+
+
+def payload_checks(app: App) -> dict[str, RowCheck]:
+    """Per kind, a function that returns the parsed row, or the kind's objection to its payload.
+
+    The checks come from the interaction kinds registered through
+    ``patron_interaction_kinds``; a check that raises is a bug in its plugin,
+    and the error names that plugin.
+    """
+    checks: dict[str, RowCheck] = {}
+    for name, kind in app.interaction_kinds.items.items():
+        check = kind.check_payload
+        if check is None:
+            continue
+
+        def run(
+            row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)
+        ) -> dict[str, Any] | rowmod.RowError:
+            with app.guard(_plugin, f'the payload check of interaction kind "{row["kind"]}"'):
+                objection = _check(row["payload"])
+            return row if objection is None else rowmod.RowError(*objection)
+
+        checks[name] = run
+    return checks
+
+
 class _Import:
     """One run over one file."""
 
@@ -173,6 +200,7 @@ class _Import:
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
         self.summary = ImportSummary(options.kind, str(options.path), strict=options.strict)
+        self.payload_checks = payload_checks(app) if options.kind == "interactions" else {}
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
@@ -278,6 +306,8 @@ class _Import:
                 )
             else:
                 result = rowmod.parse_interaction(source.values, self.parse_date, extra)
+                if not isinstance(result, rowmod.RowError) and result["kind"] in self.payload_checks:
+                    result = self.payload_checks[result["kind"]](result)
             if isinstance(result, rowmod.RowError):
                 rejects.append((source, result))
             else:

@@ -100,7 +100,8 @@ def run_report(
     if values:
         params = validate_values(report, {**params, **values})
     with read_only_session(app) as session:
-        result = report.run(app, session, params)
+        with app.guard(app.reports.supplier(name), f'report "{name}"'):
+            result = report.run(app, session, params)
         census = core_census(session)
     as_of = result.as_of if result.as_of is not None else params.get("as_of")
     footer = Footer(

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import click
-    from pydantic import BaseModel
+    import pluggy
     from sqlalchemy.orm import Session
 
     from patron.app import App
@@ -24,21 +24,16 @@ MANIFEST = PluginManifest(
     contract=CONTRACT_VERSION,
     description="Points ledger, earning rules, redemption, expiry and tier schemes.",
     stores_personal_data=True,
+    config_model="patron_loyalty.config:LoyaltyConfig",
+    migrations="migrations",
 )
 
 
 @hookimpl
-def patron_config_model() -> type[BaseModel]:
-    from patron_loyalty.config import LoyaltyConfig
+def patron_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    from patron_loyalty import hookspecs
 
-    return LoyaltyConfig
-
-
-@hookimpl
-def patron_migrations() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).parent / "migrations")
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -68,8 +63,7 @@ def patron_interactions_recorded(app: App, session: Session, interaction_ids: Se
     from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.earning import on_interactions_recorded
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     on_interactions_recorded(session, config, interaction_ids)
 
 
@@ -78,8 +72,7 @@ def patron_tier_schemes(register: Callable[[Any], None], app: App) -> None:
     from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.tiers import builtin_schemes
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     for scheme in builtin_schemes(config):
         register(scheme)
 

@@ -1,10 +1,10 @@
-"""Hooks the loyalty plugin adds to the contract (registered with ``pm.add_hookspecs``).
+"""Hooks the loyalty plugin adds to the contract, through ``patron_addhooks``.
 
-The core has no tier-changed event, so the loyalty plugin provides one. Because
-the spec is added when the loyalty plugin first fires it (after the registry's
-``check_pending``), an implementation in another plugin must be marked
-``@hookimpl(optionalhook=True)``: it is then verified against this spec as soon
-as it is added, and it is simply never called when loyalty is not enabled.
+The core has no tier-changed event, so the loyalty plugin provides one. The spec
+is added while loyalty registers, before the registry's ``check_pending``, so a
+misspelled implementation fails loudly. A plugin that works with and without
+loyalty marks its implementation ``@hookimpl(optionalhook=True)``, so it is not
+refused when loyalty is disabled.
 """
 
 from __future__ import annotations
@@ -43,12 +43,3 @@ def patron_loyalty_tiers_changed(
     :param customer_ids: the customers whose tier changed.
     :return: nothing; every implementation is called.
     """
-
-
-def ensure_added(pm: pluggy.PluginManager) -> None:
-    """Add this module's specs to ``pm`` once (idempotent)."""
-    import sys
-
-    caller = getattr(pm.hook, "patron_loyalty_tiers_changed", None)
-    if caller is None or not caller.has_spec():
-        pm.add_hookspecs(sys.modules[__name__])

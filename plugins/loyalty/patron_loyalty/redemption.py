@@ -71,8 +71,7 @@ def _post(app: App, customer_id: int, points: int, kind: str, reason: str, key: 
 
     if not reason or not reason.strip():
         raise InputError(f"{kind}: --reason is required and must not be empty")
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     for attempt in (1, 2):
         try:
             return run_transaction(

@@ -98,8 +98,7 @@ class LiabilityReport:
     params = (ReportParam("as_of", date, default=None, help="Entries recorded up to this date (default: all)."),)
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
-        config = app.plugin_config("loyalty")
-        assert isinstance(config, LoyaltyConfig)
+        config = app.plugin_config("loyalty", LoyaltyConfig)
         where = []
         if params.get("as_of"):
             where.append(LedgerEntry.occurred_at < _end_of(params["as_of"]))

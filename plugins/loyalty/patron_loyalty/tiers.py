@@ -121,8 +121,7 @@ def builtin_schemes(config: LoyaltyConfig) -> list[ClassicScheme]:
 
 def active_scheme(app: App) -> TierScheme:
     """The scheme named by ``tier_scheme``; a clear error when no enabled plugin provides it."""
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     if config.tier_scheme not in app.tier_schemes:
         raise ConfigError(
             f"plugins.loyalty.tier_scheme: no tier scheme named {config.tier_scheme!r}; available: "
@@ -199,10 +198,8 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
     import uuid
 
     from patron.ingest import fire_event
-    from patron_loyalty.hookspecs import ensure_added
 
-    config = app.plugin_config("loyalty")
-    assert isinstance(config, LoyaltyConfig)
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     scheme = active_scheme(app)
     review = uuid.uuid4().hex
     proposal = propose(session, scheme, config.downgrade_for(scheme.name), as_of).subquery()
@@ -273,7 +270,6 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
     changed_ids = list(session.scalars(select(r.customer_id).where(changed).order_by(r.customer_id)))
     session.execute(delete(LoyaltyTierReview).where(LoyaltyTierReview.review == review))
     if changed_ids:
-        ensure_added(app.pm)
         fire_event(
             app,
             "patron_loyalty_tiers_changed",

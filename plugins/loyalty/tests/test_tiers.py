@@ -159,3 +159,36 @@ def test_patron_refresh_expires_then_reviews_tiers_and_changes_nothing_twice(mak
     assert _tier(app, a) == "gold"
     second = patron_cli(app, "refresh", "--as-of", "2025-12-31")
     assert "0 expiry entries; tier review (classic): 1 customers, 0 changed" in second.output
+
+
+def test_the_tiers_changed_spec_exists_as_soon_as_the_app_is_built(make_patron_app):
+    """Added through patron_addhooks before check_pending, not lazily when the event first fires."""
+    app = make_patron_app(plugins=["loyalty"], migrate=False)
+    assert app.pm.hook.patron_loyalty_tiers_changed.has_spec()
+
+
+def test_a_misspelled_implementation_of_the_tiers_changed_hook_fails_loudly(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import pluggy
+
+    from patron.config import load_settings
+    from patron.registry import build_plugin_manager
+
+    module = types.ModuleType("patron_typo_plugin")
+    module.MANIFEST = __import__("patron").PluginManifest(name="typo", contract="1.1", requires=("loyalty",))
+
+    @hookimpl
+    def patron_loyalty_tier_changed(session, scheme, review, customer_ids):  # type: ignore[no-untyped-def]
+        """Misspelled: 'tier' for 'tiers'."""
+
+    module.patron_loyalty_tier_changed = patron_loyalty_tier_changed  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "patron_typo_plugin", module)
+    config = tmp_path / "patron.toml"
+    config.write_text('[patron]\nplugins = ["loyalty"]\n')
+    settings = load_settings(config)
+    pm = build_plugin_manager(settings)
+    pm.register(module, name="typo")
+    with pytest.raises(pluggy.PluginValidationError, match="patron_loyalty_tier_changed"):
+        pm.check_pending()

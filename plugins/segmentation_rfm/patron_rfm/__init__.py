@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import click
-    from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
     from patron.app import App
@@ -26,21 +25,9 @@ MANIFEST = PluginManifest(
     contract=CONTRACT_VERSION,
     description="RFM scores, named segments, ABC tiers and segment history, computed in SQL.",
     stores_personal_data=True,
+    config_model="patron_rfm.config:RfmConfig",
+    migrations="migrations",
 )
-
-
-@hookimpl
-def patron_config_model() -> type[BaseModel]:
-    from patron_rfm.config import RfmConfig
-
-    return RfmConfig
-
-
-@hookimpl
-def patron_migrations() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).parent / "migrations")
 
 
 @hookimpl

@@ -38,9 +38,8 @@ class ScoreRun:
 
 
 def plugin_config(app: App) -> RfmConfig:
-    """The validated ``[plugins.rfm]`` settings (defaults when the plugin is used without the app's loader)."""
-    config = app.plugin_config("rfm")
-    return config if isinstance(config, RfmConfig) else RfmConfig()
+    """The validated ``[plugins.rfm]`` settings; ConfigError when rfm is not enabled in ``app``."""
+    return app.plugin_config("rfm", RfmConfig)
 
 
 def window_for(session: Session, config: RfmConfig, as_of: date | None) -> Window:

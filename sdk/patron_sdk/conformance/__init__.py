@@ -95,9 +95,12 @@ def build_context(
 def _validate_inline_config(app: App, plugin: str, section: Mapping[str, Any]) -> None:
     from pydantic import BaseModel
 
-    caller = app.caller_for(plugin, "patron_config_model")
-    results = caller() if caller is not None else []
-    model = results[0] if results else None
+    from patron.errors import PluginError
+
+    try:
+        model = app.config_model_of(plugin)
+    except PluginError:
+        return  # an unresolvable MANIFEST.config_model: rule config-defaults reports it
     if isinstance(model, type) and issubclass(model, BaseModel):
         try:
             app.plugin_configs[plugin] = model.model_validate(section)

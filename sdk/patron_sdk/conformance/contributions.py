@@ -14,17 +14,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from patron.contracts import CONTRIBUTION_KINDS, contract_members
 from patron_sdk.conformance.context import AS_OF, ConformanceContext, later_purchase
 from patron_sdk.conformance.rules import rule
 
 PLAIN = (type(None), bool, int, float, str, date, datetime, Decimal)
+#: Per contribution kind: label, attributes, methods; derived from the contract's one table.
 KINDS = {
-    "scoring_models": ("scoring model", ("name", "description"), ("scores",)),
-    "tier_schemes": ("tier scheme", ("name", "description", "tiers"), ("qualify",)),
-    "channels": ("channel", ("name", "description", "consent_channel"), ("send",)),
-    "reports": ("report", ("name", "title", "description", "params"), ("run",)),
-    "audiences": ("audience", ("name", "description"), ("query",)),
-    "customer_panels": ("customer panel", ("name", "title"), ("render",)),
+    kind.attr: (kind.label, *contract_members(kind.type))
+    for kind in CONTRIBUTION_KINDS
+    if kind.attr != "web_routes"  # served by 'patron serve'; checked where the web surface is tested
 }
 
 

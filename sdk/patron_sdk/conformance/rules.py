@@ -129,15 +129,15 @@ def _manifest(ctx: ConformanceContext) -> Iterator[str]:
 
 @rule(
     "config-defaults",
-    requires="patron_config_model returns a pydantic BaseModel subclass (or None) whose fields all "
-    "have defaults, so an absent [plugins.<name>] section is valid",
+    requires="patron_config_model (or MANIFEST.config_model) gives a pydantic BaseModel subclass "
+    "(or None) whose fields all have defaults, so an absent [plugins.<name>] section is valid",
     fix="give every field of the config model a default (Field(default=...) or default_factory)",
     needs_database=False,
 )
 def _config_defaults(ctx: ConformanceContext) -> Iterator[str]:
     from pydantic import BaseModel
 
-    model = ctx.call("patron_config_model")
+    model = ctx.call("patron_config_model") or ctx.app.manifest_config_model(ctx.plugin)
     if model is None:
         return
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -162,7 +162,7 @@ def _plugin_tables(ctx: ConformanceContext) -> list[Any]:
 
 @rule(
     "migrations-dir",
-    requires="patron_migrations returns None or the absolute path of an existing directory of "
+    requires="patron_migrations (or MANIFEST.migrations) gives None or the absolute path of an existing directory of "
     "Alembic revisions whose base revision carries the plugin's name as branch label; a plugin "
     "that declares tables ships migrations",
     fix="return str(Path(__file__).parent / 'migrations') and set branch_labels = ('<plugin>',) in "
@@ -170,7 +170,7 @@ def _plugin_tables(ctx: ConformanceContext) -> list[Any]:
     needs_database=False,
 )
 def _migrations_dir(ctx: ConformanceContext) -> Iterator[str]:
-    path = ctx.call("patron_migrations")
+    path = ctx.call("patron_migrations") or ctx.app.manifest_migrations(ctx.plugin)
     if path is None:
         tables = _plugin_tables(ctx)
         if tables:
