@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import click
-    from pydantic import BaseModel
+    import pluggy
     from sqlalchemy.orm import Session
 
     from patron.app import App
@@ -27,21 +27,31 @@ MANIFEST = PluginManifest(
     contract=CONTRACT_VERSION,
     description="NPS, CSAT and CES surveys: scores with intervals, breakdowns by audience, trends, follow-ups.",
     stores_personal_data=True,
+    config_model="patron_nps.config:NpsConfig",
+    migrations="migrations",
 )
 
 
 @hookimpl
-def patron_config_model() -> type[BaseModel]:
-    from patron_nps.config import NpsConfig
+def patron_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    from patron_nps import events
 
-    return NpsConfig
+    pluginmanager.add_hookspecs(events)
 
 
 @hookimpl
-def patron_migrations() -> str:
-    from pathlib import Path
+def patron_interaction_kinds(register: Callable[[Any], None], app: App) -> None:
+    from patron.contracts import InteractionKind
+    from patron_nps.answers import plugin_config
+    from patron_nps.kinds import SURVEY_RESPONSE, payload_checker
 
-    return str(Path(__file__).parent / "migrations")
+    register(
+        InteractionKind(
+            SURVEY_RESPONSE,
+            "The customer answered a survey (payload: survey, score, optional comment and touchpoint).",
+            payload_checker(plugin_config(app)),
+        )
+    )
 
 
 @hookimpl

@@ -34,8 +34,7 @@ CHUNK = 5000
 
 def plugin_config(app: App) -> NpsConfig:
     """The validated ``[plugins.nps]`` settings."""
-    config = app.plugin_config("nps")
-    return config if isinstance(config, NpsConfig) else NpsConfig()
+    return app.plugin_config("nps", NpsConfig)
 
 
 @dataclass
@@ -159,7 +158,7 @@ def _open_followups(
     app: App, session: Session, config: NpsConfig, interaction_ids: Sequence[int], low: ColumnElement[bool]
 ) -> list[FollowupOpened]:
     from patron.ingest import fire_event
-    from patron_nps.events import FollowupOpened, ensure_added
+    from patron_nps.events import FollowupOpened
 
     a, f = NpsAnswer, NpsFollowup
     for chunk in _chunks(interaction_ids):
@@ -189,6 +188,5 @@ def _open_followups(
         )
     ]
     if opened:
-        ensure_added(app.pm)
         fire_event(app, "patron_nps_followup_opened", session=session, followups=opened)
     return opened

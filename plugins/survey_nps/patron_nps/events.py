@@ -1,9 +1,11 @@
 """The hook this plugin adds to the contract: a follow-up was opened.
 
-Another plugin (the email channel alerting someone, a vertical plugin opening a
-ticket) implements it with ``@hookimpl(optionalhook=True)``, so it loads
-whether or not this plugin is enabled, and is simply never called without it.
-This module stays cheap to import: the spec is added at start-up.
+The spec is added through ``patron_addhooks`` while the plugin registers, so a
+misspelled implementation fails loudly at start-up. Another plugin (the email
+channel alerting someone, a vertical plugin opening a ticket) implements it with
+``@hookimpl(optionalhook=True)``, so it loads whether or not this plugin is
+enabled, and is simply never called without it. This module stays cheap to
+import: pluggy and the standard library only.
 """
 
 from __future__ import annotations
@@ -62,12 +64,3 @@ def patron_nps_followup_opened(app: App, session: Session, followups: Sequence[F
     :param followups: the follow-ups opened, one per low answer.
     :return: nothing; every implementation is called.
     """
-
-
-def ensure_added(pm: pluggy.PluginManager) -> None:
-    """Add this module's spec to ``pm`` once (idempotent)."""
-    import sys
-
-    caller = getattr(pm.hook, "patron_nps_followup_opened", None)
-    if caller is None or not caller.has_spec():
-        pm.add_hookspecs(sys.modules[__name__])
