@@ -70,11 +70,14 @@ def patron_interactions_recorded(app: App, session: Session, interaction_ids: Se
 
 @hookimpl
 def patron_refresh(app: App, as_of: datetime) -> str:
-    from patron_nps.answers import backfill
+    from patron_nps.answers import backfill, totals
 
     with app.transaction() as session:
         done = backfill(app, session)
-    line = f"{done.answers} survey answers indexed, {done.followups} follow-ups opened"
+        answers, still_open = totals(session)
+    line = f"{answers:,} survey answers, {still_open:,} open follow-ups"
+    if done.answers or done.skipped:
+        line += f"; {done.answers} earlier answers indexed now, {done.followups} follow-ups opened"
     if done.skipped:
         line += f"; {done.skipped} skipped as invalid (first: {done.first_problem})"
     return line

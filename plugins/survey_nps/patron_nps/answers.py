@@ -190,3 +190,10 @@ def _open_followups(
     if opened:
         fire_event(app, "patron_nps_followup_opened", session=session, followups=opened)
     return opened
+
+
+def totals(session: Session) -> tuple[int, int]:
+    """How many answers are indexed and how many follow-ups are open."""
+    answers = session.scalar(select(func.count()).select_from(NpsAnswer)) or 0
+    still_open = session.scalar(select(func.count()).where(NpsFollowup.closed_at.is_(None))) or 0
+    return answers, still_open

@@ -158,7 +158,7 @@ class SummaryReport:
             "change": change.text(metric.unit),
         }
         if change.p_value is not None:
-            summary["p_value"] = round(change.p_value, 4)
+            summary["p_value"] = _p(change.p_value)
         rows: list[list[Any]] = []
         low, high = w.survey.scale
         n = stats.total(hist)
@@ -207,6 +207,16 @@ class SummaryReport:
             for lo, hi, cat in CATEGORY["nps"]:
                 summary[f"{cat}s_pct"] = round(100 * stats.count_between(hist, lo, hi) / n, 1)
         return ReportResult(self.title, summary, tuple(tables), tuple(figures), as_of=w.end.date())
+
+
+def _p(value: float) -> float:
+    """A p-value with three significant digits (``0.000123``, not a misleading 0)."""
+    return float(f"{value:.3g}")
+
+
+def _short(group: str) -> str:
+    """``rfm:segment:champions`` → ``champions`` (the table is titled with the family)."""
+    return group.rsplit(":", 1)[-1]
 
 
 def _category(kind: str, score: int) -> str:
@@ -406,8 +416,8 @@ class BreakdownReport:
             diff = None
             if e.enough and whole_estimate.enough and e.value is not None and whole_estimate.value is not None:
                 diff = rounded(e.value - whole_estimate.value, metric.digits)
-            p = None if test.p_value is None else round(test.p_value, 4)
-            rows.append([group, cells[0], cells[1], cells[2], cells[3], diff, p, test.significant, cells[4]])
+            p = None if test.p_value is None else _p(test.p_value)
+            rows.append([_short(group), cells[0], cells[1], cells[2], cells[3], diff, p, test.significant, cells[4]])
         # Best first; groups without enough answers last, then by name.
         rows.sort(key=lambda r: (r[2] is None, -(r[2] or 0), r[0]))
         return rows

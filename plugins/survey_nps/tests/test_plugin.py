@@ -320,11 +320,11 @@ def test_refresh_backfills_answers_recorded_before_the_plugin_was_enabled(make_p
     result = patron_cli(app, "refresh")
     assert result.exit_code == 0, result.output
     assert (
-        "nps: 2 survey answers indexed, 1 follow-ups opened; 1 skipped as invalid (first: survey answer 'old-2'"
-        in result.output
+        "nps: 2 survey answers, 1 open follow-ups; 2 earlier answers indexed now, 1 follow-ups opened; "
+        "1 skipped as invalid (first: survey answer 'old-2': payload.score 42 is outside" in result.output
     )
     again = patron_cli(app, "refresh")
-    assert "nps: 0 survey answers indexed" in again.output
+    assert "nps: 2 survey answers, 1 open follow-ups; 0 earlier answers indexed now" in again.output
     with app.transaction() as s:
         assert s.scalar(select(func.count()).select_from(NpsAnswer)) == 2
         assert s.scalar(select(func.count()).select_from(NpsFollowup)) == 1
