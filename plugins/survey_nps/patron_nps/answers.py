@@ -84,23 +84,32 @@ def index_answers(app: App, session: Session, interaction_ids: Sequence[int]) ->
 
 
 def backfill(app: App, session: Session) -> Indexed:
-    """Index every ``survey_response`` interaction not indexed yet; skip (and count) invalid ones."""
-    missing = (
-        select(
-            Interaction.id,
-            Interaction.external_id,
-            Interaction.customer_id,
-            Interaction.occurred_at,
-            Interaction.payload,
-        )
-        .outerjoin(NpsAnswer, NpsAnswer.interaction_id == Interaction.id)
-        .where(Interaction.kind == SURVEY_RESPONSE, NpsAnswer.interaction_id.is_(None))
-        .order_by(Interaction.id)
-    )
+    """Index every ``survey_response`` interaction not indexed yet; skip (and count) invalid ones.
+
+    One anti-join finds the ids (integers only, so memory stays small), then the
+    payloads are read and copied ``CHUNK`` at a time: linear in the number of
+    answers, where paging the anti-join itself would rescan it for every page.
+    """
     done = Indexed()
-    rows = session.execute(missing).all()
-    for start in range(0, len(rows), CHUNK):
-        part = _store(app, session, rows[start : start + CHUNK], strict=False)
+    missing = list(
+        session.scalars(
+            select(Interaction.id)
+            .outerjoin(NpsAnswer, NpsAnswer.interaction_id == Interaction.id)
+            .where(Interaction.kind == SURVEY_RESPONSE, NpsAnswer.interaction_id.is_(None))
+            .order_by(Interaction.id)
+        )
+    )
+    for chunk in _chunks(missing):
+        rows = session.execute(
+            select(
+                Interaction.id,
+                Interaction.external_id,
+                Interaction.customer_id,
+                Interaction.occurred_at,
+                Interaction.payload,
+            ).where(ids_in(Interaction.id, chunk))
+        ).all()
+        part = _store(app, session, rows, strict=False)
         done.answers += part.answers
         done.followups += part.followups
         done.skipped += part.skipped

@@ -64,9 +64,16 @@ def period_label(key: int, period: str) -> str:
 
 
 def counted_answers(
-    session: Session, survey: str, period: str, start: datetime | None, end: datetime, *, cte: bool = False
+    session: Session,
+    survey: str,
+    period: str,
+    start: datetime | None,
+    end: datetime,
+    *,
+    cte: bool = False,
+    extra: Sequence[str] = ("occurred_at", "touchpoint"),
 ) -> Subquery | CTE:
-    """The answers that count: ``(customer_id, score, occurred_at, touchpoint)``, one per customer and period."""
+    """The answers that count: ``(customer_id, score, *extra)``, one per customer and period."""
     a = NpsAnswer
     dialect = session.get_bind().dialect.name
     rank = (
@@ -80,8 +87,9 @@ def counted_answers(
     where = [a.survey == survey, a.occurred_at < end]
     if start is not None:
         where.append(a.occurred_at >= start)
-    ranked = select(a.customer_id, a.score, a.occurred_at, a.touchpoint, rank).where(*where).subquery("ranked")
-    kept = select(ranked.c.customer_id, ranked.c.score, ranked.c.occurred_at, ranked.c.touchpoint).where(
+    carried = [getattr(a, name) for name in extra]
+    ranked = select(a.customer_id, a.score, *carried, rank).where(*where).subquery("ranked")
+    kept = select(ranked.c.customer_id, ranked.c.score, *(ranked.c[name] for name in extra)).where(
         ranked.c.rank == 1
     )
     return kept.cte("counted") if cte else kept.subquery("counted")
@@ -89,7 +97,7 @@ def counted_answers(
 
 def histogram(session: Session, survey: str, period: str, start: datetime | None, end: datetime) -> Histogram:
     """Answers per score, counted once per customer and period, in ``[start, end)``."""
-    answers = counted_answers(session, survey, period, start, end)
+    answers = counted_answers(session, survey, period, start, end, extra=())
     rows = session.execute(select(answers.c.score, func.count()).group_by(answers.c.score))
     return {int(score): int(n) for score, n in rows}
 
@@ -113,7 +121,7 @@ def breakdown(
     audiences: Sequence[Audience],
 ) -> tuple[Histogram, dict[str, Histogram]]:
     """The whole histogram and one per audience, from one statement (the counted answers computed once)."""
-    answers = counted_answers(session, survey, period, start, end, cte=True)
+    answers = counted_answers(session, survey, period, start, end, cte=True, extra=())
     whole = select(literal(ALL).label("grp"), answers.c.score, func.count().label("n")).group_by(answers.c.score)
     if audiences:
         m = members(session, audiences)
