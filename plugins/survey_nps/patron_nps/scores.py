@@ -89,9 +89,7 @@ def counted_answers(
         where.append(a.occurred_at >= start)
     carried = [getattr(a, name) for name in extra]
     ranked = select(a.customer_id, a.score, *carried, rank).where(*where).subquery("ranked")
-    kept = select(ranked.c.customer_id, ranked.c.score, *(ranked.c[name] for name in extra)).where(
-        ranked.c.rank == 1
-    )
+    kept = select(ranked.c.customer_id, ranked.c.score, *(ranked.c[name] for name in extra)).where(ranked.c.rank == 1)
     return kept.cte("counted") if cte else kept.subquery("counted")
 
 
