@@ -328,3 +328,27 @@ def test_refresh_backfills_answers_recorded_before_the_plugin_was_enabled(make_p
     with app.transaction() as s:
         assert s.scalar(select(func.count()).select_from(NpsAnswer)) == 2
         assert s.scalar(select(func.count()).select_from(NpsFollowup)) == 1
+
+
+def test_invitation_seam_skips_recent_answerers_and_erased_customers(nps_app, nps_kit, patron_cli):
+    from patron.contracts import Audience
+    from patron.models import Customer
+    from patron_nps.answers import plugin_config
+    from patron_nps.invitations import eligible
+
+    A, utc = nps_kit.Answer, nps_kit.utc
+    ids = nps_kit.load(
+        nps_app,
+        [
+            A("recent", "nps", 9, utc(2025, 5, 1)),
+            A("old", "nps", 9, utc(2024, 1, 1)),
+            A("other", "csat", 5, utc(2025, 5, 1)),
+        ],
+        ["recent", "old", "other", "never", "gone"],
+    )
+    patron_cli(nps_app, "customers", "erase", "gone", "--yes")
+    everyone = Audience("test:all", "everyone", lambda s: select(Customer.id))
+    with nps_app.transaction() as s:
+        survey = plugin_config(nps_app).surveys["nps"]  # reask_days 90
+        found = set(s.scalars(eligible(s, "nps", survey, everyone, utc(2025, 6, 1))))
+    assert found == {ids["old"], ids["other"], ids["never"]}
