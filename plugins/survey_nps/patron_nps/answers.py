@@ -166,7 +166,6 @@ def _store(app: App, session: Session, rows: Sequence[Any], *, strict: bool) -> 
 def _open_followups(
     app: App, session: Session, config: NpsConfig, interaction_ids: Sequence[int], low: ColumnElement[bool]
 ) -> list[FollowupOpened]:
-    from patron.ingest import fire_event
     from patron_nps.events import FollowupOpened
 
     a, f = NpsAnswer, NpsFollowup
@@ -197,7 +196,8 @@ def _open_followups(
         )
     ]
     if opened:
-        fire_event(app, "patron_nps_followup_opened", session=session, followups=opened)
+        # The contract's one dispatch path: pluggy's order, every failure named after its plugin.
+        app.call_each("patron_nps_followup_opened", app=app, session=session, followups=opened)
     return opened
 
 

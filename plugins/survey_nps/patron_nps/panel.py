@@ -45,8 +45,8 @@ class SurveyPanel:
                     r.survey,
                     r.occurred_at.date().isoformat(),
                     r.score,
-                    r.touchpoint,
-                    (r.payload or {}).get("comment"),
+                    r.touchpoint or "",
+                    (r.payload or {}).get("comment") or "",
                     _followup(r.id, r.closed_at, r.assignee),
                 ]
                 for r in rows

@@ -260,9 +260,9 @@ class TrendReport:
         audience = _audience(app, params.get("audience"))
         interval = params.get("interval") or "month"
         found = scores.trend(session, w.name, w.survey.period, w.start, w.end, interval, audience)
-        dialect_free_keys = _buckets(w, interval)
+        keys = _buckets(w, interval)
         rows = []
-        for key in dialect_free_keys:
+        for key in keys:
             e = headline(w.survey, found.get(key, {}), config)
             rows.append([scores.period_label(key, interval), *_estimate_cells(e, metric.digits)])
         x = [r[0] for r in rows]
@@ -287,13 +287,11 @@ class TrendReport:
 
 
 def _any_kind(config: NpsConfig, params: Mapping[str, Any]) -> tuple[str, ...]:
-    return (
-        ("nps", "csat", "ces") if params.get("survey") else ("nps",) if _has(config, "nps") else ("nps", "csat", "ces")
-    )
-
-
-def _has(config: NpsConfig, kind: str) -> bool:
-    return any(s.type == kind for s in config.surveys.values())
+    """Survey types a trend or breakdown accepts: any named survey; unnamed, the first NPS survey if any."""
+    every = ("nps", "csat", "ces")
+    if params.get("survey") or not any(s.type == "nps" for s in config.surveys.values()):
+        return every
+    return ("nps",)
 
 
 def _buckets(w: Window, interval: str) -> list[int]:
