@@ -12,16 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from patron.cli_options import customer_argument, get_app, json_option
+
 if TYPE_CHECKING:
-    from patron.app import App
+    from patron.cli_options import CustomerRef
 
-JSON = click.option("--json", "as_json", is_flag=True, help="Machine output (JSON).")
-
-
-def _app() -> App:
-    from patron.cli import get_state
-
-    return get_state().app
+JSON = json_option
+_app = get_app
 
 
 @click.group()
@@ -30,7 +27,7 @@ def nps() -> None:
 
 
 @nps.command()
-@click.argument("customer")
+@customer_argument()
 @click.argument("survey")
 @click.argument("score")
 @click.option("--comment", default=None, help="What the customer wrote.")
@@ -38,14 +35,20 @@ def nps() -> None:
 @click.option("--at", "at", default=None, metavar="TIME", help="When it was answered, ISO 8601 (default: now).")
 @JSON
 def record(
-    customer: str, survey: str, score: str, comment: str | None, touchpoint: str | None, at: str | None, as_json: bool
+    customer: CustomerRef,
+    survey: str,
+    score: str,
+    comment: str | None,
+    touchpoint: str | None,
+    at: str | None,
+    as_json: bool,
 ) -> None:
     """Record CUSTOMER's answer SCORE to SURVEY (CUSTOMER: external id or #id)."""
     from patron_nps.recording import record_answer
 
     app = _app()
     with app.transaction() as session:
-        done = record_answer(app, session, customer, survey, score, comment=comment, touchpoint=touchpoint, at=at)
+        done = record_answer(app, session, customer.id, survey, score, comment=comment, touchpoint=touchpoint, at=at)
     if as_json:
         click.echo(json.dumps(done))
         return

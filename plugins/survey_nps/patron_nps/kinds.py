@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from patron.kinds import SURVEY_RESPONSE
 from patron_nps.config import NpsConfig
 
-#: The interaction kind of a survey answer (``patron.kinds.SURVEY_RESPONSE`` in contract 1.1).
-SURVEY_RESPONSE = "survey_response"
+__all__ = ["COMMENT_LIMIT", "SURVEY_RESPONSE", "TOUCHPOINT_LIMIT", "parse_score", "payload_checker"]
 COMMENT_LIMIT = 5000
 TOUCHPOINT_LIMIT = 64
 

@@ -33,7 +33,7 @@ def parse_time(text: str | None) -> datetime:
 def record_answer(
     app: App,
     session: Session,
-    customer: str,
+    customer_id: int,
     survey: str,
     score: str,
     *,
@@ -43,7 +43,7 @@ def record_answer(
 ) -> dict[str, Any]:
     """Check and record one answer; return what was stored (and the follow-up it opened, if any)."""
     from patron.ingest import record_interactions
-    from patron.privacy import find_customer
+    from patron.models import Customer
 
     config = plugin_config(app)
     payload: dict[str, Any] = {"survey": survey, "score": score}
@@ -56,9 +56,11 @@ def record_answer(
         column, reason = problem
         raise InputError(f"{column.removeprefix('payload.').upper()}: {reason}")
     payload["score"] = int(score)
-    found = find_customer(session, customer)
+    found = session.get(Customer, customer_id)
+    if found is None:
+        raise InputError(f"no customer #{customer_id}")
     if found.erased_at is not None:
-        raise InputError(f"customer {customer!r} was erased; an erased customer cannot answer surveys")
+        raise InputError(f"customer #{customer_id} was erased; an erased customer cannot answer surveys")
     moment = parse_time(at)
     ids = record_interactions(
         app,

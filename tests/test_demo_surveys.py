@@ -1,4 +1,4 @@
-"""The demo's survey answers tell the story a marketing manager recognises."""
+"""The demo's survey answers (core demo + nps plugin) tell the story a marketing manager recognises."""
 
 from __future__ import annotations
 
