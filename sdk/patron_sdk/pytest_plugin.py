@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 POSTGRES_ENV = "PATRON_TEST_POSTGRES_URL"
 #: How to run them, wherever the tests are (a plugin's own folder has no Makefile).
 POSTGRES_HINT = (
-    f"to run them, set {POSTGRES_ENV} to a server URL a test may create databases on, "
-    f"e.g. {POSTGRES_ENV}=postgresql://user:password@127.0.0.1:5432/postgres; in the Patron checkout 'make test' does it"
+    f"to run them, set {POSTGRES_ENV} to a server where tests may create databases, e.g. "
+    "postgresql://user:password@127.0.0.1:5432/postgres; in the Patron checkout 'make test' does it"
 )
 BACKENDS = ("sqlite", "postgresql")
 
