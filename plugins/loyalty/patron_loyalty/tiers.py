@@ -152,8 +152,9 @@ class ReviewResult:
     first: int = 0
 
     def describe(self) -> str:
-        """``12 changed (5 up, 7 down, 0 placed for the first time)``, for the commands' one-line summary."""
-        return f"{self.changed} changed ({self.upgrades} up, {self.downgrades} down, {self.first} placed for the first time)"
+        """``12 changed (5 up, 7 down, 3 placed for the first time)``, for the commands' one-line summary."""
+        first = f", {self.first} placed for the first time" if self.first else ""
+        return f"{self.changed} changed ({self.upgrades} up, {self.downgrades} down{first})"
 
 
 def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: datetime) -> Select[Any]:
