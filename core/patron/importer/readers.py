@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from patron.errors import InputError
 
@@ -226,7 +226,7 @@ class Reader:
             if clash is not None:
                 yield SourceRow(number, {}, original, f"has its own {clash!r}, which --set {clash}=… would replace")
                 continue
-            yield SourceRow(number, {**values, **self.constants}, original)
+            yield SourceRow(number, {**cast("dict[str, Any]", values), **self.constants}, original)
         if not any_line:
             raise InputError(f"{self.path} is empty: expected one JSON object per line")
 
