@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
+from patron.app import App
 from patron.commands.demo_cmd import TRY_NEXT, next_steps
 from patron.reports.output import write_outputs
 
@@ -66,7 +69,9 @@ print(sorted(m for m in sys.modules if m.startswith(("patron_probe", "patron_sdk
     ("args", "plugin", "distribution"),
     [(["probe", "hello"], "probe", "patron-probe 0.1.0"), (["plugin", "new", "shop"], "sdk", "patron-sdk 0.1.0")],
 )
-def test_a_command_of_a_disabled_plugin_says_which_plugin_to_enable(tmp_path, args, plugin, distribution):
+def test_a_command_of_a_disabled_plugin_says_which_plugin_to_enable(
+    tmp_path: Path, args: list[str], plugin: str, distribution: str
+) -> None:
     import subprocess
 
     (tmp_path / "patron.toml").write_text("[patron]\nplugins = []\n")
@@ -85,7 +90,7 @@ def test_a_command_of_a_disabled_plugin_says_which_plugin_to_enable(tmp_path, ar
     assert done.stdout.splitlines() == ["exit 2", "[]"]  # a usage error, and nothing of the plugin was imported
 
 
-def test_an_unknown_command_still_gets_did_you_mean(tmp_path, monkeypatch):
+def test_an_unknown_command_still_gets_did_you_mean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from patron.cli import build_cli
@@ -95,7 +100,7 @@ def test_an_unknown_command_still_gets_did_you_mean(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "No such command 'plugn'" in result.output
 
 
-def patron(config: Path, *args: str):
+def patron(config: Path, *args: str) -> Result:
     from click.testing import CliRunner
 
     from patron.cli import build_cli
@@ -104,7 +109,7 @@ def patron(config: Path, *args: str):
     return CliRunner().invoke(build_cli(argv), argv, catch_exceptions=False)
 
 
-def test_enable_asks_for_db_upgrade_only_for_plugins_with_tables(tmp_path):
+def test_enable_asks_for_db_upgrade_only_for_plugins_with_tables(tmp_path: Path) -> None:
     config = tmp_path / "patron.toml"
     config.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "p.db"}"\nplugins = []\n')
     without_tables = patron(config, "plugins", "enable", "sdk")
@@ -115,7 +120,7 @@ def test_enable_asks_for_db_upgrade_only_for_plugins_with_tables(tmp_path):
     assert "Run 'patron db upgrade' to create the tables of probe." in with_tables.output
 
 
-def test_plugins_info_prints_no_empty_lines(tmp_path):
+def test_plugins_info_prints_no_empty_lines(tmp_path: Path) -> None:
     config = tmp_path / "patron.toml"
     config.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "p.db"}"\nplugins = ["sdk"]\n')
     for name in ("sdk", "probe"):  # enabled (contributions known) and not (hooks unknown)
@@ -127,7 +132,7 @@ def test_plugins_info_prints_no_empty_lines(tmp_path):
         assert {line for line in lines if line.endswith(":")} <= {"settings:", "contributions:"}, result.output
 
 
-def test_an_unknown_report_gets_a_did_you_mean(patron_app, patron_cli):
+def test_an_unknown_report_gets_a_did_you_mean(patron_app: App, patron_cli: Callable[..., Result]) -> None:
     result = patron_cli(patron_app, "report", "run", "overveiw")
     assert result.exit_code == 7
     assert 'no report named "overveiw"; did you mean "overview"? available: overview' in result.output
@@ -142,7 +147,9 @@ def test_an_unknown_report_gets_a_did_you_mean(patron_app, patron_cli):
         ("patron plugins info broken_i", {"broken_import"}),
     ],
 )
-def test_shell_completion_completes_report_and_plugin_names(tmp_path, monkeypatch, words, expected):
+def test_shell_completion_completes_report_and_plugin_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str, expected: set[str]
+) -> None:
     from click.testing import CliRunner
 
     from patron.cli import build_cli

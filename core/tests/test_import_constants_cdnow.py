@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 
+from patron.app import App
 from patron.importer.cdnow import DEFAULT_SOURCE
 from patron.models import Customer, Interaction
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SAMPLE = DEFAULT_SOURCE.with_name("CDNOW_sample.txt")
+Cli = Callable[..., Result]
 
 ORDERS = """Order ID,Customer ID,Order date,Total,store
 o-1,42,2024-03-01,19.99,Berlin
@@ -27,12 +32,12 @@ CUSTOMERS = """Customer ID,Email,First order
 """
 
 
-def rows(app, *columns):
+def rows(app: App, *columns: Any) -> list[tuple[Any, ...]]:
     with app.transaction() as s:
         return sorted(tuple(r) for r in s.execute(select(*columns)))
 
 
-def test_set_gives_every_row_a_constant_column(patron_app, patron_cli, tmp_path):
+def test_set_gives_every_row_a_constant_column(patron_app: App, patron_cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("external_id\nc1\n")
     (tmp_path / "p.csv").write_text("external_id,customer_external_id,occurred_at,amount\np1,c1,2024-01-02,3.50\n")
     assert patron_cli(patron_app, "import", "customers", str(tmp_path / "c.csv")).exit_code == 0
@@ -45,7 +50,7 @@ def test_set_gives_every_row_a_constant_column(patron_app, patron_cli, tmp_path)
     ) == [("p1", "purchase", 350, "EUR")]
 
 
-def test_a_missing_column_suggests_set(patron_app, patron_cli, tmp_path):
+def test_a_missing_column_suggests_set(patron_app: App, patron_cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "p.csv").write_text("external_id,customer_external_id,occurred_at\np1,c1,2024-01-02\n")
     result = patron_cli(patron_app, "import", "interactions", str(tmp_path / "p.csv"))
     assert result.exit_code == 6 and "--set kind=VALUE" in result.output
@@ -60,13 +65,15 @@ def test_a_missing_column_suggests_set(patron_app, patron_cli, tmp_path):
         (["--set", "external_id=x"], "already has a column 'external_id'"),
     ],
 )
-def test_bad_set_options_are_one_line_errors(patron_app, patron_cli, tmp_path, args, message):
+def test_bad_set_options_are_one_line_errors(
+    patron_app: App, patron_cli: Cli, tmp_path: Path, args: list[str], message: str
+) -> None:
     (tmp_path / "p.csv").write_text("external_id,customer_external_id,occurred_at\np1,c1,2024-01-02\n")
     result = patron_cli(patron_app, "import", "interactions", str(tmp_path / "p.csv"), *args)
     assert result.exit_code == 6 and message in result.output and "Traceback" not in result.output
 
 
-def test_set_in_json_lines_rejects_a_row_that_has_the_column(patron_app, patron_cli, tmp_path):
+def test_set_in_json_lines_rejects_a_row_that_has_the_column(patron_app: App, patron_cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("external_id\nc1\n")
     assert patron_cli(patron_app, "import", "customers", str(tmp_path / "c.csv")).exit_code == 0
     lines = [
@@ -90,7 +97,9 @@ def documented_order_export_commands() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in joined.splitlines() if line.startswith("patron import")]
 
 
-def test_the_documented_order_export_path_works(patron_app, patron_cli, tmp_path, monkeypatch):
+def test_the_documented_order_export_path_works(
+    patron_app: App, patron_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "orders-export.csv").write_text(ORDERS)
     (tmp_path / "customers-export.csv").write_text(CUSTOMERS)
     monkeypatch.chdir(tmp_path)
@@ -116,7 +125,7 @@ def test_the_documented_order_export_path_works(patron_app, patron_cli, tmp_path
 
 
 @pytest.mark.skipif(not SAMPLE.exists(), reason=f"{SAMPLE} is not available")
-def test_import_cdnow_sample_and_again_changes_nothing(patron_app, patron_cli):
+def test_import_cdnow_sample_and_again_changes_nothing(patron_app: App, patron_cli: Cli) -> None:
     first = patron_cli(patron_app, "import", "cdnow", str(SAMPLE), "--json")
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout)
@@ -132,7 +141,7 @@ def test_import_cdnow_sample_and_again_changes_nothing(patron_app, patron_cli):
         assert s.scalar(select(func.sum(Interaction.amount_minor))) == total
 
 
-def test_import_cdnow_refuses_another_file_in_one_line(patron_app, patron_cli, tmp_path):
+def test_import_cdnow_refuses_another_file_in_one_line(patron_app: App, patron_cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "orders.csv").write_text(ORDERS)
     result = patron_cli(patron_app, "import", "cdnow", str(tmp_path / "orders.csv"))
     assert result.exit_code == 6 and "is it the CDNOW purchase log?" in result.output
