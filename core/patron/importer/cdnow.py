@@ -92,7 +92,8 @@ def write_cdnow_csv(source: str | Path, out_dir: str | Path, *, limit: int | Non
     with customers_path.open("w", newline="", encoding="utf-8") as dst:
         writer = csv.writer(dst)
         writer.writerow(["external_id", "created_at"])
-        writer.writerows(sorted(first_purchase.items(), key=lambda item: int(item[0])))
+        by_number: list[tuple[str, str]] = sorted(first_purchase.items(), key=lambda item: int(item[0]))
+        writer.writerows(by_number)
     return customers_path, interactions_path
 
 
