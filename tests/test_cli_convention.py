@@ -45,6 +45,7 @@ ARGS = {
     "plugins info": ["core"],
     "import customers": ["{customers_csv}"],
     "import interactions": ["{interactions_csv}"],
+    "import cdnow": ["{cdnow_txt}"],
     "customers show": ["c1"],
     "customers search": ["c"],
     "customers erase": ["c9", "--yes"],
@@ -140,8 +141,13 @@ def test_every_json_command_prints_valid_json(app, patron_cli, tmp_path: Path) -
         "customers_csv": tmp_path / "customers.csv",
         "interactions_csv": tmp_path / "interactions.csv",
         "mbox": tmp_path / "bounces.mbox",
+        "cdnow_txt": tmp_path / "CDNOW_master.txt",
     }
     files["mbox"].write_text("", encoding="utf-8")
+    files["cdnow_txt"].write_text(
+        "customer_id date number_of_cds dollar_value\n 00001 19970101  1   11.77\n 00002 19970112  2   24.00\n",
+        encoding="ascii",
+    )
     files["customers_csv"].write_text("external_id,name\nn1,New One\n", encoding="utf-8")
     files["interactions_csv"].write_text(
         "external_id,customer_external_id,kind,occurred_at,amount,currency\nq1,n1,purchase,2024-07-01,5.00,EUR\n",
@@ -174,4 +180,4 @@ def test_every_json_command_prints_valid_json(app, patron_cli, tmp_path: Path) -
                 f"patron {path} {' '.join(args)} printed invalid JSON ({exc}):\n{result.stdout}"
             ) from exc
         checked.append(path)
-    assert {"config show", "rfm snapshots", "loyalty balance", "report list"} <= set(checked)
+    assert {"config show", "rfm snapshots", "loyalty balance", "report list", "import cdnow"} <= set(checked)

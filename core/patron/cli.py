@@ -96,6 +96,32 @@ class PatronGroup(click.Group):
             click.secho(f"Error: {error}", fg="red", err=True)
             ctx.exit(error.exit_code)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else None
+        if name is not None and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            hint = _disabled_provider_hint(name, self.state)
+            if hint is not None:
+                ctx.fail(f"No such command '{name}': {hint}")
+        return super().resolve_command(ctx, args)
+
+
+def _disabled_provider_hint(command: str, state: CliState | None) -> str | None:
+    """Which installed but disabled plugin adds ``command``, and how to enable it (metadata only)."""
+    from patron.registry import command_providers
+
+    enabled = set(state._settings.plugins) if state is not None and state._settings is not None else set()
+    providers = [(plugin, label) for plugin, label in command_providers(command) if plugin not in enabled]
+    if not providers:
+        return None
+    plugin, label = providers[0]
+    return (
+        f'it comes from the plugin "{plugin}" ({label}), which is installed but not enabled. '
+        f"Enable it with 'patron plugins enable {plugin}', or for one command: "
+        f"PATRON_PLUGINS={plugin} patron {command} ..."
+    )
+
 
 def _database_error(exc: Exception, state: CliState | None) -> PatronError | None:
     if "sqlalchemy" not in sys.modules:

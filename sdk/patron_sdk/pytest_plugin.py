@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from patron.app import App
 
 POSTGRES_ENV = "PATRON_TEST_POSTGRES_URL"
+#: How to run them, wherever the tests are (a plugin's own folder has no Makefile).
+POSTGRES_HINT = (
+    f"to run them, set {POSTGRES_ENV} to a server where tests may create databases, e.g. "
+    "postgresql://user:password@127.0.0.1:5432/postgres; in the Patron checkout 'make test' does it"
+)
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -62,8 +67,8 @@ def database_urls(backend: str, folder: Path, node: pytest.Item | pytest.Collect
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         if os.environ.get("CI"):
-            pytest.fail(f"${POSTGRES_ENV} is not set under CI: PostgreSQL tests must run (use 'make test')")
-        pytest.skip(f"${POSTGRES_ENV} not set: PostgreSQL tests skipped (use 'make test' to run them)")
+            pytest.fail(f"${POSTGRES_ENV} is not set under CI: PostgreSQL tests must run ({POSTGRES_HINT})")
+        pytest.skip(f"${POSTGRES_ENV} not set: PostgreSQL tests skipped ({POSTGRES_HINT})")
     yield from _postgres_database(server)
 
 

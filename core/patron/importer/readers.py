@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from patron.errors import InputError
 
@@ -44,6 +44,20 @@ def detect_format(path: Path, given: str | None) -> Format:
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"
 
 
+def parse_constants(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``--set COLUMN=VALUE`` options → ``{column: value}`` (a value may contain ``=``; it may be empty)."""
+    constants: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, value = pair.partition("=")
+        column = column.strip()
+        if not sep or not column:
+            raise InputError(f"--set {pair!r}: expected COLUMN=VALUE, e.g. --set currency=USD")
+        if column in constants:
+            raise InputError(f"--set {column}=…: given twice; give each column once")
+        constants[column] = value
+    return constants
+
+
 def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Parse ``--map src=dst`` options into ``{src: dst}``."""
     mapping: dict[str, str] = {}
@@ -63,10 +77,19 @@ def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 class Reader:
     """Iterate the rows of one file; ``columns`` is known after the header (CSV) is read."""
 
-    def __init__(self, path: Path, fmt: Format, mapping: Mapping[str, str], encoding: str = "utf-8") -> None:
+    def __init__(
+        self,
+        path: Path,
+        fmt: Format,
+        mapping: Mapping[str, str],
+        encoding: str = "utf-8",
+        constants: Mapping[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.format = fmt
         self.mapping = dict(mapping)
+        #: ``--set COLUMN=VALUE``: columns every row gets, which the file must not have itself.
+        self.constants = dict(constants or {})
         self.encoding = encoding
         self.size = path.stat().st_size
         #: Bytes consumed so far (for progress bars).
@@ -120,9 +143,16 @@ class Reader:
         except csv.Error as exc:
             raise InputError(f"{self.path}: line {reader.line_num}: the header is not valid CSV: {exc}") from None
         self.header = [cell.strip() for cell in header]
-        self.columns = self._map_header(self.header)
-        width = len(self.columns)
-        columns = self.columns
+        columns = self._map_header(self.header)
+        width = len(columns)
+        constants = self.constants
+        clash = next((name for name in constants if name in columns), None)
+        if clash is not None:
+            raise InputError(
+                f"--set {clash}=…: {self.path} already has a column {clash!r}; drop the --set, "
+                "or --map the file's column to another name"
+            )
+        self.columns = [*columns, *constants]
         any_row = False
         previous_line = reader.line_num
         while True:
@@ -143,7 +173,8 @@ class Reader:
             if len(cells) != width:
                 yield SourceRow(line, {}, cells, f"the row has {len(cells)} cells but the header has {width}")
                 continue
-            yield SourceRow(line, dict(zip(columns, cells, strict=True)), cells)
+            values = dict(zip(columns, cells, strict=True))
+            yield SourceRow(line, {**values, **constants} if constants else values, cells)
         if not any_row:
             raise InputError(f"{self.path} has a header but no rows: nothing to import")
 
@@ -191,7 +222,11 @@ class Reader:
                 if mapping
                 else {k: _plain(v) for k, v in obj.items()}
             )
-            yield SourceRow(number, values, original)
+            clash = next((name for name in self.constants if name in values), None)
+            if clash is not None:
+                yield SourceRow(number, {}, original, f"has its own {clash!r}, which --set {clash}=… would replace")
+                continue
+            yield SourceRow(number, {**cast("dict[str, Any]", values), **self.constants}, original)
         if not any_line:
             raise InputError(f"{self.path} is empty: expected one JSON object per line")
 

@@ -47,6 +47,8 @@ class ImportOptions:
     path: Path
     format: Format = "csv"
     mapping: dict[str, str] = field(default_factory=dict)
+    #: ``--set COLUMN=VALUE``: a constant column added to every row.
+    constants: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
     on_conflict: Literal["update", "skip"] = "update"
     strict: bool = False
@@ -195,7 +197,7 @@ class _Import:
         self.app = app
         self.options = options
         self.progress = progress
-        self.reader = Reader(options.path, options.format, options.mapping, options.encoding)
+        self.reader = Reader(options.path, options.format, options.mapping, options.encoding, options.constants)
         self.parse_date = date_parser(options.date_format)
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
@@ -241,7 +243,8 @@ class _Import:
             raise InputError(
                 f"{self.options.path}: missing required column{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)} (the header has: {', '.join(self.reader.header or [])}); "
-                f"rename a column with --map, e.g. --map YOUR_COLUMN={missing[0]}"
+                f"rename a column with --map, e.g. --map YOUR_COLUMN={missing[0]}, or give every row the same "
+                f"value with --set, e.g. --set {missing[0]}=VALUE"
             )
 
     def _count(self, outcome: BatchOutcome, rows: int) -> None:

@@ -25,7 +25,8 @@ def write_outputs(name: str, fmt: str, docs: Mapping[str, str], output: str | No
             )
         return None
     target = Path(output)
-    if fmt == "csv" and (several or target.is_dir()):
+    # "out/" names a directory even before it exists (Path() would drop the slash).
+    if fmt == "csv" and (several or target.is_dir() or output.endswith(("/", os.sep))):
         if target.exists() and not target.is_dir():
             raise InputError(f'-o {output}: is a file, but report "{name}" has several tables; give a directory')
         target.mkdir(parents=True, exist_ok=True)

@@ -153,6 +153,13 @@ class ReviewResult:
     changed: int
     upgrades: int
     downgrades: int
+    #: customers who had no tier in this scheme before (counted in ``changed``, neither up nor down)
+    first: int = 0
+
+    def describe(self) -> str:
+        """``12 changed (5 up, 7 down, 3 placed for the first time)``, for the commands' one-line summary."""
+        first = f", {self.first} placed for the first time" if self.first else ""
+        return f"{self.changed} changed ({self.upgrades} up, {self.downgrades} down{first})"
 
 
 def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: datetime) -> Select[Any]:
@@ -272,6 +279,7 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
             func.count().filter(changed),
             func.count().filter(and_(changed, r.old_tier.is_not(None), _up(r, scheme.tiers))),
             func.count().filter(and_(changed, r.old_tier.is_not(None), ~_up(r, scheme.tiers))),
+            func.count().filter(and_(changed, r.old_tier.is_(None))),
         ).where(r.review == review)
     ).one()
     changed_ids = list(session.scalars(select(r.customer_id).where(changed).order_by(r.customer_id)))
@@ -285,7 +293,7 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
             review=review,
             customer_ids=changed_ids,
         )
-    return ReviewResult(review, scheme.name, counts[0], counts[1], counts[2], counts[3])
+    return ReviewResult(review, scheme.name, counts[0], counts[1], counts[2], counts[3], counts[4])
 
 
 def _up(r: type[LoyaltyTierReview], tiers: Sequence[str]) -> ColumnElement[bool]:
