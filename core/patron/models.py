@@ -141,7 +141,8 @@ class Consent(Base):
 
     The current consent of a customer for a ``(channel, purpose)`` is the latest
     entry (by ``occurred_at``, then ``id``); see ``patron.consent``. The
-    migration installs triggers that refuse UPDATE and DELETE on this table.
+    migrations install triggers (``patron.appendonly``) that refuse UPDATE,
+    DELETE, SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE on this table.
     """
 
     __tablename__ = "consents"
@@ -158,7 +159,7 @@ class Consent(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which entity, when. Holds ids only, never personal data."""
+    """Who did what to which entity, when. Holds ids only, never personal data; append-only."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
