@@ -348,8 +348,16 @@ class App:
 
     @cached_property
     def audiences(self) -> Contributions[contracts.Audience]:
-        """Every registered audience, by name."""
-        return self._collect("audiences")
+        """Every registered audience, by name; erased customers are never members.
+
+        Each audience's query is wrapped by the core (``patron.audiences.reachable``),
+        so no channel can reach an erased customer, whatever the plugin's query says.
+        """
+        from patron.audiences import reachable
+
+        found: Contributions[contracts.Audience] = self._collect("audiences")
+        found.items = {name: reachable(audience) for name, audience in found.items.items()}
+        return found
 
     @cached_property
     def customer_panels(self) -> Contributions[contracts.CustomerPanel]:

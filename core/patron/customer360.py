@@ -28,7 +28,7 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
     from patron.ingest import audit
     from patron.privacy import customer_record, find_customer, interaction_record
 
-    customer = find_customer(session, ref)
+    customer = find_customer(session, ref, app)
     cid = customer.id
     recent = session.execute(
         select(

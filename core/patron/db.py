@@ -1,7 +1,8 @@
 """Engine and sessions: SQLite by default, PostgreSQL by URL.
 
 SQLite is set up for safety with concurrent CLI processes: WAL journal,
-``synchronous=FULL``, foreign keys on and a busy timeout. The stdlib driver's
+``synchronous=FULL``, foreign keys on and a busy timeout; and for privacy:
+``secure_delete`` on, so erased values are zeroed in the file. The stdlib driver's
 own transaction handling is switched off and SQLAlchemy emits ``BEGIN`` itself
 (the recipe in SQLAlchemy's pysqlite docs), so SAVEPOINTs work and a unit of work
 can ask for ``BEGIN IMMEDIATE`` (take the write lock up front) with
@@ -70,6 +71,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Zero deleted and overwritten content in the file, so erased personal data does not linger
+        # in free space (some builds default it on, others off: say it explicitly).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

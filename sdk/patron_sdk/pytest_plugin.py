@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 POSTGRES_ENV = "PATRON_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
+#: The ``[patron] secret_key`` of every test app: fixed, so pseudonyms are reproducible in tests.
+TEST_SECRET_KEY = "patron-test-secret-key-not-for-production"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -217,7 +219,13 @@ def render_config(database_url: str, plugins: Sequence[str], sections: Mapping[s
     """The text of a patron.toml for tests."""
     import json
 
-    lines = ["[patron]", f"database_url = {json.dumps(database_url)}", f"plugins = {json.dumps(list(plugins))}"]
+    lines = [
+        "[patron]",
+        f"database_url = {json.dumps(database_url)}",
+        f"plugins = {json.dumps(list(plugins))}",
+        # Erasure keys its pseudonyms with the installation's secret ('patron init' writes one).
+        f"secret_key = {json.dumps(TEST_SECRET_KEY)}",
+    ]
     for name, section in sections.items():
         lines.append(f"[plugins.{name}]")
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in section.items())

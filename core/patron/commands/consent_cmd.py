@@ -19,7 +19,7 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
 
     app = get_state().app
     with app.transaction() as session:
-        customer = find_customer(session, ref)
+        customer = find_customer(session, ref, app)
         if customer.erased_at is not None:
             from patron.errors import InputError
 
@@ -73,7 +73,7 @@ def show(ref: str, as_json: bool) -> None:
 
     app = get_state().app
     with app.transaction() as session:
-        customer = find_customer(session, ref)
+        customer = find_customer(session, ref, app)
         states = current_states(session, [customer.id])
         audit(session, "consent.view", "customer", customer.id, {"entries": len(states)})
     rows = [

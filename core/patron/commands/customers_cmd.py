@@ -72,7 +72,7 @@ def export(ref: str, output: str | None) -> None:
 
     app = get_state().app
     with app.transaction() as session:
-        data = export_customer(app, session, find_customer(session, ref).id)
+        data = export_customer(app, session, find_customer(session, ref, app).id)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
@@ -89,16 +89,18 @@ def erase(ref: str, yes: bool, as_json: bool) -> None:
     """Erase one customer's personal data everywhere (GDPR erasure); amounts and dates stay."""
     import json
 
-    from patron.privacy import erase_customer, find_customer
+    from patron.privacy import erase_customer, find_customer, scrub_storage
 
     app = get_state().app
     with app.transaction() as session:
-        customer_id = find_customer(session, ref).id
+        customer_id = find_customer(session, ref, app).id
     if not yes:
         click.confirm(f"Erase the personal data of customer #{customer_id}? This cannot be undone", abort=True)
     result: dict[str, Any]
     with app.transaction() as session:
         result = erase_customer(app, session, customer_id)
+    # Old row versions hold the erased values until purged (PostgreSQL: VACUUM; SQLite: the WAL).
+    result["storage"] = scrub_storage(app)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     elif result["already_erased"]:

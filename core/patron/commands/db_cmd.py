@@ -1,4 +1,4 @@
-"""``patron db upgrade|status``: apply and inspect migrations of the core and plugins."""
+"""``patron db upgrade|status|vacuum``: apply and inspect migrations; purge erased data from storage."""
 
 from __future__ import annotations
 
@@ -48,3 +48,17 @@ def status(as_json: bool) -> None:
             click.echo(f"{s.branch:<16} applied {', '.join(s.current) or '-':<24} newest {', '.join(s.heads)}  {state}")
     if not all(s.up_to_date for s in statuses):
         raise SystemExit(1)
+
+
+@db.command()
+@click.option("--full", is_flag=True, help="Rewrite the whole database/tables (SQLite VACUUM, PostgreSQL VACUUM FULL).")
+def vacuum(full: bool) -> None:
+    """Purge old row versions of erased data from storage (run after erasures; also done by 'customers erase').
+
+    SQLite: checkpoint and truncate the WAL (deleted values are already zeroed:
+    secure_delete is on). PostgreSQL: VACUUM the tables erasure touches.
+    """
+    from patron.privacy import scrub_storage
+
+    for line in scrub_storage(get_state().app, full=full):
+        click.echo(line)

@@ -345,7 +345,7 @@ class _Import:
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
-        erased = _erased(session, [e for e in wanted if e not in customer_ids])
+        erased = _erased(self.app, session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
         for source, row in parsed:
             external = row["customer_external_id"]
@@ -371,7 +371,7 @@ class _Import:
         from patron.ingest import append_consents, upsert_customers
         from patron.models import Customer, utcnow
 
-        erased = _erased(session, [row.values["external_id"] for _, row in parsed])
+        erased = _erased(self.app, session, [row.values["external_id"] for _, row in parsed])
         keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
         for source, row in parsed:
             if row.values["external_id"] in erased:
@@ -440,14 +440,15 @@ def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterat
         yield from session.execute(select(key, value).where(key.in_(wanted[start : start + _IN_CHUNK])))
 
 
-def _erased(session: Session, external_ids: list[str]) -> set[str]:
+def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:
     """Those of ``external_ids`` that belonged to a customer who has since been erased."""
-    if not external_ids:
+    if not external_ids or not getattr(app.settings, "secret_key", None):
+        # No key: nobody can have been erased by this installation.
         return set()
     from patron.models import Customer
-    from patron.privacy import pseudonym
+    from patron.privacy import pseudonyms
 
-    by_pseudonym = {pseudonym(e): e for e in external_ids}
+    by_pseudonym = pseudonyms(app, external_ids)
     found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
     return {by_pseudonym[p] for p, _ in found}
 
