@@ -101,6 +101,8 @@ def search_customers(session: Session, query: str, *, limit: int = 20) -> list[d
 
 def render_text(view: Mapping[str, Any]) -> str:
     """The view as terminal text: a header, activity, consent, then one block per panel."""
+    from patron.terminal import clean
+
     c = view["customer"]
     lines = [f"Customer #{c['id']}  {c['external_id']}"]
     if c["erased_at"]:
@@ -131,7 +133,8 @@ def render_text(view: Mapping[str, Any]) -> str:
             lines.extend("  " + " | ".join(str(v) for v in row) for row in content["rows"])
         else:
             lines.extend(f"  {key}: {value}" for key, value in content.items())
-    return "\n".join(lines)
+    # Stored values may hold terminal escapes (a name that clears the screen): shown, never obeyed.
+    return "\n".join(clean(line) for line in lines)
 
 
 def _amount(interaction: Mapping[str, Any]) -> str:

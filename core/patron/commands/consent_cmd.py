@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from patron.cli import get_state
+from patron.terminal import clean
 
 
 @click.group()
@@ -93,4 +94,4 @@ def show(ref: str, as_json: bool) -> None:
         click.echo(f"customer #{customer.id}: no consent recorded (nothing may be sent)")
     for r in rows:
         state = "granted" if r["granted"] else "revoked"
-        click.echo(f"{r['channel']:<10} {r['purpose']:<12} {state:<8} since {r['since']} ({r['source']})")
+        click.echo(clean(f"{r['channel']:<10} {r['purpose']:<12} {state:<8} since {r['since']} ({r['source']})"))

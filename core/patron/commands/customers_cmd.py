@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from patron.cli import get_state
+from patron.terminal import clean
 
 
 @click.group()
@@ -57,25 +58,26 @@ def search(query: str, limit: int, as_json: bool) -> None:
         click.echo(f"no customer's name or email contains {query!r}")
         return
     for c in found:
-        click.echo(f"#{c['id']:<8} {c['external_id']:<20} {c['name'] or '-':<30} {c['email'] or '-'}")
+        click.echo(clean(f"#{c['id']:<8} {c['external_id']:<20} {c['name'] or '-':<30} {c['email'] or '-'}"))
 
 
 @customers.command()
 @click.argument("ref", metavar="ID")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("-o", "--output", metavar="PATH", help="Write to this file (default: stdout).")
 def export(ref: str, output: str | None) -> None:
     """Export everything held about one customer as JSON (GDPR right of access)."""
     import json
     from pathlib import Path
 
     from patron.privacy import export_customer, find_customer
+    from patron.reports.output import write_file
 
     app = get_state().app
     with app.transaction() as session:
         data = export_customer(app, session, find_customer(session, ref, app).id)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        write_file(Path(output), text + "\n", shown=output)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text)

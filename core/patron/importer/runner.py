@@ -199,7 +199,7 @@ class _Import:
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
-        seen = SeenIds()
+        seen = SeenIds(scratch_folder(self.app))
         reported = 0
         try:
             for batch in _batched(self.reader.rows(), self.options.batch_size):
@@ -427,6 +427,16 @@ class _Import:
                 if current.get((cid, channel)) != granted:
                     changes.append(change_type(cid, channel, purpose, granted, now, source))
         return changes
+
+
+def scratch_folder(app: App) -> Path | None:
+    """Where an import keeps its scratch data: beside the SQLite file, else beside the config file."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return app.settings.path.parent if app.settings.path is not None else None
 
 
 def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:

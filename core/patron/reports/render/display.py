@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from patron.terminal import clean
+
 
 def display(value: Any, column: str = "") -> str:
     """A cell or summary value as text: thousands separators, dates in ISO 8601, None blank.
@@ -29,7 +31,8 @@ def display(value: Any, column: str = "") -> str:
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    # Control characters in stored text are shown as escapes, never passed to a terminal or a page.
+    return clean(value)
 
 
 def is_numeric(value: Any) -> bool:
