@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from patron.terminal import TerminalWriter
 
         # Every command's output to a terminal, plugins' included: stored escapes are shown, never obeyed.
-        sys.stdout = TerminalWriter(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = TerminalWriter(sys.stdout)
     cli = build_cli(args)
     state = cli.state if isinstance(cli, PatronGroup) else None
     try:
