@@ -190,7 +190,15 @@ class _Import:
         self.app = app
         self.options = options
         self.progress = progress
-        self.reader = Reader(options.path, options.format, options.mapping, options.encoding)
+        scalars = rowmod.CUSTOMER_COLUMNS if options.kind == "customers" else rowmod.INTERACTION_COLUMNS
+        self.reader = Reader(
+            options.path,
+            options.format,
+            options.mapping,
+            options.encoding,
+            scalars=[c for c in scalars if c != "payload"],
+            scalar_prefixes=(rowmod.CONSENT_PREFIX,) if options.kind == "customers" else (),
+        )
         self.parse_date = date_parser(options.date_format)
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
