@@ -112,3 +112,13 @@ def test_json_scalars_of_payload_columns_may_be_documents(patron_app, patron_cli
     assert _import(patron_app, patron_cli, "interactions", path).exit_code == 0
     with patron_app.transaction() as s:
         assert s.scalars(select(Interaction.payload)).one() == {"meta": {"a": [1, 2]}}
+
+
+def test_amounts_of_any_length_are_rejected_not_a_crash(patron_app, patron_cli, patron_factory, tmp_path):
+    patron_factory(patron_app).customer(external_id="c1")
+    path = tmp_path / "i.csv"
+    rows = [f"m{n},c1,purchase,2024-01-01,{'9' * n},EUR" for n in (30, 61, 70, 5000)]
+    path.write_text("external_id,customer_external_id,kind,occurred_at,amount,currency\n" + "\n".join(rows) + "\n")
+    result = _import(patron_app, patron_cli, "interactions", path)
+    assert result.exit_code == 8, result.output
+    assert _rejects(path).count("too large to store") == 4

@@ -8,7 +8,7 @@ rounded, because silently rounding money hides a data problem.
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal, Inexact, InvalidOperation
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation
 
 #: ISO 4217 codes whose exponent is not 2. Every other three-letter code has 2.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -81,7 +81,11 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     raw = str(text).strip()
     if not _AMOUNT.match(raw):
         raise AmountError(f"amount {raw!r} is not a decimal number like 12.50 (no symbols or thousands separators)")
-    scaled = _EXACT.scaleb(Decimal(raw), exponent)
+    try:
+        scaled = _EXACT.scaleb(Decimal(raw), exponent)
+    except DecimalException:
+        # More digits than the exact context holds (over 60): far beyond any storable amount.
+        raise AmountError(f"amount {raw[:20]}… ({len(raw)} characters) is too large to store") from None
     if scaled != scaled.to_integral_value():
         raise AmountError(f"amount {raw!r} has more than {exponent} decimal places, the most {currency} allows")
     minor = int(scaled)
