@@ -49,7 +49,7 @@ class Contributions(Generic[T]):
             # check_name knows what is wrong with the name, not who registered it.
             raise PluginError(f'plugin "{plugin}" registered an invalid name: {exc}') from exc
         missing = contracts.missing_members(item, self.type) if self.type is not None else []
-        if missing:
+        if missing and self.type is not None:
             raise PluginError(
                 f'plugin "{plugin}" registered {self.kind} "{name}" ({type(item).__name__}) without '
                 f"{', '.join(missing)}; it must provide what patron.contracts.{self.type.__name__} declares"

@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from patron.errors import DatabaseError
+from patron.sql import IMMEDIATE_OPTION
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -93,7 +94,7 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     at once, whatever the busy timeout). PostgreSQL: a transaction-scoped
     advisory lock.
     """
-    with engine.connect().execution_options(patron_immediate=True) as connection, connection.begin():
+    with engine.connect().execution_options(**{IMMEDIATE_OPTION: True}) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
         yield connection

@@ -122,3 +122,14 @@ def test_amounts_of_any_length_are_rejected_not_a_crash(patron_app, patron_cli, 
     result = _import(patron_app, patron_cli, "interactions", path)
     assert result.exit_code == 8, result.output
     assert _rejects(path).count("too large to store") == 4
+
+
+def test_currencies_outside_iso_4217_are_rejected(patron_app, patron_cli, patron_factory, tmp_path):
+    patron_factory(patron_app).customer(external_id="c1")
+    path = tmp_path / "i.csv"
+    rows = [f"m{code},c1,purchase,2024-01-01,1.00,{code}" for code in ("ZZZ", "BTC", "XXX", "EUR")]
+    path.write_text("external_id,customer_external_id,kind,occurred_at,amount,currency\n" + "\n".join(rows) + "\n")
+    assert _import(patron_app, patron_cli, "interactions", path).exit_code == 8
+    assert _rejects(path).count("not an ISO 4217 currency") == 3
+    with patron_app.transaction() as s:
+        assert s.scalars(select(Interaction.currency)).all() == ["EUR"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 from patron.terminal import clean
 
 
@@ -18,7 +18,7 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
     from patron.ingest import audit
     from patron.privacy import find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer = find_customer(session, ref, app)
         if customer.erased_at is not None:
@@ -72,7 +72,7 @@ def show(ref: str, as_json: bool) -> None:
     from patron.ingest import audit
     from patron.privacy import find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer = find_customer(session, ref, app)
         states = current_states(session, [customer.id])

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 from patron.terminal import clean
 
 
@@ -29,7 +29,7 @@ def show(ref: str, limit: int, as_json: bool) -> None:
 
     from patron.customer360 import build_view, render_text
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         view = build_view(app, session, ref, limit=limit)
     if as_json:
@@ -48,7 +48,7 @@ def search(query: str, limit: int, as_json: bool) -> None:
 
     from patron.customer360 import search_customers
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         found = search_customers(session, query, limit=limit)
     if as_json:
@@ -72,7 +72,7 @@ def export(ref: str, output: str | None) -> None:
     from patron.privacy import export_customer, find_customer
     from patron.reports.output import write_file
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         data = export_customer(app, session, find_customer(session, ref, app).id)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
@@ -93,7 +93,7 @@ def erase(ref: str, yes: bool, as_json: bool) -> None:
 
     from patron.privacy import erase_customer, find_customer, scrub_storage
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer_id = find_customer(session, ref, app).id
     if not yes:

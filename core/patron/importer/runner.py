@@ -138,7 +138,7 @@ class RejectsWriter:
 
 def run_import(app: App, options: ImportOptions, progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import ``options.path`` into the app's database and return the summary."""
-    from patron.db import run_transaction
+    from patron.sql import run_transaction
 
     if options.strict:
         box: list[ImportSummary] = []
@@ -161,20 +161,25 @@ def run_import(app: App, options: ImportOptions, progress: Callable[[int], None]
     return _Import(app, options, progress).run(None)
 
 
-def payload_checks(app: App) -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | rowmod.RowError]]:
+RowCheck = Callable[[dict[str, Any]], "dict[str, Any] | rowmod.RowError"]
+
+
+def payload_checks(app: App) -> dict[str, RowCheck]:
     """Per kind, a function that returns the parsed row, or the kind's objection to its payload.
 
     The checks come from the interaction kinds registered through
     ``patron_interaction_kinds``; a check that raises is a bug in its plugin,
     and the error names that plugin.
     """
-    checks = {}
+    checks: dict[str, RowCheck] = {}
     for name, kind in app.interaction_kinds.items.items():
         check = kind.check_payload
         if check is None:
             continue
 
-        def run(row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)) -> Any:
+        def run(
+            row: dict[str, Any], _check: Any = check, _plugin: str = app.interaction_kinds.supplier(name)
+        ) -> dict[str, Any] | rowmod.RowError:
             with app.guard(_plugin, f'the payload check of interaction kind "{row["kind"]}"'):
                 objection = _check(row["payload"])
             return row if objection is None else rowmod.RowError(*objection)
@@ -269,7 +274,7 @@ class _Import:
     # -- one batch -------------------------------------------------------------
 
     def _process(self, batch: list[SourceRow], seen: SeenIds, session: Session | None) -> BatchOutcome:
-        from patron.db import run_transaction
+        from patron.sql import run_transaction
 
         rejects: list[Reject] = []
         parsed = self._validate(batch, rejects)
@@ -349,12 +354,14 @@ class _Import:
 
     def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
         from patron.ingest import record_interactions
+        from patron.kinds import check_refunds
         from patron.models import Customer
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
         erased = _erased(self.app, session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
+        sources: list[SourceRow] = []
         for source, row in parsed:
             external = row["customer_external_id"]
             cid = customer_ids.get(external)
@@ -369,7 +376,15 @@ class _Import:
                 continue
             # A new dict: the parsed row stays as validated should the transaction be retried.
             rows.append({**row, "customer_id": cid})
-            out.accepted.append((row["external_id"], source.line))
+            sources.append(source)
+        # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
+        bad = {p.index: p for p in check_refunds(session, rows)}
+        if bad:
+            for index, problem in sorted(bad.items()):
+                out.rejects.append((sources[index], rowmod.RowError(problem.column, problem.reason)))
+            rows = [r for i, r in enumerate(rows) if i not in bad]
+            sources = [s for i, s in enumerate(sources) if i not in bad]
+        out.accepted.extend((row["external_id"], source.line) for row, source in zip(rows, sources, strict=True))
         inserted = record_interactions(self.app, session, rows)
         out.inserted = len(inserted)
         out.unchanged = len(rows) - len(inserted)

@@ -10,7 +10,7 @@ Revises: loyalty_0001
 
 from __future__ import annotations
 
-from patron.appendonly import protect, unprotect
+from patron.sql import append_only, drop_append_only
 
 revision = "loyalty_0002"
 down_revision = "loyalty_0001"
@@ -21,8 +21,8 @@ APPEND_ONLY = "loyalty_ledger is append-only: write a new entry (adjust or rever
 
 
 def upgrade() -> None:
-    protect("loyalty_ledger", guards=("replace", "truncate"), message=APPEND_ONLY)
+    append_only("loyalty_ledger", guards=("replace", "truncate"), message=APPEND_ONLY)
 
 
 def downgrade() -> None:
-    unprotect("loyalty_ledger", guards=("replace", "truncate"))
+    drop_append_only("loyalty_ledger", guards=("replace", "truncate"))
