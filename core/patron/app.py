@@ -266,8 +266,13 @@ class App:
         return session_factory(self.engine)
 
     @contextmanager
-    def transaction(self, immediate: bool = False) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+    def transaction(self, immediate: bool = True) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite it takes the write lock at ``BEGIN`` (``immediate``), waiting for
+        another command's lock up to the busy timeout; pass ``immediate=False``
+        only for a transaction that never writes.
+        """
         from patron.db import immediate_session
 
         with immediate_session(self.sessions, immediate) as session:

@@ -22,7 +22,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.errors import DatabaseError
-from patron.sql import IMMEDIATE_OPTION, immediate_session, is_retryable, run_transaction
+from patron.sql import (
+    IMMEDIATE_OPTION,
+    SQLITE_BUSY_TIMEOUT_MS,
+    busy_message,
+    immediate_session,
+    is_retryable,
+    run_transaction,
+)
 
 __all__ = [
     "describe_database_error",
@@ -33,8 +40,6 @@ __all__ = [
     "run_transaction",
     "session_factory",
 ]
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def normalize_url(url: str) -> str:
@@ -101,6 +106,9 @@ def describe_database_error(exc: BaseException, url: str, origin: str) -> Databa
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate == "42P01" or "no such table" in reason:
         return DatabaseError(f"the database {mask_url(url)} lacks a table ({reason}); run 'patron db upgrade'")
+    if "database is locked" in reason or "database is busy" in reason:
+        # Not the URL's fault: another command holds the write lock (the busy timeout ran out).
+        return DatabaseError(busy_message())
     if isinstance(exc, sa_exc.OperationalError):
         return DatabaseError(
             f"cannot use the database {mask_url(url)} (set in {origin}): {reason}. Check the URL, that the "

@@ -14,7 +14,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from patron_loyalty.models import LedgerEntry
-from patron_loyalty.testing import balance, customers, problems, purchase
+from patron_loyalty.testing import balance, problems
+from patron_sdk.data import customers, purchase
 
 
 @pytest.fixture
