@@ -8,15 +8,29 @@ on PostgreSQL (``//`` on a windowed ``sum()``, numeric on PostgreSQL), and
 from __future__ import annotations
 
 import itertools
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from patron_sdk.differential import Dataset, datasets, differences, engine_pair
 
-#: Every plugin shipped in this repository (tests/plugins/* are test fixtures, not shipped).
-SHIPPED = ["rfm", "loyalty"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shipped() -> list[str]:
+    """Every plugin shipped in this repository: the patron entry points of plugins/*/pyproject.toml."""
+    names = []
+    for pyproject in sorted(ROOT.glob("plugins/*/pyproject.toml")):
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        names += list(data["project"].get("entry-points", {}).get("patron", {}))
+    return names
+
+
+#: tests/plugins/* are test fixtures, not shipped.
+SHIPPED = _shipped()
 
 
 @pytest.mark.slow
@@ -30,6 +44,10 @@ def test_every_shipped_plugin_computes_the_same_on_both_engines(tmp_path):
             assert differences(lite, pg, data, prefix=f"e{next(counter)}-") == []
 
         check()
+
+
+def test_every_shipped_plugin_is_compared():
+    assert {"rfm", "loyalty"} <= set(SHIPPED)
 
 
 def test_the_refund_clawback_is_the_same_on_both_engines(tmp_path):
