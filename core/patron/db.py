@@ -54,7 +54,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with Patron's connection settings."""
     url = normalize_url(url)
     try:
-        engine = create_engine(url, **kwargs)
+        # Errors never echo bound parameters: they hold customers' names, emails and phones.
+        engine = create_engine(url, **{"hide_parameters": True, **kwargs})
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
         raise DatabaseError(
             f"database URL {url.split('://', 1)[0]}://… is not usable: {exc}. Use "

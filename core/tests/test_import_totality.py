@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from patron.models import Customer, Interaction
@@ -20,6 +21,7 @@ from patron.models import Customer, Interaction
 def _import(app, cli, kind, path):
     result = cli(app, "import", kind, str(path))
     assert "Traceback" not in result.output
+    print(result.exit_code, result.output)
     return result
 
 
@@ -133,3 +135,35 @@ def test_currencies_outside_iso_4217_are_rejected(patron_app, patron_cli, patron
     assert _rejects(path).count("not an ISO 4217 currency") == 3
     with patron_app.transaction() as s:
         assert s.scalars(select(Interaction.currency)).all() == ["EUR"]
+
+
+class _RefusingPlugin:
+    """Writes the batch's names into a unique column twice: the database refuses the whole batch."""
+
+    @staticmethod
+    def _hook(session, customer_ids):
+        from sqlalchemy import insert
+
+        names = [n for (n,) in session.execute(select(Customer.name).where(Customer.id.in_(customer_ids)))]
+        session.execute(insert(Customer), [{"external_id": names[0], "name": n, "attributes": {}} for n in names * 2])
+
+
+def test_a_database_refusal_names_lines_never_values(patron_app, patron_inline_plugin, tmp_path):
+    from patron import hookimpl
+    from patron.errors import PatronError
+    from patron.importer import ImportOptions, run_import
+
+    class Plugin:
+        @hookimpl
+        def patron_customers_upserted(self, session, customer_ids):
+            _RefusingPlugin._hook(session, customer_ids)
+
+    patron_inline_plugin(patron_app, Plugin(), "refusing")
+    path = tmp_path / "c.csv"
+    path.write_text("external_id,name,email\nc1,Secretname Person,secret@x.org\n", encoding="utf-8")
+    with pytest.raises(PatronError) as caught:
+        run_import(patron_app, ImportOptions("customers", path))
+    message = str(caught.value)
+    assert "Secretname" not in message and "secret@x.org" not in message, message
+    with patron_app.transaction() as s:
+        assert s.scalars(select(Customer.external_id)).all() == []

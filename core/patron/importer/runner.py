@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
 from patron.errors import InputError
@@ -286,9 +287,18 @@ class _Import:
             write(s, parsed, outcome)
             return outcome
 
-        if session is not None:
-            return work(session)
-        return run_transaction(self.app.sessions, work, immediate=True)
+        try:
+            if session is not None:
+                return work(session)
+            return run_transaction(self.app.sessions, work, immediate=True)
+        except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+            # The database refused a value the checks let through: name the lines, never the values
+            # (SQLAlchemy's message would carry the whole batch's bound parameters: names, emails).
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            raise InputError(
+                f"{self.options.path}: lines {batch[0].line}-{batch[-1].line}: the database refused this batch "
+                f"({reason}); nothing of it was stored. Fix those rows and run the import again"
+            ) from None
 
     def _validate(self, batch: list[SourceRow], rejects: list[Reject]) -> list[tuple[SourceRow, Any]]:
         parsed: list[tuple[SourceRow, Any]] = []
