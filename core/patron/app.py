@@ -194,7 +194,7 @@ class App:
             # Anything else from a plugin aborts the work; say whose it was.
             info = self.pm.infos.get(plugin)
             label = info.label if info is not None else f'"{plugin}"'
-            raise PluginError(f"plugin {label} failed in {doing}: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(f"plugin {label} failed in {doing}: {_describe(exc)}") from exc
 
     def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""
@@ -378,6 +378,19 @@ class App:
     def web_routes(self) -> Contributions[contracts.WebRoute]:
         """Every registered web route, by name (collected by ``patron serve`` only)."""
         return self._collect("web_routes")
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception in one line; for a database error its first line only.
+
+    A database's message goes on with the SQL, the bound values and a DETAIL
+    line quoting the offending key: customers' names and emails. None of that is shown.
+    """
+    orig = getattr(exc, "orig", None)
+    if orig is not None and type(exc).__module__.startswith("sqlalchemy"):
+        text = str(orig).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0] if text else type(orig).__name__}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _is_retryable(exc: BaseException) -> bool:

@@ -74,7 +74,7 @@ class CliState:
         from patron.privacy import find_customer
 
         with self.app.transaction() as session:
-            customer = find_customer(session, ref)
+            customer = find_customer(session, ref, self.app)
             return CustomerRef(customer.id, customer.external_id, ref)
 
 

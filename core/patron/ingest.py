@@ -172,7 +172,7 @@ def _erased_interactions(app: App, connection: Any, external_ids: list[str]) -> 
     if not getattr(app.settings, "secret_key", None):
         # No key: nothing can have been pseudonymised by this installation.
         return set()
-    from patron.privacy import any_erased, pseudonyms
+    from patron.pseudonyms import any_erased, pseudonyms
 
     if not any_erased(connection):
         # The common case, answered by a partial index: no HMAC per row, no second lookup.

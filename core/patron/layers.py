@@ -46,6 +46,7 @@ MODULE_LAYERS: dict[str, str] = {
     "patron.consent": "domain",
     "patron.privacy": "domain",
     "patron.audiences": "domain",
+    "patron.pseudonyms": "domain",
     "patron.customer360": "domain",
     "patron.refresh": "domain",
     "patron.reports": "domain",

@@ -489,7 +489,7 @@ def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:
         # No key: nobody can have been erased by this installation.
         return set()
     from patron.models import Customer
-    from patron.privacy import pseudonyms
+    from patron.pseudonyms import pseudonyms
 
     by_pseudonym = pseudonyms(app, external_ids)
     found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
