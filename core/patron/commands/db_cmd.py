@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patron.cli_options import get_app
+from patron.cli_options import echo_json, get_app, json_option
 
 
 @click.group()
@@ -52,7 +52,8 @@ def status(as_json: bool) -> None:
 
 @db.command()
 @click.option("--full", is_flag=True, help="Rewrite the whole database/tables (SQLite VACUUM, PostgreSQL VACUUM FULL).")
-def vacuum(full: bool) -> None:
+@json_option
+def vacuum(full: bool, as_json: bool) -> None:
     """Purge old row versions of erased data from storage (run after erasures; also done by 'customers erase').
 
     SQLite: checkpoint and truncate the WAL (deleted values are already zeroed:
@@ -60,5 +61,9 @@ def vacuum(full: bool) -> None:
     """
     from patron.privacy import scrub_storage
 
-    for line in scrub_storage(get_app(), full=full):
+    done = scrub_storage(get_app(), full=full)
+    if as_json:
+        echo_json({"done": done})
+        return
+    for line in done:
         click.echo(line)
