@@ -266,12 +266,15 @@ class App:
         return session_factory(self.engine)
 
     @contextmanager
-    def transaction(self, immediate: bool = True) -> Iterator[Session]:
+    def transaction(self, immediate: bool = False) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error.
 
-        On SQLite it takes the write lock at ``BEGIN`` (``immediate``), waiting for
-        another command's lock up to the busy timeout; pass ``immediate=False``
-        only for a transaction that never writes.
+        A transaction that reads and then writes should pass ``immediate=True``: on
+        SQLite it then takes the write lock at ``BEGIN``, waiting for another
+        command's lock up to the busy timeout, instead of failing at once with
+        "database is locked" when another command commits after it started
+        reading. (Not the default: a transaction opened inside another one's
+        would wait for the outer one's lock.)
         """
         from patron.db import immediate_session
 

@@ -19,7 +19,7 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
     from patron.privacy import find_customer
 
     app = get_app()
-    with app.transaction() as session:
+    with app.transaction(immediate=True) as session:
         customer = find_customer(session, ref, app)
         if customer.erased_at is not None:
             from patron.errors import InputError

@@ -99,7 +99,7 @@ def erase(ref: str, yes: bool, as_json: bool) -> None:
     if not yes:
         click.confirm(f"Erase the personal data of customer #{customer_id}? This cannot be undone", abort=True)
     result: dict[str, Any]
-    with app.transaction() as session:
+    with app.transaction(immediate=True) as session:
         result = erase_customer(app, session, customer_id)
     # Old row versions hold the erased values until purged (PostgreSQL: VACUUM; SQLite: the WAL).
     result["storage"] = scrub_storage(app)
