@@ -25,6 +25,7 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
     """Everything the 360 view shows about customer ``ref`` (external id or ``#id``)."""
     from patron.consent import current_states
     from patron.ingest import audit
+    from patron.kinds import net_amount
     from patron.money import amount_str
     from patron.privacy import customer_record, find_customer, interaction_record
 
@@ -46,7 +47,8 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
         .limit(limit)
     ).all()
     totals = session.execute(
-        select(Interaction.currency, func.count(), func.sum(Interaction.amount_minor))
+        # Spend is purchases minus refunds (patron.kinds): refunds are stored as positive amounts.
+        select(Interaction.currency, func.count(), func.sum(net_amount(Interaction)))
         .where(Interaction.customer_id == cid)
         .group_by(Interaction.currency)
         .order_by(Interaction.currency)

@@ -14,13 +14,14 @@ def test_show_prints_customer_activity_consent_and_plugin_panels(make_patron_app
     f = patron_factory(app)
     cid = f.customer(external_id="c1", name="Ann Smith", email="ann@example.com")
     f.interaction(cid, external_id="p1", amount_minor=1999, currency="EUR")
-    f.interaction(cid, external_id="p2", amount_minor=1, currency="EUR")
+    f.interaction(cid, external_id="p2", amount_minor=501, currency="EUR")
+    f.interaction(cid, kind="refund", amount_minor=500, currency="EUR", payload={"refund_of": "p2"})
     patron_cli(app, "consent", "grant", "c1")
     text = patron_cli(app, "customers", "show", "c1")
     assert text.exit_code == 0, text.output
     out = text.stdout
     assert "Ann Smith" in out and "ann@example.com" in out
-    assert "2 interactions, spend 20.00 EUR" in out
+    assert "3 interactions, spend 20.00 EUR" in out  # 19.99 + 5.01 - 5.00 refunded
     assert "email      marketing    granted" in out
     assert "Probe (probe):" in out and "notes:" in out
     data = json.loads(patron_cli(app, "customers", "show", f"#{cid}", "--json", "--limit", "1").stdout)

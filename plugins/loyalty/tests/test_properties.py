@@ -52,15 +52,18 @@ def _expiry(when: datetime) -> datetime:
 @dataclass
 class Model:
     balance: int = 0
-    lots: list[list[object]] = field(default_factory=list)  # [expires, points, remaining]
+    lots: list[list[object]] = field(default_factory=list)  # [expires, points, remaining, expired]
     purchases: list[tuple[str, int, int, datetime]] = field(default_factory=list)  # ext, amount, earned, when
+    lot_of: dict[str, list[object]] = field(default_factory=dict)  # purchase ext -> its lot
     refunded: dict[str, int] = field(default_factory=dict)
     spend_events: list[tuple[datetime, int]] = field(default_factory=list)
 
-    def earn(self, points: int, when: datetime) -> None:
+    def earn(self, points: int, when: datetime) -> list[object]:
         absorbed = min(points, max(0, -self.balance))
-        self.lots.append([_expiry(when), points, points - absorbed])
+        lot: list[object] = [_expiry(when), points, points - absorbed, 0]
+        self.lots.append(lot)
         self.balance += points
+        return lot
 
     def take(self, points: int) -> None:
         left = points
@@ -113,7 +116,7 @@ def test_ledger_invariants_hold_for_any_sequence(make_patron_app):
                 purchase(app, c, ext, a, when=when)
                 earned = a // 100
                 if earned:
-                    model.earn(earned, when)
+                    model.lot_of[ext] = model.earn(earned, when)
                 model.purchases.append((ext, a, earned, when))
                 model.spend_events.append((when, a))
             elif op == "reimport" and model.purchases:
@@ -125,7 +128,11 @@ def test_ledger_invariants_hold_for_any_sequence(make_patron_app):
                 model.spend_events.append((when + timedelta(days=1), -b))
                 if earned and amount:
                     prev = model.refunded.get(ext, 0)
-                    claw = earned * min(amount, prev + b) // amount - earned * min(amount, prev) // amount
+                    # Capped at what has not expired from this purchase's lot (issue 9, bug 4).
+                    cap = earned - model.lot_of[ext][3]
+                    claw = min(earned * min(amount, prev + b) // amount, cap) - min(
+                        earned * min(amount, prev) // amount, cap
+                    )
                     model.refunded[ext] = prev + b
                     model.take(claw)
             elif op == "redeem":
@@ -141,6 +148,7 @@ def test_ledger_invariants_hold_for_any_sequence(make_patron_app):
                 for lot in model.lots:
                     if lot[0] <= as_of and lot[2]:
                         model.balance -= lot[2]
+                        lot[3] += lot[2]
                         lot[2] = 0
             elif op == "review":
                 as_of = BASE + timedelta(days=a)

@@ -88,7 +88,7 @@ class SegmentSummaryReport:
         revenue = sum(int(r[2]) for r in rows)
         labels = _labels(snapshot)
         found = {r[0]: r for r in rows}
-        table_rows = []
+        table_rows: list[list[Any]] = []
         for slug, label in labels.items():
             r = found.get(slug)
             if r is None:
