@@ -138,6 +138,7 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
             select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
         )
     }
+    known |= _erased_interactions(app, connection, wanted)
     now = utcnow()
     fresh = [
         {**{k: row.get(k) for k in INTERACTION_FIELDS}, "payload": row.get("payload") or {}, "recorded_at": now}
@@ -160,6 +161,32 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
     session.flush()
     fire_event(app, "patron_interactions_recorded", session=session, interaction_ids=ids)
     return ids
+
+
+def _erased_interactions(app: App, connection: Any, external_ids: list[str]) -> set[str]:
+    """Those of ``external_ids`` stored under a pseudonym because their customer was erased.
+
+    Erasure pseudonymises interaction external ids; recognising them keeps a
+    re-import from recording the same interaction twice.
+    """
+    if not getattr(app.settings, "secret_key", None):
+        # No key: nothing can have been pseudonymised by this installation.
+        return set()
+    from patron.pseudonyms import any_erased, pseudonyms
+
+    if not any_erased(connection):
+        # The common case, answered by a partial index: no HMAC per row, no second lookup.
+        return set()
+
+    by_pseudonym = pseudonyms(app, external_ids, "interaction")
+    wanted = list(by_pseudonym)
+    return {
+        by_pseudonym[p]
+        for start in range(0, len(wanted), _IN_CHUNK)
+        for p in connection.scalars(
+            select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
+        )
+    }
 
 
 def append_consents(app: App, session: Session, changes: Sequence[ConsentChange]) -> None:

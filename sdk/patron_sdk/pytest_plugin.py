@@ -41,6 +41,8 @@ POSTGRES_HINT = (
     "postgresql://user:password@127.0.0.1:5432/postgres; in the Patron checkout 'make test' does it"
 )
 BACKENDS = ("sqlite", "postgresql")
+#: The ``[patron] secret_key`` of every test app: fixed, so pseudonyms are reproducible in tests.
+TEST_SECRET_KEY = "patron-test-secret-key-not-for-production"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -222,7 +224,13 @@ def render_config(database_url: str, plugins: Sequence[str], sections: Mapping[s
     """The text of a patron.toml for tests."""
     import json
 
-    lines = ["[patron]", f"database_url = {json.dumps(database_url)}", f"plugins = {json.dumps(list(plugins))}"]
+    lines = [
+        "[patron]",
+        f"database_url = {json.dumps(database_url)}",
+        f"plugins = {json.dumps(list(plugins))}",
+        # Erasure keys its pseudonyms with the installation's secret ('patron init' writes one).
+        f"secret_key = {json.dumps(TEST_SECRET_KEY)}",
+    ]
     for name, section in sections.items():
         lines.append(f"[plugins.{name}]")
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in section.items())

@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
 from patron.errors import InputError
@@ -197,7 +198,16 @@ class _Import:
         self.app = app
         self.options = options
         self.progress = progress
-        self.reader = Reader(options.path, options.format, options.mapping, options.encoding, options.constants)
+        scalars = rowmod.CUSTOMER_COLUMNS if options.kind == "customers" else rowmod.INTERACTION_COLUMNS
+        self.reader = Reader(
+            options.path,
+            options.format,
+            options.mapping,
+            options.encoding,
+            options.constants,
+            scalars=[c for c in scalars if c != "payload"],
+            scalar_prefixes=(rowmod.CONSENT_PREFIX,) if options.kind == "customers" else (),
+        )
         self.parse_date = date_parser(options.date_format)
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
@@ -206,7 +216,7 @@ class _Import:
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
-        seen = SeenIds()
+        seen = SeenIds(scratch_folder(self.app))
         reported = 0
         try:
             for batch in _batched(self.reader.rows(), self.options.batch_size):
@@ -281,9 +291,18 @@ class _Import:
             write(s, parsed, outcome)
             return outcome
 
-        if session is not None:
-            return work(session)
-        return run_transaction(self.app.sessions, work, immediate=True)
+        try:
+            if session is not None:
+                return work(session)
+            return run_transaction(self.app.sessions, work, immediate=True)
+        except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+            # The database refused a value the checks let through: name the lines, never the values
+            # (SQLAlchemy's message would carry the whole batch's bound parameters: names, emails).
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            raise InputError(
+                f"{self.options.path}: lines {batch[0].line}-{batch[-1].line}: the database refused this batch "
+                f"({reason}); nothing of it was stored. Fix those rows and run the import again"
+            ) from None
 
     def _validate(self, batch: list[SourceRow], rejects: list[Reject]) -> list[tuple[SourceRow, Any]]:
         parsed: list[tuple[SourceRow, Any]] = []
@@ -354,7 +373,7 @@ class _Import:
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
-        erased = _erased(session, [e for e in wanted if e not in customer_ids])
+        erased = _erased(self.app, session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
         sources: list[SourceRow] = []
         for source, row in parsed:
@@ -389,7 +408,7 @@ class _Import:
         from patron.ingest import append_consents, upsert_customers
         from patron.models import Customer, utcnow
 
-        erased = _erased(session, [row.values["external_id"] for _, row in parsed])
+        erased = _erased(self.app, session, [row.values["external_id"] for _, row in parsed])
         keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
         for source, row in parsed:
             if row.values["external_id"] in erased:
@@ -447,6 +466,16 @@ class _Import:
         return changes
 
 
+def scratch_folder(app: App) -> Path | None:
+    """Where an import keeps its scratch data: beside the SQLite file, else beside the config file."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return app.settings.path.parent if app.settings.path is not None else None
+
+
 def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
     while batch := list(islice(rows, size)):
         yield batch
@@ -458,14 +487,15 @@ def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterat
         yield from session.execute(select(key, value).where(key.in_(wanted[start : start + _IN_CHUNK])))
 
 
-def _erased(session: Session, external_ids: list[str]) -> set[str]:
+def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:
     """Those of ``external_ids`` that belonged to a customer who has since been erased."""
-    if not external_ids:
+    if not external_ids or not getattr(app.settings, "secret_key", None):
+        # No key: nobody can have been erased by this installation.
         return set()
     from patron.models import Customer
-    from patron.privacy import pseudonym
+    from patron.pseudonyms import pseudonyms
 
-    by_pseudonym = {pseudonym(e): e for e in external_ids}
+    by_pseudonym = pseudonyms(app, external_ids)
     found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
     return {by_pseudonym[p] for p, _ in found}
 

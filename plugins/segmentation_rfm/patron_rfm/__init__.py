@@ -51,7 +51,7 @@ def patron_refresh(app: App, as_of: datetime) -> str:
     from patron_rfm.snapshots import score
 
     # RFM works in whole days: the snapshot is as of the start of as_of's UTC day.
-    with app.transaction() as session:
+    with app.transaction(immediate=True) as session:
         run = score(app, session, as_of.date())
     return f"RFM snapshot {run.as_of.isoformat()}: {run.customers} customers scored"
 

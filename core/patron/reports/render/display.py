@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from patron.money import Money
+from patron.terminal import clean
 
 
 def display(value: Any, column: str = "") -> str:
@@ -35,7 +36,8 @@ def display(value: Any, column: str = "") -> str:
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    # Control characters in stored text are shown as escapes, never passed to a terminal or a page.
+    return clean(value)
 
 
 def is_numeric(value: Any) -> bool:
