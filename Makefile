@@ -14,7 +14,10 @@ DEMO_DIR ?= patron-demo
 # Extra arguments for tools/pgserver.py, e.g. PGSERVER_ARGS="--dir /tmp/other" for a second server.
 PGSERVER_ARGS ?=
 
-.PHONY: setup demo test test-fast test-sqlite bench lint docs clean
+# What mypy --strict checks: the core, the SDK and every shipped plugin's package.
+TYPED := core/patron sdk/patron_sdk $(filter-out %.egg-info,$(wildcard plugins/*/patron_*))
+
+.PHONY: setup demo test test-fast test-sqlite typecheck bench lint docs clean
 
 setup: $(VENV)/.installed
 
@@ -37,10 +40,14 @@ demo: setup
 
 # The suite runs on SQLite and on a real PostgreSQL server started on loopback by
 # tools/pgserver.py (installed from Debian's packages when missing).
-test: setup
+test: setup typecheck
 	@url=$$($(BIN)/python tools/pgserver.py start $(PGSERVER_ARGS)) || { echo "PostgreSQL could not be started; see above" >&2; exit 1; }; \
 	$(BIN)/python tools/ensure_chromium.py && PATRON_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	$(BIN)/python tools/pgserver.py stop $(PGSERVER_ARGS); exit $$rc
+
+# mypy --strict over the core, the SDK and the shipped plugins (part of `make test`).
+typecheck: setup
+	@$(BIN)/mypy --strict $(TYPED)
 
 # SQLite only, for a quick local loop.
 test-sqlite: setup

@@ -28,10 +28,15 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
     from patron.app import App
+
+    #: A SELECT of any number of columns (SQLAlchemy 2.1 types a SELECT by its columns' types).
+    AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 #: Names of registered objects: lower case, digits, ``_ - . :``; starts with a letter.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,99}$")
@@ -100,7 +105,7 @@ class ScoringModel(Protocol):
         """One line for humans."""
         ...
 
-    def scores(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def scores(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Return a SELECT of ``(customer_id, score)`` rows for the data as of ``as_of``."""
         ...
 
@@ -131,7 +136,7 @@ class TierScheme(Protocol):
         """Tier names from lowest to highest."""
         ...
 
-    def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def qualify(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Return a SELECT of ``(customer_id, tier)``: the tier each customer qualifies for."""
         ...
 
@@ -153,7 +158,7 @@ class Audience:
 
     name: str
     description: str
-    query: Callable[[Session], Select[Any]]
+    query: Callable[[Session], AnySelect]
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
         return []
     # A plain executemany and one SELECT for the new ids: INSERT ... RETURNING over many rows makes
     # SQLAlchemy render multi-row VALUES statements in Python, which tripled the cost of bulk imports.
-    connection.execute(insert(Interaction.__table__), fresh)
+    connection.execute(insert(Interaction), fresh)
     new_ids = [r["external_id"] for r in fresh]
     ids = sorted(
         id_

@@ -51,9 +51,9 @@ class TiersReport:
     )
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
-        dist = [
-            tuple(r)
-            for r in session.execute(
+        dist: list[tuple[str, str, int]] = [
+            (scheme, tier, n)
+            for scheme, tier, n in session.execute(
                 select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
                 .group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
                 .order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
