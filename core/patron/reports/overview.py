@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.contracts import Figure, ReportResult, Table
 from patron.errors import InputError
 from patron.models import Customer, Interaction
+from patron.reports.specs import OVERVIEW
 from patron.reports.sqlparts import major_units, month_key, month_range, months_back
 
 if TYPE_CHECKING:
@@ -32,19 +33,8 @@ PURCHASE, REFUND = "purchase", "refund"
 class OverviewReport:
     """Customers, active customers, revenue by month, new vs returning buyers, top customers."""
 
-    name = "overview"
-    title = "Customer base overview"
-    description = (
-        "How many customers there are, how many are active, revenue by month, new versus "
-        "returning buyers, activity by channel and the top customers by revenue."
-    )
-    params = (
-        ReportParam("as_of", date, None, "End of the window, exclusive (default: the day after the last interaction)."),
-        ReportParam("months", int, 12, "Months in the window, ending with the month before as_of."),
-        ReportParam("top", int, 10, "How many top customers to list."),
-        ReportParam("active_days", int, 90, "A customer is active with a purchase in this many days before as_of."),
-        ReportParam("currency", str, None, "Revenue currency (default: the one most purchases use)."),
-    )
+    spec = OVERVIEW
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         months, top, active_days = params["months"], params["top"], params["active_days"]

@@ -87,10 +87,11 @@ def patron_audiences(register: Callable[[Any], None]) -> None:
 
 @hookimpl
 def patron_reports(register: Callable[[Any], None]) -> None:
-    from patron_loyalty.reports import ActivityReport, LiabilityReport, TiersReport
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron_loyalty.report_specs import SPECS
 
-    for report in (TiersReport(), LiabilityReport(), ActivityReport()):
-        register(report)
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl
