@@ -108,7 +108,8 @@ def upsert_customers(
         else:
             result.unchanged += 1
     if new_rows:
-        result.inserted_ids = list(session.scalars(insert(Customer).returning(Customer.id), new_rows))
+        session.flush()  # the driver-level insert below does not autoflush pending ORM objects
+        result.inserted_ids = _insert_customers(session.connection(), new_rows)
     for change in changes:
         # Rows differ in which columns changed, so each is its own UPDATE by primary key.
         session.execute(update(Customer).where(Customer.id == change["id"]).values(**change))
@@ -120,6 +121,52 @@ def upsert_customers(
             app, "patron_customers_upserted", session=session, customer_ids=touched, created_ids=result.inserted_ids
         )
     return result
+
+
+_CUSTOMER_INSERT = ("external_id", "name", "email", "phone", "created_at", "updated_at", "attributes")
+
+
+def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert new customers through the driver (as ``record_interactions`` does); return their ids."""
+    sqlite = connection.dialect.name == "sqlite"
+    when = _sqlite_text if sqlite else _stored_time
+    values = [
+        (
+            row["external_id"],
+            row.get("name"),
+            row.get("email"),
+            row.get("phone"),
+            when(row["created_at"]),
+            when(row["updated_at"]),
+            _payload_json(row.get("attributes")),
+        )
+        for row in rows
+    ]
+    columns = ", ".join(_CUSTOMER_INSERT)
+    if not sqlite:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS patron_customer_stage (external_id text, name text, email text, "
+                "phone text, created_at timestamptz, updated_at timestamptz, attributes jsonb) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("TRUNCATE patron_customer_stage")
+            with cursor.copy(f"COPY patron_customer_stage ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+            cursor.execute(
+                f"INSERT INTO customers ({columns}) SELECT {columns} FROM patron_customer_stage RETURNING id"
+            )
+            return sorted(r[0] for r in cursor.fetchall())
+    from sqlalchemy import func
+
+    table = Customer.__table__
+    before = connection.scalar(select(func.max(table.c.id))) or 0
+    marks = ", ".join("?" for _ in _CUSTOMER_INSERT)
+    connection.exec_driver_sql(f"INSERT INTO customers ({columns}) VALUES ({marks})", values)
+    # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
+    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)))
 
 
 def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
