@@ -88,16 +88,12 @@ def upsert_customers(
         )
     }
     now = utcnow()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[Mapping[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for row in rows:
         current = existing.get(row["external_id"])
         if current is None:
-            values = {k: row[k] for k in CUSTOMER_FIELDS if k in row}
-            values.setdefault("attributes", {})
-            values.setdefault("created_at", now)
-            values["updated_at"] = now
-            new_rows.append(values)
+            new_rows.append(row)
             continue
         if on_conflict == "skip":
             result.unchanged += 1
@@ -109,7 +105,7 @@ def upsert_customers(
             result.unchanged += 1
     if new_rows:
         session.flush()  # the driver-level insert below does not autoflush pending ORM objects
-        result.inserted_ids = _insert_customers(session.connection(), new_rows)
+        result.inserted_ids = _insert_customers(session.connection(), new_rows, now)
     for change in changes:
         # Rows differ in which columns changed, so each is its own UPDATE by primary key.
         session.execute(update(Customer).where(Customer.id == change["id"]).values(**change))
@@ -126,18 +122,22 @@ def upsert_customers(
 _CUSTOMER_INSERT = ("external_id", "name", "email", "phone", "created_at", "updated_at", "attributes")
 
 
-def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Insert new customers through the driver (as ``record_interactions`` does); return their ids."""
+def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    """Insert new customers through the driver (as ``record_interactions`` does); return their ids.
+
+    ``created_at`` defaults to ``now``, ``attributes`` to ``{}``; ``updated_at`` is ``now``.
+    """
     sqlite = connection.dialect.name == "sqlite"
     when = _sqlite_text if sqlite else _stored_time
+    stamp = when(now)
     values = [
         (
             row["external_id"],
             row.get("name"),
             row.get("email"),
             row.get("phone"),
-            when(row["created_at"]),
-            when(row["updated_at"]),
+            stamp if row.get("created_at") is None else when(row["created_at"]),
+            stamp,
             _payload_json(row.get("attributes")),
         )
         for row in rows
@@ -205,6 +205,8 @@ _INSERT_COLUMNS = (*INTERACTION_FIELDS, "recorded_at")
 
 def _stored_time(value: datetime) -> datetime:
     """An aware datetime in UTC; a naive one is refused, as ``UTCDateTime`` does."""
+    if value.tzinfo is UTC:
+        return value  # the importer's dates are UTC already: skip the conversion for millions of rows
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: Patron stores timezone-aware UTC times only")
     return value.astimezone(UTC)
