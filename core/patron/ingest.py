@@ -166,7 +166,7 @@ def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]],
     marks = ", ".join("?" for _ in _CUSTOMER_INSERT)
     connection.exec_driver_sql(f"INSERT INTO customers ({columns}) VALUES ({marks})", values)
     # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
-    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)))
+    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
 
 
 def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -249,7 +249,7 @@ def _insert_interactions_sqlite(connection: Connection, rows: Sequence[Mapping[s
         values,
     )
     # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
-    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)))
+    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
 
 
 _STAGE = "patron_import_stage"

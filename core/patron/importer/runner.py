@@ -480,11 +480,11 @@ def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterat
     connection = session.connection()
     table, k, v = key.table.name, key.name, value.name
     if connection.dialect.name == "postgresql":
-        yield from connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,))
+        yield from connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,)).all()
     else:
         yield from connection.exec_driver_sql(
             f"SELECT {k}, {v} FROM {table} WHERE {k} IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
-        )
+        ).all()
 
 
 def _erased(session: Session, external_ids: list[str]) -> set[str]:
