@@ -10,7 +10,7 @@ DEMO_DIR ?= patron-demo
 # Extra arguments for tools/pgserver.py, e.g. PGSERVER_ARGS="--dir /tmp/other" for a second server.
 PGSERVER_ARGS ?=
 
-.PHONY: setup demo test test-sqlite bench lint docs clean
+.PHONY: setup demo test test-fast test-sqlite bench lint docs clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ test: setup
 # SQLite only, for a quick local loop.
 test-sqlite: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quickest local loop: SQLite only, without the tests marked slow.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py

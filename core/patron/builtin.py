@@ -1,6 +1,6 @@
 """The core's own behaviour, registered as the plugin ``core`` through the same hooks.
 
-Commands, the core's migration branch and the core's reports come through the
+Commands, the core's migration branch, interaction kinds and reports come through the
 contract every plugin uses, so the contract is exercised by the core itself.
 This module imports only click-level code at import time.
 """
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     import click
 
-    from patron.contracts import Report
+    from patron.contracts import InteractionKind, Report
 
 MANIFEST = PluginManifest(
     name="core",
@@ -61,3 +61,11 @@ def patron_reports(register: Callable[[Report], None]) -> None:
 
     for spec in SPECS:
         register(spec)
+
+
+@hookimpl
+def patron_interaction_kinds(register: Callable[[InteractionKind], None]) -> None:
+    from patron.kinds import CORE_KINDS
+
+    for kind in CORE_KINDS:
+        register(kind)

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from patron import __version__
+from patron import __version__, builtin
 from patron.errors import PatronError
 
 if TYPE_CHECKING:
     from patron.app import App
+    from patron.cli_options import CustomerRef
     from patron.config import Settings
     from patron.registry import PatronPluginManager
 
@@ -31,7 +32,11 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class CliState:
-    """What every command can reach through ``click.get_current_context().obj``."""
+    """What every command can reach through ``click.get_current_context().obj``.
+
+    It is the ``patron.cli_options.CliContext`` that ``get_app()`` and
+    ``customer_argument`` use; commands never import this module.
+    """
 
     def __init__(self, settings: Settings | None, pm: PatronPluginManager | None, error: PatronError | None):
         self._settings = settings
@@ -60,6 +65,15 @@ class CliState:
         from patron.app import App
 
         return App(self.settings, self.pm)
+
+    def resolve_customer(self, ref: str) -> CustomerRef:
+        """The customer ``ref`` names (``#42`` or an external id), found as ``customers show`` finds it."""
+        from patron.cli_options import CustomerRef
+        from patron.privacy import find_customer
+
+        with self.app.transaction() as session:
+            customer = find_customer(session, ref)
+            return CustomerRef(customer.id, customer.external_id, ref)
 
 
 class PatronGroup(click.Group):
@@ -102,7 +116,7 @@ def build_cli(argv: Sequence[str] = ()) -> PatronGroup:
     settings = pm = error = None
     try:
         settings = load_settings(_config_from_argv(argv))
-        pm = build_plugin_manager(settings)
+        pm = build_plugin_manager(settings, builtins=[builtin])
     except PatronError as exc:
         error = exc
 
@@ -126,7 +140,7 @@ def build_cli(argv: Sequence[str] = ()) -> PatronGroup:
         ctx.obj = state
 
     # With broken settings or plugins, offer the core's commands so they can be repaired.
-    (pm or core_plugin_manager()).hook.patron_cli_commands(cli=cli)
+    (pm or core_plugin_manager([builtin])).hook.patron_cli_commands(cli=cli)
     assert isinstance(cli, PatronGroup)
     cli.state = state
     return cli
@@ -155,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def get_state() -> CliState:
-    """The current command's ``CliState``."""
+    """The current command's ``CliState`` (kept for old plugins; use ``patron.cli_options.get_app()``)."""
     obj = click.get_current_context().find_object(CliState)
     if obj is None:
         raise RuntimeError("patron commands must run inside the patron CLI")

@@ -8,6 +8,15 @@ methods works; the dataclasses here are conveniences a plugin may use directly.
 Set-based by design: scoring models, tier schemes and audiences return SQLAlchemy
 ``Select`` statements rather than Python lists, so the database does the work and
 the core can compose them (join, count, insert-from-select) without loading rows.
+
+What ``as_of`` means, for every report, scoring model, tier scheme and refresh job:
+``as_of`` is an *instant* (timezone-aware, UTC). Data that occurred **strictly
+before** it counts; nothing that occurred at or after it does. A date (a report's
+``as_of`` parameter, ``--as-of 1998-07-01`` on the command line) means 00:00 UTC
+of that day, so that day itself is excluded: "as of 1 July" is the state at the
+end of 30 June. ``as_of_instant`` converts either form. A result computed for an
+``as_of`` therefore never changes when later data arrives (the SDK's conformance
+suite checks this for reports, scoring models and tier schemes).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -36,6 +45,16 @@ def check_name(kind: str, name: object) -> str:
             "'_ - . :', starting with a letter (at most 100 characters)"
         )
     return name
+
+
+def as_of_instant(value: date | datetime) -> datetime:
+    """The ``as_of`` instant for ``value``: a date means 00:00 UTC of that day (the day is excluded).
+
+    A naive datetime is taken as UTC; an aware one is converted to UTC.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.combine(value, time(), tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------
@@ -66,7 +85,9 @@ class ScoringModel(Protocol):
 
     Contract: ``name`` is unique and well-formed (see ``NAME_PATTERN``);
     ``scores`` only reads, returns one row per scored customer, and is
-    deterministic for the same data and ``as_of``.
+    deterministic for the same data and ``as_of``. It counts only data that
+    occurred strictly before the ``as_of`` instant (see the module docstring),
+    so adding later interactions never changes its scores.
     """
 
     @property
@@ -91,6 +112,8 @@ class TierScheme(Protocol):
     Contract: ``tiers`` lists tier names from lowest to highest, unique and
     well-formed; ``qualify`` only reads, returns one row per customer it places,
     each tier one of ``tiers``, and is deterministic for the same data and ``as_of``.
+    It counts only data that occurred strictly before the ``as_of`` instant (see
+    the module docstring), so adding later interactions never changes a placement.
     """
 
     @property
@@ -250,7 +273,7 @@ class ReportResult:
     summary: Mapping[str, Any]
     tables: Sequence[Table] = field(default_factory=tuple)
     figures: Sequence[Figure] = field(default_factory=tuple)
-    #: The date the data is taken as of, shown in the footer (default: the ``as_of`` parameter, if any).
+    #: The ``as_of`` date the data is taken as of (exclusive: data before 00:00 UTC of it), shown in the footer.
     as_of: date | None = None
 
 
@@ -261,6 +284,13 @@ class Report(Protocol):
     Contract: ``name`` unique and well-formed; ``params`` typed with defaults that
     make the report runnable without arguments; ``run`` only reads, and returns
     the same result for the same data and parameters (``as_of`` included).
+
+    A report that takes a point in time names the parameter ``as_of`` (type
+    ``datetime.date``) and follows the module's rule: the date means 00:00 UTC of
+    that day (``as_of_instant``), and only data that occurred strictly before it
+    counts, so a report run with an ``as_of`` does not change when later data is
+    added. Its default (no ``as_of`` given) may depend on the data, e.g. the day
+    after the last interaction.
     """
 
     @property
@@ -368,6 +398,9 @@ PayloadCheck = Callable[[Mapping[str, Any]], "tuple[str, str] | None"]
 @dataclass(frozen=True)
 class InteractionKind:
     """A kind of interaction (``purchase``, ``survey_response``, …) and the check of its payload.
+
+    The core's kinds and the refund convention (its sign and link to the purchase)
+    are declared in ``patron.kinds``; plugins register theirs the same way.
 
     :param name: the ``kind`` value stored on interactions; unique, well-formed.
     :param description: one line for humans, what an interaction of this kind records.

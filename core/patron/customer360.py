@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict[str, Any]:
     """Everything the 360 view shows about customer ``ref`` (external id or ``#id``)."""
     from patron.consent import current_states
-    from patron.importer.money import format_minor
     from patron.ingest import audit
+    from patron.money import amount_str
     from patron.privacy import customer_record, find_customer, interaction_record
 
     customer = find_customer(session, ref)
@@ -52,7 +52,7 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
         .order_by(Interaction.currency)
     ).all()
     count = sum(n for _, n, _ in totals)
-    spend = {cur: format_minor(int(total), cur) for cur, _, total in totals if cur is not None}
+    spend = {cur: amount_str(int(total), cur) for cur, _, total in totals if cur is not None}
     panels = []
     for name, panel in app.customer_panels.items.items():
         plugin = app.customer_panels.supplier(name)
@@ -135,6 +135,6 @@ def render_text(view: Mapping[str, Any]) -> str:
 
 
 def _amount(interaction: Mapping[str, Any]) -> str:
-    from patron.importer.money import format_minor
+    from patron.money import amount_str
 
-    return f"{format_minor(interaction['amount_minor'], interaction['currency'])} {interaction['currency']}"
+    return f"{amount_str(interaction['amount_minor'], interaction['currency'])} {interaction['currency']}"

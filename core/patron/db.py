@@ -8,27 +8,32 @@ can ask for ``BEGIN IMMEDIATE`` (take the write lock up front) with
 ``immediate_transaction``.
 
 Busy and serialization failures are retried around whole transactions with a
-bound (``run_transaction``), never around single statements.
+bound (``patron.sql.run_transaction``), never around single statements; the
+transaction helpers live in the public ``patron.sql`` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.errors import DatabaseError
+from patron.sql import IMMEDIATE_OPTION, immediate_session, is_retryable, run_transaction
 
-T = TypeVar("T")
+__all__ = [
+    "describe_database_error",
+    "immediate_session",
+    "is_retryable",
+    "make_engine",
+    "normalize_url",
+    "run_transaction",
+    "session_factory",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-#: SQLSTATEs of PostgreSQL failures that succeed when the transaction is retried.
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 def normalize_url(url: str) -> str:
@@ -74,7 +79,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("patron_immediate") else ""
+        mode = "IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE_OPTION) else ""
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -103,55 +108,3 @@ def describe_database_error(exc: BaseException, url: str, origin: str) -> Databa
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used everywhere (``expire_on_commit`` off for CLI output)."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True for failures that a whole-transaction retry can cure: busy, locked, serialization."""
-    if not isinstance(exc, sa_exc.OperationalError | sa_exc.DBAPIError):
-        return False
-    orig = exc.orig
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in RETRYABLE_SQLSTATES:
-        return True
-    message = str(orig).lower()
-    return "database is locked" in message or "database is busy" in message
-
-
-def run_transaction(
-    factory: sessionmaker[Session],
-    work: Callable[[Session], T],
-    *,
-    attempts: int = 5,
-    immediate: bool = False,
-    backoff: float = 0.05,
-) -> T:
-    """Run ``work(session)`` in one transaction, retrying busy/serialization failures.
-
-    ``immediate`` takes SQLite's write lock at BEGIN, so two writers cannot both
-    read a value and then both write based on it.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            with immediate_session(factory, immediate) as session:
-                return work(session)
-        except sa_exc.DBAPIError as exc:
-            if attempt == attempts or not is_retryable(exc):
-                raise
-            time.sleep(backoff * 2 ** (attempt - 1))
-    raise AssertionError("unreachable: the loop returns or raises")
-
-
-@contextmanager
-def immediate_session(factory: sessionmaker[Session], immediate: bool = False) -> Iterator[Session]:
-    """A session in one transaction, committed on success and rolled back on error."""
-    session = factory()
-    try:
-        if immediate:
-            session.connection(execution_options={"patron_immediate": True})
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -109,6 +109,9 @@ def render(source: str | None = None) -> str:
         "    register(MyReport())",
         "```",
         "",
+        "What a hook implementation may import from the core is the [public API](public-api.md):",
+        "`patron.contracts`, `patron.sql`, `patron.cli_options`, `patron.models`, `patron.ingest`, … and nothing else.",
+        "",
         "## Contents",
         "",
     ]

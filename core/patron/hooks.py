@@ -75,6 +75,9 @@ def patron_addhooks(pluginmanager: pluggy.PluginManager) -> None:
     hook that only exists while its owner is enabled are marked
     ``@hookimpl(optionalhook=True)``, so disabling the owner does not break them.
 
+    Call order: as each plugin is registered (``core`` first, then the plugins in
+    dependency order), before any other hook of that plugin is called.
+
     :param pluginmanager: the plugin manager; call
         ``pluginmanager.add_hookspecs(module)`` with the module holding the specs.
     :return: nothing; every implementation is called.
@@ -99,6 +102,8 @@ def patron_config_model() -> type[BaseModel] | None:
     A plugin may instead declare ``PluginManifest(config_model="pkg.mod:Model")``;
     the registry then resolves it without this hook.
 
+    Call order: the contract's (LIFO, ``core`` last); each result stays with its plugin.
+
     :return: a pydantic ``BaseModel`` subclass whose fields all have defaults,
         so an absent section is valid; or None. Each plugin's result is kept for
         that plugin only.
@@ -117,6 +122,9 @@ def patron_migrations() -> str | None:
 
     A plugin may instead declare ``PluginManifest(migrations="migrations")``, a
     folder beside its module, without implementing this hook.
+
+    Call order: the contract's (LIFO); whatever the call order, branches are
+    *applied* ``core`` first and then in dependency order.
 
     :return: an absolute path to a directory of Alembic revision files, or None
         when the plugin has no tables. Each plugin's result is kept for that
@@ -137,6 +145,9 @@ def patron_cli_commands(cli: click.Group) -> None:
     module that defines the commands must import only ``click`` at module level
     and import anything heavy inside the command bodies.
 
+    Call order: the contract's (LIFO, ``core`` last); a command name already
+    added is replaced by a later ``add_command``, so plugins must not reuse core names.
+
     :param cli: the root ``patron`` click group; call ``cli.add_command(...)``.
     :return: nothing.
     """
@@ -153,6 +164,8 @@ def patron_scoring_models(register: Callable[[ScoringModel], None], app: App) ->
 
     Called the first time anything asks for scoring models (``app.scoring_models``).
 
+    Call order: the contract's (LIFO); objects are collected in that order.
+
     :param register: call once per model with a ``ScoringModel``; a name already
         registered by another plugin is refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
@@ -165,6 +178,8 @@ def patron_tier_schemes(register: Callable[[TierScheme], None], app: App) -> Non
     """Register the loyalty tier schemes this plugin provides.
 
     Called the first time anything asks for tier schemes (``app.tier_schemes``).
+
+    Call order: the contract's (LIFO); objects are collected in that order.
 
     :param register: call once per scheme with a ``TierScheme``; duplicate names
         are refused with an error naming both plugins.
@@ -179,6 +194,8 @@ def patron_channels(register: Callable[[Channel], None], app: App) -> None:
     """Register the outbound channels (email, SMS, …) this plugin provides.
 
     Called the first time anything asks for channels (``app.channels``).
+
+    Call order: the contract's (LIFO); objects are collected in that order.
 
     :param register: call once per channel with a ``Channel``; duplicate names are
         refused with an error naming both plugins.
@@ -195,6 +212,8 @@ def patron_reports(register: Callable[[Report], None], app: App) -> None:
     ``patron report run``, ``patron demo``). The core registers its own reports
     through this same hook.
 
+    Call order: the contract's (LIFO, ``core`` last); reports are listed in that order.
+
     :param register: call once per report with a ``Report``; duplicate names are
         refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
@@ -210,6 +229,8 @@ def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
     example when a channel resolves the audience of a campaign. Names are
     namespaced by convention: ``<plugin>:<kind>:<value>``, e.g. ``rfm:segment:champions``.
 
+    Call order: the contract's (LIFO); objects are collected in that order.
+
     :param register: call once per audience with an ``Audience``; duplicate names
         are refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
@@ -222,6 +243,8 @@ def patron_customer_panels(register: Callable[[CustomerPanel], None], app: App) 
     """Register panels shown on the customer-360 view (``patron customers show``).
 
     Called the first time a customer view is built.
+
+    Call order: the contract's (LIFO); panels are shown in that order.
 
     :param register: call once per panel with a ``CustomerPanel``; duplicate names
         are refused with an error naming both plugins.
@@ -241,6 +264,8 @@ def patron_interaction_kinds(register: Callable[[InteractionKind], None], app: A
     rejects a row it objects to, with line, column and reason. Kinds nobody
     registered are still accepted, unchecked.
 
+    Call order: the contract's (LIFO, ``core`` last).
+
     :param register: call once per kind with an ``InteractionKind``; a kind
         registered by another plugin is refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
@@ -256,6 +281,8 @@ def patron_web_routes(register: Callable[[WebRoute], None], app: App) -> None:
     any other command, so web code is imported only there). A route's path
     must start with ``/<plugin name>/`` (e.g. ``/email/unsubscribe/{token}``);
     routes that change state accept POST only.
+
+    Call order: the contract's (LIFO); routes are matched in that order.
 
     :param register: call once per route with a ``WebRoute``; a route name
         registered by another plugin, or a path outside the plugin's prefix, is
@@ -275,11 +302,13 @@ def patron_refresh(app: App, as_of: datetime) -> str | None:
     """Bring this plugin's derived data up to date as of ``as_of``.
 
     Called by ``patron refresh`` (meant for a nightly job) and by ``patron demo``
-    after it loaded its data set, once per plugin, in the contract's call order
-    (LIFO: a plugin before the plugins it requires; ``trylast`` to run after them). Derived data are, for example, score
+    after it loaded its data set, once per plugin. Derived data are, for example, score
     snapshots, tier reviews or point expiry. The implementation opens its own
     transactions (``app.transaction()``) and must be idempotent: running it twice
     for the same data and ``as_of`` changes nothing the second time.
+
+    Call order: the contract's (LIFO: a plugin before the plugins it requires;
+    mark the implementation ``trylast`` to run after them).
 
     :param app: the running app.
     :param as_of: a timezone-aware UTC time; the data are computed as of then.
@@ -302,6 +331,9 @@ def patron_customers_upserted(
     the rows are flushed: a query on ``session`` sees them. Raising rolls the
     batch back and the error names this plugin.
 
+    Call order: the contract's (LIFO, ``tryfirst``/``trylast`` honoured), every
+    implementation inside the same transaction.
+
     :param app: the running app (settings, plugin config, contributions).
     :param session: the SQLAlchemy session of the batch's transaction; do not commit it.
     :param customer_ids: ids of every customer inserted or changed in the batch.
@@ -321,6 +353,9 @@ def patron_interactions_recorded(app: App, session: Session, interaction_ids: Se
     batch with set-based SQL, e.g. ``WHERE interactions.id IN (...)``. Raising
     rolls the batch back and the error names this plugin.
 
+    Call order: the contract's (LIFO, ``tryfirst``/``trylast`` honoured), every
+    implementation inside the same transaction.
+
     :param app: the running app (settings, plugin config, contributions).
     :param session: the SQLAlchemy session of the batch's transaction; do not commit it.
     :param interaction_ids: ids of the interactions inserted in this batch.
@@ -335,6 +370,9 @@ def patron_consent_changed(app: App, session: Session, changes: Sequence[Consent
     Called once per batch of consent log entries, inside the transaction that
     appended them. Raising rolls the change back and the error names this plugin.
 
+    Call order: the contract's (LIFO, ``tryfirst``/``trylast`` honoured), every
+    implementation inside the same transaction.
+
     :param app: the running app.
     :param session: the SQLAlchemy session of the transaction; do not commit it.
     :param changes: the appended entries (customer, channel, purpose, granted, when).
@@ -348,6 +386,9 @@ def patron_customer_export(app: App, session: Session, customer_id: int) -> dict
 
     Called by ``patron customers export`` inside one read transaction, once per
     plugin. A plugin that stores personal data must implement it.
+
+    Call order: the contract's (LIFO); results are kept per plugin, so order
+    does not change the export.
 
     :param app: the running app.
     :param session: the SQLAlchemy session of the export.
@@ -365,6 +406,9 @@ def patron_customer_erase(app: App, session: Session, customer_id: int) -> None:
     the core pseudonymises the customer row. Keep what aggregates need (amounts,
     dates, points) without identity. Must be idempotent: erasing twice is harmless.
     Raising aborts the whole erasure and the error names this plugin.
+
+    Call order: the contract's (LIFO, ``core``'s own pseudonymisation after every
+    plugin's), inside the erasure transaction.
 
     :param app: the running app.
     :param session: the SQLAlchemy session of the erasure; do not commit it.

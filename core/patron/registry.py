@@ -9,15 +9,19 @@ dependency order, and ``check_pending()`` makes an implementation of a
 misspelled hook fail loudly.
 
 Built-in behaviour of the core (its CLI commands, its reports, its migrations)
-is the plugin ``core`` (``patron.builtin``), registered first through the same
-path, so the core uses its own contract.
+is the plugin ``core``, registered first through the same path, so the core uses
+its own contract. The registry does not import it: the built-in plugins are a
+parameter (the CLI passes ``patron.builtin``), and callers that pass none get
+``DEFAULT_BUILTINS``, loaded by dotted name as Datasette loads its
+``DEFAULT_PLUGINS``, so the host layer never imports the CLI layer.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -32,6 +36,8 @@ from patron.manifest import PluginManifest, contract_compatible
 
 ENTRY_POINT_GROUP = "patron"
 CORE_PLUGIN = "core"
+#: The core's built-in plugin modules, by dotted name (the first one is the plugin ``core``).
+DEFAULT_BUILTINS: tuple[str, ...] = ("patron.builtin",)
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,11 @@ def installed_plugins() -> dict[str, EntryPoint]:
     return found
 
 
-def build_plugin_manager(settings: Settings) -> PatronPluginManager:
-    """Load, check, order and register the core and every enabled plugin."""
-    pm = core_plugin_manager()
+def build_plugin_manager(
+    settings: Settings, builtins: Sequence[ModuleType | str] = DEFAULT_BUILTINS
+) -> PatronPluginManager:
+    """Load, check, order and register the core (``builtins``) and every enabled plugin."""
+    pm = core_plugin_manager(builtins)
 
     installed = installed_plugins() if settings.plugins else {}
     loaded = [_load(name, installed, settings) for name in settings.plugins]
@@ -114,14 +122,15 @@ def build_plugin_manager(settings: Settings) -> PatronPluginManager:
     return pm
 
 
-def core_plugin_manager() -> PatronPluginManager:
-    """A fresh manager with the hook specs and only the built-in ``core`` plugin."""
-    from patron import builtin
-
+def core_plugin_manager(builtins: Sequence[ModuleType | str] = DEFAULT_BUILTINS) -> PatronPluginManager:
+    """A fresh manager with the hook specs and only the core's built-in plugins (``core`` first)."""
     pm = PatronPluginManager()
     pm.add_hookspecs(hooks)
-    pm.infos[CORE_PLUGIN] = PluginInfo(CORE_PLUGIN, builtin, builtin.MANIFEST, "patron", _core_version())
-    pm.register(builtin, name=CORE_PLUGIN)
+    for item in builtins:
+        module = importlib.import_module(item) if isinstance(item, str) else item
+        manifest = module.MANIFEST
+        pm.infos[manifest.name] = PluginInfo(manifest.name, module, manifest, "patron", _core_version())
+        pm.register(module, name=manifest.name)
     return pm
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from patron import hookimpl
 from patron.cli import build_cli
@@ -38,7 +38,13 @@ def test_generated_data_has_the_promised_shape():
     per_customer = sorted(Counter(r["customer_external_id"] for r in purchases).values(), reverse=True)
     assert per_customer[0] >= 10 * per_customer[len(per_customer) // 2]  # a long tail of frequent buyers
     refunds = [r for r in data.interactions if r["kind"] == "refund"]
-    assert refunds and all(r["amount_minor"] < 0 for r in refunds)
+    # The core refund convention (patron.kinds): positive amount, same currency, refund_of names the purchase.
+    by_id = {r["external_id"]: r for r in purchases}
+    assert refunds and all(r["amount_minor"] > 0 for r in refunds)
+    for r in refunds:
+        bought = by_id[r["payload"]["refund_of"]]
+        assert (bought["customer_external_id"], bought["currency"]) == (r["customer_external_id"], r["currency"])
+        assert bought["occurred_at"] < r["occurred_at"]
     assert {r["channel"] for r in data.interactions} == {"web", "store", "phone", "email"}
     assert all(c["email"].rsplit("@", 1)[1] in EMAIL_DOMAINS for c in data.customers)
     assert len({c["external_id"] for c in data.customers}) == 600
@@ -84,6 +90,10 @@ def test_demo_writes_database_reports_and_index(tmp_path, monkeypatch):
         assert conn.scalar(select(func.count()).select_from(Customer)) == 60
         assert conn.scalar(select(func.count()).select_from(Interaction)) == len(generate(60).interactions)
         assert conn.scalar(select(func.count()).select_from(Consent)) == len(generate(60).consents)
+        # Every demo refund claws back the points its purchase earned (issue 9: none did).
+        refunds = [r for r in generate(60).interactions if r["kind"] == "refund"]
+        clawbacks = conn.execute(text("SELECT count(*), sum(points) FROM loyalty_ledger WHERE kind = 'reverse'")).one()
+        assert refunds and clawbacks[0] == len(refunds) and clawbacks[1] < 0
     engine.dispose()
     again = run_demo(target, "--customers", "60")
     assert again.exit_code == 6 and "already holds a Patron demo" in again.output and "--force" in again.output

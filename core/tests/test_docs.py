@@ -98,3 +98,10 @@ def test_every_contract_type_has_a_docstring(cls):
 def test_contract_types_are_found():
     names = {cls.__name__ for cls in CONTRACT_TYPES}
     assert {"ScoringModel", "TierScheme", "Channel", "Report", "Audience", "CustomerPanel"} <= names
+
+
+def test_every_spec_states_its_call_order():
+    _, specs = docgen.read_specs()
+    missing = [spec.name for spec in specs if "Call order:" not in spec.docstring]
+    assert not missing, f"hook specs without a 'Call order:' line: {missing}"
+    assert "Call order: the contract's (LIFO" in docgen.render()

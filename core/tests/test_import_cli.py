@@ -34,11 +34,11 @@ c1,Ann,ann@example.com,2024-01-02,yes,gold
 c2,Bob,bob@example.com,2024-02-03T10:00:00+02:00,no,
 c3,Cy,,,,
 """
-INTERACTIONS = """external_id,customer_external_id,kind,occurred_at,amount,currency,channel,sku
-p1,c1,purchase,2024-03-01,19.99,EUR,web,A-1
-p2,c1,purchase,2024-03-02T12:00:00Z,1500,JPY,store,
-p3,c2,refund,2024-03-03,-5.00,EUR,,
-e1,c3,email_sent,2024-03-04,,,email,
+INTERACTIONS = """external_id,customer_external_id,kind,occurred_at,amount,currency,channel,sku,refund_of
+p1,c1,purchase,2024-03-01,19.99,EUR,web,A-1,
+p2,c1,purchase,2024-03-02T12:00:00Z,1500,JPY,store,,
+p3,c1,refund,2024-03-03,5.00,EUR,,,p1
+e1,c3,email_sent,2024-03-04,,,email,,
 """
 
 
@@ -61,7 +61,7 @@ def test_import_customers_then_interactions_and_again_changes_nothing(patron_app
         bob = s.scalars(select(Customer).where(Customer.external_id == "c2")).one()
         assert bob.created_at == datetime(2024, 2, 3, 8, tzinfo=UTC)  # converted to UTC
         money = dict(s.execute(select(Interaction.external_id, Interaction.amount_minor)).all())
-        assert money == {"p1": 1999, "p2": 1500, "p3": -500, "e1": None}
+        assert money == {"p1": 1999, "p2": 1500, "p3": 500, "e1": None}
         p1 = s.scalars(select(Interaction).where(Interaction.external_id == "p1")).one()
         assert (p1.channel, p1.payload, p1.currency) == ("web", {"sku": "A-1"}, "EUR")
         consents = sorted(s.execute(select(Consent.customer_id, Consent.channel, Consent.purpose, Consent.granted)))

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patron.importer.money import CURRENCY_EXPONENTS, MAX_MINOR, AmountError, format_minor, parse_amount
+from patron.money import EXPONENTS, MAX_MINOR
+from patron.money import MoneyError as AmountError
+from patron.money import amount_str as format_minor
+from patron.money import to_minor as parse_amount
 
 CURRENCIES = st.sampled_from(["EUR", "USD", "JPY", "KWD", "CLF", "GBP"])
 
@@ -26,7 +29,7 @@ def test_format_then_parse_round_trips(minor, currency):
     currency=CURRENCIES,
 )
 def test_parsing_is_exact_integer_arithmetic(sign, whole, fraction, currency):
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    exponent = EXPONENTS[currency]
     text = f"{sign}{whole}" + (f".{fraction}" if fraction else "")
     significant = fraction.rstrip("0")
     if len(significant) > exponent:

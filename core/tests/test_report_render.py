@@ -26,8 +26,15 @@ FIXED = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 def shop(patron_app, patron_factory):
     f = patron_factory(patron_app)
     a = f.customer(external_id="A", name="<b>Ann</b>", created_at=datetime(2024, 1, 5, tzinfo=UTC))
-    f.interaction(a, occurred_at=datetime(2024, 1, 10, tzinfo=UTC), amount_minor=12345, channel="web")
-    f.interaction(a, kind="refund", occurred_at=datetime(2024, 1, 12, tzinfo=UTC), amount_minor=-345, channel="web")
+    f.interaction(a, external_id="P1", occurred_at=datetime(2024, 1, 10, tzinfo=UTC), amount_minor=12345, channel="web")
+    f.interaction(
+        a,
+        kind="refund",
+        occurred_at=datetime(2024, 1, 12, tzinfo=UTC),
+        amount_minor=345,
+        channel="web",
+        payload={"refund_of": "P1"},
+    )
     return patron_app
 
 
@@ -86,20 +93,21 @@ def test_overview_renders_in_every_format_with_its_footer(shop, fmt):
         assert "&lt;b&gt;Ann&lt;/b&gt;" in text and "<b>Ann</b>" not in text  # autoescaped
         assert text.count("<svg") == 3 and "<script" not in text
         assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing to fetch
-        assert "120.00" in text
+        assert "€120.00" in text
     elif fmt == "md":
         assert text.startswith("# Customer base overview")
-        assert "| 2024-01 | 1 | 120.00 |" in text
+        assert "| 2024-01 (days 1-12) | 1 | €120.00 |" in text
     elif fmt == "json":
         doc = json.loads(text)
         assert doc["report"] == "overview" and doc["footer"]["fingerprint"] == run.footer.fingerprint
         assert doc["footer"]["plugin_versions"]["core"].startswith("patron ")
-        assert doc["tables"][0]["rows"][-1] == ["2024-01", 1, 120.0]
+        assert doc["tables"][0]["rows"][-1] == ["2024-01 (days 1-12)", 1, {"amount": "120.00", "currency": "EUR"}]
         assert doc["parameters"]["months"] == 12
     else:
         assert set(docs) == {"revenue_by_month", "new_vs_returning", "top_customers"}
         rows = list(csv.reader(io.StringIO(docs["revenue_by_month"])))
-        assert rows[0] == ["month", "purchases", "revenue"] and ["2024-01", "1", "120.00"] in rows
+        assert rows[0] == ["month", "purchases", "revenue", "revenue_currency"]
+        assert ["2024-01 (days 1-12)", "1", "120.00", "EUR"] in rows
         assert ["# Table", "revenue_by_month"] in rows
 
 

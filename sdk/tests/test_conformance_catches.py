@@ -191,6 +191,29 @@ class RandomScore(SpendModel):
         return select(Customer.id, literal(random.random()))
 
 
+class SpendReport:
+    """Spend as of a date: honours as_of (``inclusive=False``), ignores it (None) or counts that day (True)."""
+
+    name = "broken-spend"
+    title = "Spend"
+    description = "Total spend as of a date."
+    params = (ReportParam("as_of", date, default=None, help="As of."),)
+
+    def __init__(self, inclusive: bool | None = False) -> None:
+        self.inclusive = inclusive
+
+    def run(self, app: Any, session: Any, params: Mapping[str, Any]) -> Any:
+        from datetime import timedelta
+
+        from patron.contracts import as_of_instant
+
+        query = select(func.coalesce(func.sum(Interaction.amount_minor), 0))
+        if params["as_of"] is not None and self.inclusive is not None:
+            end = as_of_instant(params["as_of"]) + (timedelta(days=1) if self.inclusive else timedelta())
+            query = query.where(Interaction.occurred_at < end)
+        return ReportResult("Spend", {"spend": session.scalar(query)})
+
+
 class IgnoresAsOf(SpendModel):
     def scores(self, session: Any, *, as_of: datetime) -> Select[Any]:
         return select(Interaction.customer_id, func.count()).group_by(Interaction.customer_id)
@@ -319,7 +342,13 @@ CASES = {
     "score-not-numeric": Case("scoring-shape", lambda _: Good(model=TextScore()), "non-numeric score 'high'"),
     "undeclared-tier": Case("tier-shape", lambda _: Good(scheme=UndeclaredTier()), "undeclared tier(s) ['buyer']"),
     "random-score": Case("deterministic", lambda _: Good(model=RandomScore()), "different results on two runs"),
-    "ignores-as-of": Case("as-of", lambda _: Good(model=IgnoresAsOf()), "dated after as_of"),
+    "ignores-as-of": Case("as-of", lambda _: Good(model=IgnoresAsOf()), "dated at or after as_of"),
+    "report-ignores-as-of": Case(
+        "report-as-of", lambda _: Good(report=SpendReport(inclusive=None)), "report 'broken-spend' changed"
+    ),
+    "report-includes-the-as-of-day": Case(
+        "report-as-of", lambda _: Good(report=SpendReport(inclusive=True)), "dated at or after as_of"
+    ),
     "report-writes": Case("read-only", lambda _: Good(report=WritingReport()), "changed table 'audit_events'"),
     "panel-adds-object": Case("read-only", lambda _: Good(panel=AddingPanel()), "ORM object(s) in the session"),
     "audience-duplicates": Case(
@@ -449,3 +478,7 @@ def test_unknown_rule_in_skip_is_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown rule"):
         conformance_tests("probe", skip={"no-such-rule": "why"})
+
+
+def test_a_report_that_honours_as_of_keeps_the_report_as_of_rule(check: Callable[..., list[Violation]]) -> None:
+    assert check(Good(report=SpendReport(inclusive=False)), ["report-as-of"]) == []

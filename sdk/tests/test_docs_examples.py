@@ -5,14 +5,15 @@ Conventions of ``docs/writing-plugins.md`` then ``docs/testing-plugins.md``
 
 - a block whose info string has ``file=PATH`` (any language) is written to PATH;
 - a ``console`` block runs its ``$ `` lines with bash (``set -e``) in the
-  temporary directory, the venv's ``bin`` first on PATH; every other non-empty
+  temporary directory, a throwaway venv's ``bin`` first on PATH (what the guide
+  installs goes there, never into the shared venv); every other non-empty
   line is expected output and must appear in what the commands printed;
 - a ``python`` block without ``file=`` is run with the venv's Python there;
 - any other block is an error: tag it, or it is not checked.
 
 pip builds the scaffolded package with this venv's setuptools
 (``PIP_NO_BUILD_ISOLATION=0``, pip's inverted spelling of "no isolation"), so
-the walk needs no network. The installed example plugin is uninstalled at the end.
+the walk needs no network.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,6 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 GUIDES = ("writing-plugins.md", "testing-plugins.md")
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
-EXAMPLE_DISTRIBUTION = "patron-shopwise"
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def blocks(guide: str) -> list[Block]:
     return found
 
 
-def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
+def run_block(block: Block, root: Path, env: dict[str, str], python: Path) -> None:
     if block.file is not None:
         path = root / block.file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +65,7 @@ def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
         return
     if block.lang == "python":
         done = subprocess.run(
-            [sys.executable, "-c", block.body], cwd=root, env=env, capture_output=True, text=True, check=False
+            [str(python), "-c", block.body], cwd=root, env=env, capture_output=True, text=True, check=False
         )
         assert done.returncode == 0, f"{block.where}: the python block failed:\n{done.stdout}{done.stderr}"
         return
@@ -83,8 +82,8 @@ def run_block(block: Block, root: Path, env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-def test_the_guides_run_from_scaffold_to_wheel(tmp_path: Path) -> None:
-    bin_dir = Path(sys.executable).parent
+def test_the_guides_run_from_scaffold_to_wheel(tmp_path: Path, throwaway_venv: Path) -> None:
+    bin_dir = throwaway_venv
     env = {
         key: value
         for key, value in os.environ.items()
@@ -98,16 +97,9 @@ def test_the_guides_run_from_scaffold_to_wheel(tmp_path: Path) -> None:
         }
     )
     env.pop("CI", None)  # the guide's own pytest runs skip PostgreSQL when no server is named
-    try:
-        for guide in GUIDES:
-            for block in blocks(guide):
-                run_block(block, tmp_path, env)
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "uninstall", "-q", "-y", EXAMPLE_DISTRIBUTION],
-            capture_output=True,
-            check=False,
-        )
+    for guide in GUIDES:
+        for block in blocks(guide):
+            run_block(block, tmp_path, env, bin_dir / "python")
 
 
 def test_every_block_is_runnable_or_a_file() -> None:

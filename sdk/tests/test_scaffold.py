@@ -1,9 +1,10 @@
 """``patron plugin new``: name checks, the rendered tree, and the whole author's path end to end.
 
 The end-to-end test does what a new plugin author does: scaffold through the
-CLI (with the SDK enabled for one command), pip-install the result into this
-venv, enable it, list it, run its report, run its own tests (discovery,
-behaviour, conformance) in a subprocess — then uninstall it.
+CLI (with the SDK enabled for one command), pip-install the result, enable it,
+list it, run its report, run its own tests (discovery, behaviour, conformance)
+in a subprocess. It installs into a throwaway virtual environment (the
+``throwaway_venv`` fixture), never into the shared one.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from patron_sdk.scaffold import VERTICALS, render_plugin
 BIN = Path(sys.executable).parent
 
 
-def _patron(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _patron(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, bin_dir: Path = BIN
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "patron"), *args],
+        [str(bin_dir / "patron"), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -71,8 +74,12 @@ def test_each_vertical_renders_a_complete_distribution(vertical: str, tmp_path: 
         "patron_tinyshop/__init__.py",
         "patron_tinyshop/config.py",
         "patron_tinyshop/models.py",
-        "patron_tinyshop/contributions.py",
-        "patron_tinyshop/data.py",
+        "patron_tinyshop/records.py",
+        "patron_tinyshop/scoring.py",
+        "patron_tinyshop/reports.py",
+        "patron_tinyshop/audiences.py",
+        "patron_tinyshop/panel.py",
+        "patron_tinyshop/privacy.py",
         "patron_tinyshop/cli.py",
         f"patron_tinyshop/migrations/tinyshop_0001_{v.table}.py",
         "tests/test_discovery.py",
@@ -80,9 +87,13 @@ def test_each_vertical_renders_a_complete_distribution(vertical: str, tmp_path: 
         "tests/test_conformance.py",
     }
     assert 'tinyshop = "patron_tinyshop"' in (target / "pyproject.toml").read_text()
-    contributions = (target / "patron_tinyshop" / "contributions.py").read_text()
-    assert f'name = "tinyshop:{v.model}"' in contributions
-    assert f'name = "tinyshop-{v.report}"' in contributions
+    package = target / "patron_tinyshop"
+    assert f'name = "tinyshop:{v.model}"' in (package / "scoring.py").read_text()
+    assert f'name = "tinyshop-{v.report}"' in (package / "reports.py").read_text()
+    # The same shape as the shipped plugins: typed register callbacks, the public CLI helpers.
+    hooks = (package / "__init__.py").read_text()
+    assert "register: Callable[[Report], None]" in hooks and "Callable[[Any], None]" not in hooks
+    assert "from patron.cli_options import" in (package / "cli.py").read_text()
     for path in target.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")  # every rendered module is valid Python
 
@@ -97,7 +108,7 @@ def test_the_command_needs_the_sdk_enabled_and_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -> None:
+def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path, throwaway_venv: Path) -> None:
     name = "sdk_scaffold_check"
     created = _patron(
         "plugin",
@@ -113,35 +124,34 @@ def test_scaffold_install_enable_list_report_and_its_own_tests(tmp_path: Path) -
     assert created.returncode == 0, created.stderr
     target = tmp_path / "patron-sdk-scaffold-check"
     assert f"Created {target}" in created.stdout
-    pip = [sys.executable, "-m", "pip"]
     installed = subprocess.run(
-        [*pip, "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(target)],
+        [str(throwaway_venv / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(target)],
         capture_output=True,
         text=True,
         check=False,
     )
-    try:
-        assert installed.returncode == 0, installed.stderr
-        project = tmp_path / "project"
-        project.mkdir()
-        env = {"PATRON_CONFIG": str(project / "patron.toml")}
-        assert _patron("init", cwd=project, env=env).returncode == 0
-        enabled = _patron("plugins", "enable", name, cwd=project, env=env)
-        assert enabled.returncode == 0, enabled.stderr
-        assert _patron("db", "upgrade", cwd=project, env=env).returncode == 0
-        listed = _patron("plugins", "list", cwd=project, env=env)
-        assert f"[on ] {name}" in listed.stdout
-        report = _patron("report", "run", f"{name}-basket-size", "--format", "json", cwd=project, env=env)
-        assert report.returncode == 0, report.stderr
-        assert json.loads(report.stdout)["title"] == "Basket size and favourite stores"
-        # The generated tests, as the author runs them (SQLite, and PostgreSQL when configured).
-        tests = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q"], cwd=target, capture_output=True, text=True, check=False
-        )
-        assert tests.returncode == 0, tests.stdout[-3000:]
-        assert " passed" in tests.stdout and "failed" not in tests.stdout
-    finally:
-        subprocess.run([*pip, "uninstall", "-q", "-y", "patron-sdk-scaffold-check"], capture_output=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {"PATRON_CONFIG": str(project / "patron.toml")}
+    venv_bin = {"bin_dir": throwaway_venv}
+    assert _patron("init", cwd=project, env=env, **venv_bin).returncode == 0
+    enabled = _patron("plugins", "enable", name, cwd=project, env=env, **venv_bin)
+    assert enabled.returncode == 0, enabled.stderr
+    assert _patron("db", "upgrade", cwd=project, env=env, **venv_bin).returncode == 0
+    listed = _patron("plugins", "list", cwd=project, env=env, **venv_bin)
+    assert f"[on ] {name}" in listed.stdout
+    report = _patron("report", "run", f"{name}-basket-size", "-f", "json", cwd=project, env=env, **venv_bin)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["title"] == "Basket size and favourite stores"
+    # The generated tests, as the author runs them (SQLite, and PostgreSQL when configured).
+    tests = subprocess.run(
+        [str(throwaway_venv / "python"), "-m", "pytest", "-q"], cwd=target, capture_output=True, text=True, check=False
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    # The shared venv never saw it.
+    assert name not in _patron("plugins", "list", "--json", cwd=project, env=env).stdout
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 
 
 @click.group()
@@ -25,7 +25,7 @@ def show(as_json: bool) -> None:
 
     from patron.config import mask_url
 
-    app = get_state().app
+    app = get_app()
     settings = app.settings
     data: dict[str, object] = {
         "patron": {"database_url": mask_url(settings.database_url), "plugins": list(settings.plugins)},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 
 
 @click.group()
@@ -17,7 +17,7 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
     from patron.ingest import audit
     from patron.privacy import find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer = find_customer(session, ref)
         if customer.erased_at is not None:
@@ -71,7 +71,7 @@ def show(ref: str, as_json: bool) -> None:
     from patron.ingest import audit
     from patron.privacy import find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer = find_customer(session, ref)
         states = current_states(session, [customer.id])

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 
 
 @click.group()
@@ -28,7 +28,7 @@ def show(ref: str, limit: int, as_json: bool) -> None:
 
     from patron.customer360 import build_view, render_text
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         view = build_view(app, session, ref, limit=limit)
     if as_json:
@@ -47,7 +47,7 @@ def search(query: str, limit: int, as_json: bool) -> None:
 
     from patron.customer360 import search_customers
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         found = search_customers(session, query, limit=limit)
     if as_json:
@@ -70,7 +70,7 @@ def export(ref: str, output: str | None) -> None:
 
     from patron.privacy import export_customer, find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         data = export_customer(app, session, find_customer(session, ref).id)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
@@ -91,7 +91,7 @@ def erase(ref: str, yes: bool, as_json: bool) -> None:
 
     from patron.privacy import erase_customer, find_customer
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
         customer_id = find_customer(session, ref).id
     if not yes:

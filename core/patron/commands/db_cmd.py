@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app
 
 
 @click.group()
@@ -17,7 +17,7 @@ def upgrade() -> None:
     """Apply every pending migration (core first, then each enabled plugin)."""
     from patron.migrate import upgrade as run_upgrade
 
-    app = get_state().app
+    app = get_app()
     for status in run_upgrade(app.engine, app.migration_branches()):
         click.echo(f"{status.branch}: at {', '.join(status.current) or 'nothing'}")
 
@@ -30,7 +30,7 @@ def status(as_json: bool) -> None:
 
     from patron.migrate import status as branch_status
 
-    app = get_state().app
+    app = get_app()
     statuses = branch_status(app.engine, app.migration_branches())
     if as_json:
         click.echo(

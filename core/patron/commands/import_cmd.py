@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from patron.cli import get_state
+from patron.cli_options import get_app, json_option
 
 EXIT_REJECTED = 8  # keep in step with patron.importer.runner.EXIT_REJECTED (not imported: --help stays light)
 
@@ -40,7 +40,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="strptime format of the date columns (default: ISO 8601), e.g. %d/%m/%Y.",
         ),
         click.option(
-            "--format",
+            "--input-format",
             "file_format",
             type=click.Choice(["csv", "jsonl"]),
             help="File format (default: from the extension; .jsonl/.ndjson are JSON Lines).",
@@ -55,7 +55,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Where rejected rows go (default: FILE.rejects.csv next to FILE).",
         ),
         click.option("--batch-size", type=int, default=5000, show_default=True, help="Rows per transaction."),
-        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+        json_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -104,7 +104,7 @@ def _run(
     from patron.importer.runner import ImportOptions, run_import
     from patron.ingest import audit
 
-    app = get_state().app
+    app = get_app()
     path = Path(file)
     options = ImportOptions(
         kind=kind,  # type: ignore[arg-type]

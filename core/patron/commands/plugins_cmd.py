@@ -6,16 +6,40 @@ distribution's metadata says.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import click
-
-from patron.cli import get_state
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from patron.app import App
+    from patron.config import Settings
+    from patron.errors import PatronError
     from patron.registry import PatronPluginManager
+
+
+class _State(Protocol):
+    """The parts of the CLI's context object (``patron.cli.CliState``) these commands read.
+
+    These commands must work when a plugin failed to load, so unlike other
+    commands they look at the loading error instead of only asking for the app.
+    """
+
+    error: PatronError | None
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def pm(self) -> PatronPluginManager: ...
+
+    @property
+    def app(self) -> App: ...
+
+
+def get_state() -> _State:
+    return cast(_State, click.get_current_context().find_root().obj)
 
 
 @click.group()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from patron.cli_options import format_option, get_app, json_option
+
 if TYPE_CHECKING:
     from patron.app import App
 
@@ -23,15 +25,14 @@ def report() -> None:
 
 
 @report.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def list_reports(as_json: bool) -> None:
     """List every registered report with its parameters."""
     import json
 
-    from patron.cli import get_state
     from patron.reports.params import describe_params, params_as_json
 
-    app = get_state().app
+    app = get_app()
     reports = app.reports
     if as_json:
         doc = [
@@ -62,15 +63,7 @@ def list_reports(as_json: bool) -> None:
 @report.command("run")
 @click.argument("name")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter (repeatable).")
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["html", "md", "csv", "json"]),
-    default="html",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(default="html", help="File format: html, md, csv or json.")
 @click.option("--output", "-o", "output", metavar="PATH", help="Write to this file (CSV: file or directory).")
 @click.option(
     "--csv-safe/--no-csv-safe",
@@ -80,12 +73,11 @@ def list_reports(as_json: bool) -> None:
 )
 def run_cmd(name: str, params: tuple[str, ...], fmt: str, output: str | None, csv_safe: bool) -> None:
     """Run report NAME and render it as HTML, Markdown, CSV or JSON."""
-    from patron.cli import get_state
     from patron.reports.output import write_outputs
     from patron.reports.render import render
     from patron.reports.runner import run_report
 
-    app = get_state().app
+    app = get_app()
     run = run_report(app, name, params)
     docs = render(run, fmt, csv_safe=csv_safe)  # type: ignore[arg-type]
     written = write_outputs(name, fmt, docs, output)

@@ -9,7 +9,8 @@ give the same rows, whatever the day the demo runs. Shape:
   a few buy dozens of times; spend per order log-normal, scaled by a
   per-customer value factor, so revenue concentrates in a minority (Pareto-like);
 - seasonality: November and December peak, January dips;
-- about 4% of purchases refunded (stored as kind ``refund`` with a negative amount);
+- about 4% of purchases refunded in full, following ``patron.kinds``' refund convention
+  (kind ``refund``, the positive amount given back, ``payload.refund_of`` = the purchase);
 - channels: web, store and phone purchases, web visits, phone calls, and email
   campaigns sent only to customers whose email consent was granted at that time;
 - consent choices on ``email`` and ``sms`` (purpose ``marketing``) at sign-up,
@@ -29,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from patron.demo.names import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
+from patron.kinds import PURCHASE, REFUND, REFUND_OF
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 1, tzinfo=UTC)
@@ -125,7 +127,7 @@ def _purchases(rng: random.Random, data: DemoData, ext: str, signup: datetime, c
             {
                 "external_id": pid,
                 "customer_external_id": ext,
-                "kind": "purchase",
+                "kind": PURCHASE,
                 "channel": channel,
                 "occurred_at": at,
                 "amount_minor": cents,
@@ -140,12 +142,12 @@ def _purchases(rng: random.Random, data: DemoData, ext: str, signup: datetime, c
                     {
                         "external_id": counter.next("R"),
                         "customer_external_id": ext,
-                        "kind": "refund",
+                        "kind": REFUND,
                         "channel": channel,
                         "occurred_at": refund_at,
-                        "amount_minor": -cents,
+                        "amount_minor": cents,
                         "currency": CURRENCY,
-                        "payload": {"purchase": pid},
+                        "payload": {REFUND_OF: pid},
                     }
                 )
 

@@ -39,7 +39,7 @@ def detect_format(path: Path, given: str | None) -> Format:
     """``given`` when set, else JSON Lines for ``.jsonl``/``.ndjson`` files and CSV otherwise."""
     if given:
         if given not in ("csv", "jsonl"):
-            raise InputError(f"--format {given!r} is not supported: use csv or jsonl")
+            raise InputError(f"--input-format {given!r} is not supported: use csv or jsonl")
         return given  # type: ignore[return-value]
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"
 

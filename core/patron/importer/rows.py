@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from patron.importer.dates import DateError
-from patron.importer.money import AmountError, currency_exponent, parse_amount
+from patron.money import MoneyError, exponent, to_minor
 
 CUSTOMER_COLUMNS = ("external_id", "name", "email", "phone", "created_at")
 CUSTOMER_REQUIRED = ("external_id",)
@@ -158,12 +158,12 @@ def parse_interaction(
         if not amount:
             return RowError("amount", f"is empty but currency is {currency!r}; give both or neither")
         try:
-            currency_exponent(currency)
-        except AmountError as exc:
+            exponent(currency)
+        except MoneyError as exc:
             return RowError("currency", str(exc))
         try:
-            amount_minor = parse_amount(amount, currency)
-        except AmountError as exc:
+            amount_minor = to_minor(amount, currency)
+        except MoneyError as exc:
             return RowError("amount", str(exc))
     channel = _cell(get("channel"))
     if len(channel) > _LIMITS["channel"]:

@@ -151,7 +151,7 @@ def run_import(app: App, options: ImportOptions, progress: Progress | None = Non
     (``KeyboardInterrupt``) becomes ``ImportInterrupted``, whose message says how
     many rows are stored and that re-running the same command resumes.
     """
-    from patron.db import run_transaction
+    from patron.sql import run_transaction
 
     if options.strict:
         box: list[ImportSummary] = []
@@ -295,7 +295,7 @@ class _Import:
     # -- one batch -------------------------------------------------------------
 
     def _process(self, batch: list[SourceRow], seen: SeenIds, session: Session | None) -> BatchOutcome:
-        from patron.db import run_transaction
+        from patron.sql import run_transaction
 
         rejects: list[Reject] = []
         parsed = self._validate(batch, rejects)
@@ -375,12 +375,14 @@ class _Import:
 
     def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
         from patron.ingest import record_interactions
+        from patron.kinds import check_refunds
         from patron.models import Customer
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
         erased = _erased(session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
+        sources: list[SourceRow] = []
         for source, row in parsed:
             external = row["customer_external_id"]
             cid = customer_ids.get(external)
@@ -395,7 +397,15 @@ class _Import:
                 continue
             # A new dict: the parsed row stays as validated should the transaction be retried.
             rows.append({**row, "customer_id": cid})
-            out.accepted.append((row["external_id"], source.line))
+            sources.append(source)
+        # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
+        bad = {p.index: p for p in check_refunds(session, rows)}
+        if bad:
+            for index, problem in sorted(bad.items()):
+                out.rejects.append((sources[index], rowmod.RowError(problem.column, problem.reason)))
+            rows = [r for i, r in enumerate(rows) if i not in bad]
+            sources = [s for i, s in enumerate(sources) if i not in bad]
+        out.accepted.extend((row["external_id"], source.line) for row, source in zip(rows, sources, strict=True))
         inserted = record_interactions(self.app, session, rows)
         out.inserted = len(inserted)
         out.unchanged = len(rows) - len(inserted)

@@ -4,30 +4,36 @@ Registered by ``patron.builtin`` through ``patron_reports``, exactly like a
 plugin's report. Every number is computed by set-based SQL that runs unchanged
 on SQLite and PostgreSQL (month bucketing through ``sqlparts.month_key``).
 
-Revenue is purchases minus refunds in one currency (default: the currency
-most purchases use); a refund counts negatively whatever the sign it was stored with.
+Revenue is purchases minus refunds (``patron.kinds.net_amount``) in one currency
+(default: the currency most purchases use). ``as_of`` follows the contract
+(``patron.contracts``): only data before 00:00 UTC of that day counts. The monthly
+window ends at ``as_of``: its last month is the one holding the day before
+``as_of``, and when ``as_of`` is not the 1st that month is partial and labelled so
+(``as_of=1997-03-15`` gives ``1997-03 (days 1-14)``, never a bare ``1997-03``).
+Money is rounded half-even (``patron.money``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 
-from patron.contracts import Figure, ReportResult, Table
+from patron.contracts import Figure, ReportResult, Table, as_of_instant
 from patron.errors import InputError
+from patron.kinds import PURCHASE, REFUND, net_amount
 from patron.models import Customer, Interaction
+from patron.money import Money, round_money, to_minor
 from patron.reports.specs import OVERVIEW
-from patron.reports.sqlparts import major_units, month_key, month_range, months_back
+from patron.reports.sqlparts import month_key, month_range, months_back
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
-
-PURCHASE, REFUND = "purchase", "refund"
 
 
 class OverviewReport:
@@ -47,15 +53,25 @@ class OverviewReport:
                 raise InputError(f"--param {key}={value}: must be between {low} and {high}")
         dialect = session.get_bind().dialect.name
         as_of: date = params["as_of"] or _default_as_of(session)
-        end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-        first_month = months_back(as_of - timedelta(days=1), months)
+        end = as_of_instant(as_of)
+        last_day = as_of - timedelta(days=1)
+        first_month = months_back(last_day, months)
         start = datetime(first_month.year, first_month.month, 1, tzinfo=UTC)
         keys = month_range(first_month, months)
-        currency = params["currency"] or _main_currency(session) or "EUR"
+        # The SQL buckets are keyed 'YYYY-MM'; what people read says when the last month is partial.
+        labels = dict(zip(keys, keys, strict=True))
+        if as_of.day != 1:
+            labels[keys[-1]] = f"{keys[-1]} (days 1-{last_day.day})"
+        currency = params["currency"] or _main_currency(session, end)
+        if currency is not None:
+            try:
+                to_minor("0", currency)
+            except ValueError as exc:  # an unknown code given as --param currency=...: say so, not a traceback
+                raise InputError(f"--param currency={currency}: {exc}") from exc
 
         in_window = and_(Interaction.occurred_at >= start, Interaction.occurred_at < end)
         money = and_(in_window, Interaction.kind.in_((PURCHASE, REFUND)), Interaction.currency == currency)
-        net = case((Interaction.kind == REFUND, -func.abs(Interaction.amount_minor)), else_=Interaction.amount_minor)
+        net = net_amount(Interaction)
         is_purchase = case((Interaction.kind == PURCHASE, 1), else_=0)
         month = month_key(dialect, Interaction.occurred_at)
 
@@ -78,11 +94,11 @@ class OverviewReport:
             )
         }
         revenue_rows = [
-            (m, by_month.get(m, (0, 0))[0], major_units(by_month.get(m, (0, 0))[1], currency)) for m in keys
+            (labels[m], by_month.get(m, (0, 0))[0], _money(by_month.get(m, (0, 0))[1], currency)) for m in keys
         ]
 
         mix = self._new_vs_returning(session, dialect, start, end)
-        mix_rows = [(m, *mix.get(m, (0, 0))) for m in keys]
+        mix_rows = [(labels[m], *mix.get(m, (0, 0))) for m in keys]
 
         channel_rows = session.execute(
             select(func.coalesce(Interaction.channel, literal("unknown")).label("ch"), month.label("m"), func.count())
@@ -96,12 +112,13 @@ class OverviewReport:
 
         purchases = sum(n for _, n, _ in revenue_rows)
         revenue_minor = sum(v[1] for v in by_month.values())
+        label = currency or "no purchases"
         summary: dict[str, Any] = {
             "Customers": int(customers),
             f"Active customers (bought in the last {active_days} days)": int(active),
-            f"Revenue ({currency}, {keys[0]} to {keys[-1]})": major_units(revenue_minor, currency),
+            f"Revenue ({label}, {keys[0]} to {labels[keys[-1]]})": _money(revenue_minor, currency),
             "Purchases in window": purchases,
-            f"Average order value ({currency})": major_units(revenue_minor // purchases if purchases else 0, currency),
+            f"Average order value ({label})": _average(revenue_minor, purchases, currency),
             "New buyers in window": sum(r[1] for r in mix_rows),
         }
         return ReportResult(
@@ -111,7 +128,7 @@ class OverviewReport:
             tables=(
                 Table(
                     "revenue_by_month",
-                    f"Revenue by month ({currency})",
+                    f"Revenue by month ({label})",
                     ("month", "purchases", "revenue"),
                     revenue_rows,
                 ),
@@ -123,7 +140,7 @@ class OverviewReport:
                 ),
                 Table(
                     "top_customers",
-                    f"Top {top} customers by revenue ({currency})",
+                    f"Top {top} customers by revenue ({label})",
                     ("rank", "customer_id", "external_id", "name", "purchases", "revenue", "last_purchase"),
                     top_rows,
                 ),
@@ -131,18 +148,18 @@ class OverviewReport:
             figures=(
                 Figure(
                     "revenue",
-                    f"Revenue by month ({currency})",
+                    f"Revenue by month ({label})",
                     "bar",
-                    keys,
-                    {"revenue": [float(r[2]) for r in revenue_rows]},
+                    [labels[k] for k in keys],
+                    {"revenue": [float(_amount(r[2])) for r in revenue_rows]},
                     "month",
-                    currency,
+                    label,
                 ),
                 Figure(
                     "buyers",
                     "New vs returning buyers",
                     "line",
-                    keys,
+                    [labels[k] for k in keys],
                     {"new": [float(r[1]) for r in mix_rows], "returning": [float(r[2]) for r in mix_rows]},
                     "month",
                     "buyers",
@@ -151,7 +168,7 @@ class OverviewReport:
                     "channels",
                     "Interactions by channel and month",
                     "heatmap",
-                    keys,
+                    [labels[k] for k in keys],
                     {ch: [float(heat.get((ch, m), 0)) for m in keys] for ch in channels},
                     "month",
                     "",
@@ -184,7 +201,7 @@ class OverviewReport:
 
     @staticmethod
     def _top_customers(
-        session: Session, money: Any, net: Any, is_purchase: Any, top: int, currency: str
+        session: Session, money: Any, net: Any, is_purchase: Any, top: int, currency: str | None
     ) -> list[tuple[Any, ...]]:
         total = func.sum(net).label("total")
         query = (
@@ -203,22 +220,41 @@ class OverviewReport:
             .limit(top)
         )
         return [
-            (rank, cid, ext, name, int(n or 0), major_units(t, currency), last.date() if last else None)
+            (rank, cid, ext, name, int(n or 0), _money(t, currency), last.date() if last else None)
             for rank, (cid, ext, name, n, t, last) in enumerate(session.execute(query), start=1)
         ]
 
 
 def _default_as_of(session: Session) -> date:
-    last = session.scalar(select(func.max(Interaction.occurred_at)))
+    last: datetime | None = session.scalar(select(func.max(Interaction.occurred_at)))
     if last is None:
         return datetime.now(UTC).date() + timedelta(days=1)
     return last.date() + timedelta(days=1)
 
 
-def _main_currency(session: Session) -> str | None:
+def _money(minor: int | None, currency: str | None) -> Money | int:
+    """A revenue cell: ``Money`` in the report's currency; plain 0 when there is no currency (no purchases)."""
+    if currency is None:
+        return int(minor or 0)
+    return Money(int(minor or 0), currency)
+
+
+def _amount(value: Money | int) -> Decimal:
+    return value.amount if isinstance(value, Money) else Decimal(value)
+
+
+def _average(total_minor: int, count: int, currency: str | None) -> Money | int:
+    """Average order value, rounded half-even to the minor unit (never truncated)."""
+    if currency is None or not count:
+        return _money(0, currency)
+    mean = round_money(Money(total_minor, currency).amount / count, currency)
+    return Money(to_minor(mean, currency), currency)
+
+
+def _main_currency(session: Session, end: datetime) -> str | None:
     query = (
         select(Interaction.currency)
-        .where(Interaction.kind == PURCHASE, Interaction.currency.is_not(None))
+        .where(Interaction.kind == PURCHASE, Interaction.currency.is_not(None), Interaction.occurred_at < end)
         .group_by(Interaction.currency)
         .order_by(func.count().desc(), Interaction.currency)
         .limit(1)

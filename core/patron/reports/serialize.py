@@ -12,12 +12,19 @@ from decimal import Decimal
 from typing import Any
 
 from patron.contracts import Figure, ReportResult, Table
+from patron.money import Money
 
 
 def plain(value: Any) -> Any:
-    """``value`` made of JSON types only; Decimals become int or float (money has 2 places, exact in float)."""
+    """``value`` made of JSON types only; Decimals become int or float; ``Money`` an exact object.
+
+    ``Money(1000, "CLF")`` becomes ``{"amount": "0.1000", "currency": "CLF"}``: the
+    amount is a decimal string so no float can change it.
+    """
     if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, Money):
+        return value.plain()
     if isinstance(value, float):
         return value if value == value else None
     if isinstance(value, Decimal):

@@ -20,8 +20,19 @@ OVERVIEW = ReportSpec(
     ),
     implementation="patron.reports.overview:OverviewReport",
     params=(
-        ReportParam("as_of", date, None, "End of the window, exclusive (default: the day after the last interaction)."),
-        ReportParam("months", int, 12, "Months in the window, ending with the month before as_of."),
+        ReportParam(
+            "as_of",
+            date,
+            None,
+            "Only data before 00:00 UTC of this day counts (default: the day after the last interaction).",
+        ),
+        ReportParam(
+            "months",
+            int,
+            12,
+            "Months in the window, ending at as_of (the last month is partial, and labelled so, "
+            "unless as_of is the 1st).",
+        ),
         ReportParam("top", int, 10, "How many top customers to list."),
         ReportParam("active_days", int, 90, "A customer is active with a purchase in this many days before as_of."),
         ReportParam("currency", str, None, "Revenue currency (default: the one most purchases use)."),

@@ -7,13 +7,9 @@ Reports build their queries with these so the same code runs on both engines
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
-
-#: ISO 4217 currencies whose minor unit is not a hundredth (the rest have 2 decimals).
-MINOR_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3, "JOD": 3}
 
 
 def month_key(dialect: str, column: Any) -> ColumnElement[str]:
@@ -44,9 +40,3 @@ def months_back(last: date, count: int) -> date:
     """The first day of the month ``count - 1`` months before ``last``'s month."""
     index = last.year * 12 + (last.month - 1) - (count - 1)
     return date(index // 12, index % 12 + 1, 1)
-
-
-def major_units(minor: int | None, currency: str | None) -> Decimal:
-    """Integer minor units → an exact Decimal in major units (``1999, 'EUR'`` → ``19.99``)."""
-    digits = MINOR_DIGITS.get((currency or "").upper(), 2)
-    return Decimal(int(minor or 0)).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))

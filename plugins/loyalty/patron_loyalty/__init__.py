@@ -38,13 +38,13 @@ def patron_addhooks(pluginmanager: pluggy.PluginManager) -> None:
 
 @hookimpl
 def patron_refresh(app: App, as_of: datetime) -> str:
-    from patron.db import run_transaction
+    from patron.sql import run_transaction
     from patron_loyalty.expiry import expire
     from patron_loyalty.tiers import recompute
 
     # Expire first: a tier review should not count points that lapsed before as_of.
     expired = expire(app, as_of)
-    review = run_transaction(app.sessions, lambda session: recompute(app, session, as_of), immediate=True)
+    review = run_transaction(app, lambda session: recompute(app, session, as_of), immediate=True)
     return (
         f"{expired} expiry entries; tier review ({review.scheme}): {review.placed} customers, "
         f"{review.changed} changed ({review.upgrades} up, {review.downgrades} down)"

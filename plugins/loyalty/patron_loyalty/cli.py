@@ -1,57 +1,24 @@
 """``patron loyalty …``: balance, history, redeem, adjust, expire, tiers list|recompute, check.
 
 Only click is imported at module level; everything else inside the commands.
-CUSTOMER is a customer's ``external_id`` (or ``#<internal id>``).
+CUSTOMER is a customer's ``external_id`` (or ``#<internal id>``), resolved as
+``patron customers show`` resolves it; data-printing commands take ``--json``.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 import click
 
-
-def _app() -> Any:
-    from patron.cli import get_state
-
-    return get_state().app
+from patron.cli_options import CustomerRef, as_of_option, customer_argument, echo_json, get_app, json_option
 
 
-def _customer_id(session: Any, ref: str) -> int:
-    from sqlalchemy import select
-
-    from patron.errors import NotFoundError
-    from patron.models import Customer
-
-    if ref.startswith("#") and ref[1:].isdigit():
-        found = session.scalar(select(Customer.id).where(Customer.id == int(ref[1:])))
-    else:
-        found = session.scalar(select(Customer.id).where(Customer.external_id == ref))
-    if found is None:
-        raise NotFoundError(f"no customer {ref!r}: give the customer's external id (or #<internal id>)")
-    return int(found)
-
-
-def _as_of(value: datetime | None) -> datetime:
-    from datetime import UTC
-
+def _now(as_of: datetime | None) -> datetime:
     from patron.models import utcnow
 
-    if value is None:
-        return utcnow()
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-AS_OF = click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    help="Take this date (UTC) as now; default: now.",
-)
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    return as_of or utcnow()
 
 
 @click.group()
@@ -60,46 +27,45 @@ def loyalty() -> None:
 
 
 @loyalty.command()
-@click.argument("customer")
-@FORMAT
-def balance(customer: str, fmt: str) -> None:
+@customer_argument()
+@json_option
+def balance(customer: CustomerRef, as_json: bool) -> None:
     """Show a customer's points balance and tier."""
     from patron_loyalty.ledger import balance as get_balance
     from patron_loyalty.models import LoyaltyTier
 
-    app = _app()
+    app = get_app()
     with app.transaction() as session:
-        cid = _customer_id(session, customer)
-        points = get_balance(session, cid)
-        tier = session.get(LoyaltyTier, cid)
-        data = {"customer": customer, "points": points, "tier": tier.tier if tier else None}
-    click.echo(json.dumps(data) if fmt == "json" else f"{customer}: {points} points, tier {data['tier'] or '-'}")
+        points = get_balance(session, customer.id)
+        tier = session.get(LoyaltyTier, customer.id)
+        data = {"customer": customer.external_id, "points": points, "tier": tier.tier if tier else None}
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"{customer.external_id}: {points} points, tier {data['tier'] or '-'}")
 
 
 @loyalty.command()
-@click.argument("customer")
+@customer_argument()
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
-@FORMAT
-def history(customer: str, limit: int, fmt: str) -> None:
+@json_option
+def history(customer: CustomerRef, limit: int, as_json: bool) -> None:
     """List a customer's ledger entries, newest first."""
     from sqlalchemy import select
 
     from patron_loyalty.models import LedgerEntry
 
-    app = _app()
+    app = get_app()
     with app.transaction() as session:
-        cid = _customer_id(session, customer)
         rows = session.execute(
             select(LedgerEntry.id, LedgerEntry.occurred_at, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.reason)
-            .where(LedgerEntry.customer_id == cid)
+            .where(LedgerEntry.customer_id == customer.id)
             .order_by(LedgerEntry.id.desc())
             .limit(limit)
         ).all()
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [{"id": i, "occurred_at": o.isoformat(), "kind": k, "points": p, "reason": r} for i, o, k, p, r in rows]
-            )
+    if as_json:
+        echo_json(
+            [{"id": i, "occurred_at": o.isoformat(), "kind": k, "points": p, "reason": r} for i, o, k, p, r in rows]
         )
         return
     for i, o, k, p, r in rows:
@@ -107,45 +73,52 @@ def history(customer: str, limit: int, fmt: str) -> None:
 
 
 @loyalty.command()
-@click.argument("customer")
+@customer_argument()
 @click.argument("points", type=int)
 @click.option("--reason", required=True, help="Why (kept in the ledger).")
 @click.option("--key", default=None, help="Idempotency key: repeating the command with it changes nothing.")
-def redeem(customer: str, points: int, reason: str, key: str | None) -> None:
+@json_option
+def redeem(customer: CustomerRef, points: int, reason: str, key: str | None, as_json: bool) -> None:
     """Redeem POINTS; refused when the balance is short."""
     from patron_loyalty.redemption import redeem as do_redeem
 
-    app = _app()
-    with app.transaction() as session:
-        cid = _customer_id(session, customer)
-    posted = do_redeem(app, cid, points, reason, key)
+    posted = do_redeem(get_app(), customer.id, points, reason, key)
+    if as_json:
+        echo_json(_posted(customer, -points, posted))
+        return
     note = " (already recorded with this key)" if posted.replayed else ""
-    click.echo(f"redeemed {points} points from {customer}{note}; balance {posted.balance}")
+    click.echo(f"redeemed {points} points from {customer.external_id}{note}; balance {posted.balance}")
 
 
 @loyalty.command()
-@click.argument("customer")
+@customer_argument()
 @click.argument("points", type=int)
 @click.option("--reason", required=True, help="Why (kept in the ledger and the audit log).")
 @click.option("--key", default=None, help="Idempotency key: repeating the command with it changes nothing.")
-def adjust(customer: str, points: int, reason: str, key: str | None) -> None:
+@json_option
+def adjust(customer: CustomerRef, points: int, reason: str, key: str | None, as_json: bool) -> None:
     """Add (or, negative, remove) POINTS by hand; audited."""
     from patron_loyalty.redemption import adjust as do_adjust
 
-    app = _app()
-    with app.transaction() as session:
-        cid = _customer_id(session, customer)
-    posted = do_adjust(app, cid, points, reason, key)
-    click.echo(f"adjusted {customer} by {points:+} points; balance {posted.balance}")
+    posted = do_adjust(get_app(), customer.id, points, reason, key)
+    if as_json:
+        echo_json(_posted(customer, points, posted))
+        return
+    click.echo(f"adjusted {customer.external_id} by {points:+} points; balance {posted.balance}")
 
 
 @loyalty.command()
-@AS_OF
-def expire(as_of: datetime | None) -> None:
+@as_of_option(help="Expire lots due at or before this UTC date (00:00) or date-time; default: now.")
+@json_option
+def expire(as_of: datetime | None, as_json: bool) -> None:
     """Expire the unconsumed points of every lot past its expiry (running it twice changes nothing)."""
     from patron_loyalty.expiry import expire as do_expire
 
-    count = do_expire(_app(), _as_of(as_of))
+    when = _now(as_of)
+    count = do_expire(get_app(), when)
+    if as_json:
+        echo_json({"as_of": when.isoformat(), "expired_lots": count})
+        return
     click.echo(f"expired {count} lots")
 
 
@@ -155,14 +128,16 @@ def tiers() -> None:
 
 
 @tiers.command("list")
-def tiers_list() -> None:
+@json_option
+def tiers_list(as_json: bool) -> None:
     """List the tier schemes, the active one, and how many customers each tier holds."""
     from sqlalchemy import func, select
 
+    from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.models import LoyaltyTier
 
-    app = _app()
-    config = app.plugin_config("loyalty")
+    app = get_app()
+    config = app.plugin_config("loyalty", LoyaltyConfig)
     with app.transaction() as session:
         counts = dict(
             ((s, t), n)
@@ -172,6 +147,19 @@ def tiers_list() -> None:
                 )
             )
         )
+    if as_json:
+        echo_json(
+            [
+                {
+                    "scheme": name,
+                    "active": name == config.tier_scheme,
+                    "description": app.tier_schemes[name].description,
+                    "tiers": {tier: counts.get((name, tier), 0) for tier in app.tier_schemes[name].tiers},
+                }
+                for name in app.tier_schemes
+            ]
+        )
+        return
     for name in app.tier_schemes:
         scheme = app.tier_schemes[name]
         mark = "*" if name == config.tier_scheme else " "
@@ -181,15 +169,20 @@ def tiers_list() -> None:
 
 
 @tiers.command("recompute")
-@AS_OF
-def tiers_recompute(as_of: datetime | None) -> None:
+@as_of_option()
+@json_option
+def tiers_recompute(as_of: datetime | None, as_json: bool) -> None:
     """Review every customer's tier under the active scheme and record the changes."""
-    from patron.db import run_transaction
+    from patron.sql import run_transaction
     from patron_loyalty.tiers import recompute
 
-    app = _app()
-    when = _as_of(as_of)
-    result = run_transaction(app.sessions, lambda session: recompute(app, session, when), immediate=True)
+    app = get_app()
+    when = _now(as_of)
+    result = run_transaction(app, lambda session: recompute(app, session, when), immediate=True)
+    if as_json:
+        keys = ("scheme", "placed", "changed", "upgrades", "downgrades")
+        echo_json({"as_of": when.isoformat(), **{key: getattr(result, key) for key in keys}})
+        return
     click.echo(
         f"scheme {result.scheme}: {result.placed} customers reviewed, {result.changed} changed "
         f"({result.upgrades} up, {result.downgrades} down)"
@@ -197,16 +190,31 @@ def tiers_recompute(as_of: datetime | None) -> None:
 
 
 @loyalty.command()
-def check() -> None:
+@json_option
+def check(as_json: bool) -> None:
     """Verify the ledger: balances equal ledger sums, lots add up; exit 1 when anything is off."""
     from patron_loyalty.ledger import check as run_check
 
-    app = _app()
-    with app.transaction() as session:
+    with get_app().transaction() as session:
         problems = run_check(session)
+    if as_json:
+        echo_json({"ok": not problems, "problems": [p.__dict__ for p in problems]})
+        if problems:
+            raise SystemExit(1)
+        return
     if not problems:
         click.echo("ledger ok")
         return
     for p in problems:
         click.echo(f"{p.rule}: customer {p.customer_id}: {p.detail}", err=True)
     raise SystemExit(1)
+
+
+def _posted(customer: CustomerRef, points: int, posted: Any) -> dict[str, Any]:
+    return {
+        "customer": customer.external_id,
+        "points": points,
+        "balance": posted.balance,
+        "entry_id": posted.entry_id,
+        "replayed": posted.replayed,
+    }

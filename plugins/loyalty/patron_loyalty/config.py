@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from patron.contracts import NAME_PATTERN
+from patron.kinds import REFUND
+from patron.money import is_currency
 
 DowngradePolicyName = Literal["never", "immediate", "one_step", "grace_days"]
 
@@ -56,7 +58,6 @@ class LoyaltyConfig(BaseModel):
 
     # -- earning -------------------------------------------------------------
     earn_kinds: list[str] = Field(default_factory=lambda: ["purchase"], min_length=1)
-    refund_kind: str = "refund"
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     minor_per_unit: int = Field(default=100, ge=1)
     points_per_unit: Decimal = Field(default=Decimal(1), ge=0)
@@ -76,7 +77,8 @@ class LoyaltyConfig(BaseModel):
     downgrade: dict[str, Downgrade] = Field(default_factory=dict)
     # -- reports ---------------------------------------------------------------
     point_value_minor: Decimal = Field(default=Decimal(1), ge=0)
-    point_value_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    #: None: the currency the points were earned in (``currency`` when set, else the purchases').
+    point_value_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")
     def _check(self) -> LoyaltyConfig:
@@ -84,6 +86,12 @@ class LoyaltyConfig(BaseModel):
             for name, value in getattr(self, key).items():
                 if value < 0:
                     raise ValueError(f"{key}.{name} is {value}; multipliers must be 0 or more")
+        if REFUND in self.earn_kinds:
+            raise ValueError(f"earn_kinds lists {REFUND!r}: refunds claw points back (patron.kinds), they never earn")
+        for key in ("currency", "point_value_currency"):
+            code = getattr(self, key)
+            if code is not None and not is_currency(code):
+                raise ValueError(f"{key} {code!r} is not an ISO 4217 currency code")
         if not NAME_PATTERN.match(self.tier_scheme):
             raise ValueError(f"tier_scheme {self.tier_scheme!r} is not a valid scheme name")
         return self

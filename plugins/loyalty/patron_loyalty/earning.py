@@ -5,10 +5,11 @@ every entry written here has a unique idempotency key derived from its source
 (``earn:<interaction id>``, ``first-purchase:<customer id>``,
 ``reverse:<refund interaction id>``), so nothing is ever earned or clawed back twice.
 
-A refund is an interaction of kind ``refund_kind`` whose payload names the
-purchase it refunds: ``{"refund_of": "<purchase external_id>"}``, for the same
-customer. Its amount (sign ignored) claws back the purchase's earned points
-proportionally; cumulative refunds never claw back more than was earned.
+Refunds follow the core convention (``patron.kinds``): kind ``refund``, a
+positive amount, ``payload.refund_of`` naming the purchase's external id, same
+customer. A refund claws back the purchase's earned points proportionally;
+cumulative refunds never claw back more than was earned, nor more than is still
+unexpired from that purchase (points that already expired are not taken twice).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, Float, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
+from patron.kinds import REFUND, REFUND_OF
 from patron.models import Interaction, utcnow
+from patron.sql import floor_nonnegative, insert_ignore
 from patron_loyalty import ledger
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier
-from patron_loyalty.sqlutil import floor_nonneg, insert_ignore, lock_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -55,10 +57,10 @@ def _multiplier(column: ColumnElement[Any], factors: Mapping[str, Decimal]) -> C
 
 def _round(session: Session, value: ColumnElement[Any], rule: str) -> ColumnElement[int]:
     if rule == "ceil":
-        return floor_nonneg(session, value + (1 - EPSILON))
+        return floor_nonnegative(value + (1 - EPSILON), session)
     if rule == "half_up":
-        return floor_nonneg(session, value + (0.5 + EPSILON))
-    return floor_nonneg(session, value + EPSILON)
+        return floor_nonnegative(value + (0.5 + EPSILON), session)
+    return floor_nonnegative(value + EPSILON, session)
 
 
 def on_interactions_recorded(session: Session, config: LoyaltyConfig, interaction_ids: Sequence[int]) -> None:
@@ -66,10 +68,10 @@ def on_interactions_recorded(session: Session, config: LoyaltyConfig, interactio
     if not interaction_ids:
         return
     in_batch = _among(Interaction.id, interaction_ids)
-    relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, config.refund_kind]))
+    relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, REFUND]))
     if session.scalar(select(Interaction.id).where(relevant).limit(1)) is None:
         return
-    lock_accounts(session, select(Interaction.customer_id).where(relevant))
+    ledger.lock_accounts(session, select(Interaction.customer_id).where(relevant))
     # One batch for earnings and clawbacks: lots open before clawbacks consume them, balances move once.
     batch = ledger.new_batch(session)
     _earn(session, config, in_batch, batch)
@@ -118,8 +120,8 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
     if config.tier_multipliers:
         # Only join the tiers when they change the rate: most programmes have no tier multipliers.
         rows = rows.outerjoin(LoyaltyTier, LoyaltyTier.customer_id == Interaction.customer_id)
-    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+    session.execute(ignore.from_select(LEDGER_COLUMNS, rows))
     if config.first_purchase_bonus:
         first = (
             select(
@@ -144,8 +146,8 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
             first.c.occurred_at,
             literal(now, LedgerEntry.recorded_at.type),
         ).where(first.c.customer_id.is_not(None))
-        stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-        session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, bonus)))
+        ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+        session.execute(ignore.from_select(LEDGER_COLUMNS, bonus))
     ledger.open_lots(session, batch, config.expiry_months)
 
 
@@ -154,12 +156,19 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
     purchase = aliased(Interaction, name="purchase")
     earned = aliased(LedgerEntry, name="earned")
     prior = aliased(LedgerEntry, name="prior")
+    lapsed = aliased(LedgerEntry, name="lapsed")
     refunded_before = (
         select(func.coalesce(func.sum(prior.amount_minor), 0))
         .where(prior.purchase_id == purchase.id, prior.kind == "reverse")
         .scalar_subquery()
     )
-    amount = case((refund.amount_minor < 0, -refund.amount_minor), else_=refund.amount_minor)
+    # What expired from the purchase's own lot (its id is the earn entry's) is no longer there to take back.
+    expired = (
+        select(func.coalesce(-func.sum(lapsed.points), 0))
+        .where(lapsed.lot_id == earned.id, lapsed.kind == "expire")
+        .scalar_subquery()
+    )
+    amount = refund.amount_minor
     pairs = (
         select(
             refund.id.label("refund_id"),
@@ -168,6 +177,7 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
             purchase.id.label("purchase_id"),
             amount.label("amount"),
             earned.points.label("earned"),
+            (earned.points - expired).label("unexpired"),
             earned.amount_minor.label("base"),
             (
                 refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0))
@@ -177,18 +187,22 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
         .join(
             purchase,
             and_(
-                purchase.external_id == refund.payload["refund_of"].as_string(),
+                purchase.external_id == refund.payload[REFUND_OF].as_string(),
                 purchase.customer_id == refund.customer_id,
             ),
         )
         .join(earned, earned.idempotency_key == literal("earn:") + cast(purchase.id, String))
-        .where(_among(refund.id, interaction_ids), refund.kind == config.refund_kind, refund.amount_minor != 0)
+        .where(_among(refund.id, interaction_ids), refund.kind == REFUND, refund.amount_minor > 0)
         .subquery()
     )
     after = ledger.least(pairs.c.cum, pairs.c.base)
     before = ledger.least(pairs.c.cum - pairs.c.amount, pairs.c.base)
-    # ``//``: SQLAlchemy 2 renders ``/`` as true division; clawbacks are whole points.
-    points = pairs.c.earned * after // pairs.c.base - pairs.c.earned * before // pairs.c.base
+    # ``//``: SQLAlchemy 2 renders ``/`` as true division; clawbacks are whole points. The cumulative
+    # targets are capped at what has not expired, so a refund after expiry never takes points twice.
+    cap = pairs.c.unexpired
+    points = ledger.least(pairs.c.earned * after // pairs.c.base, cap) - ledger.least(
+        pairs.c.earned * before // pairs.c.base, cap
+    )
     rows = select(
         pairs.c.customer_id,
         literal("reverse"),
@@ -202,6 +216,6 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
         pairs.c.occurred_at,
         literal(utcnow(), LedgerEntry.recorded_at.type),
     ).where(pairs.c.base > 0)
-    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(ignore(stmt.from_select(LEDGER_COLUMNS, rows)))
+    ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+    session.execute(ignore.from_select(LEDGER_COLUMNS, rows))
     ledger.consume(session, batch)

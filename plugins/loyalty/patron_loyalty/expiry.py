@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, cast, func, literal, select
 
 from patron.models import utcnow
+from patron.sql import insert_ignore, run_transaction
 from patron_loyalty import ledger
 from patron_loyalty.models import LedgerEntry, LoyaltyLot
-from patron_loyalty.sqlutil import insert_ignore, lock_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ def expire_due(session: Session, as_of: datetime, customer_ids: Sequence[int] | 
     if customer_ids is not None:
         due.append(LoyaltyLot.customer_id.in_(list(customer_ids)))
     else:
-        lock_accounts(session, select(LoyaltyLot.customer_id).where(*due))
+        ledger.lock_accounts(session, select(LoyaltyLot.customer_id).where(*due))
     batch = ledger.new_batch(session)
     rows = select(
         LoyaltyLot.customer_id,
@@ -42,25 +42,9 @@ def expire_due(session: Session, as_of: datetime, customer_ids: Sequence[int] | 
         LoyaltyLot.expires_at,
         literal(utcnow(), LedgerEntry.recorded_at.type),
     ).where(*due)
-    stmt, ignore = insert_ignore(session, LedgerEntry.__table__, index_elements=["idempotency_key"])  # type: ignore[arg-type]
-    session.execute(
-        ignore(
-            stmt.from_select(
-                [
-                    "customer_id",
-                    "kind",
-                    "points",
-                    "source",
-                    "lot_id",
-                    "idempotency_key",
-                    "batch",
-                    "occurred_at",
-                    "recorded_at",
-                ],
-                rows,
-            )
-        )
-    )
+    columns = ["customer_id", "kind", "points", "source", "lot_id", "idempotency_key", "batch", "occurred_at"]
+    ignore = insert_ignore(LedgerEntry, session, index_elements=["idempotency_key"])
+    session.execute(ignore.from_select([*columns, "recorded_at"], rows))
     count = int(session.scalar(select(func.count()).where(batch.entries())) or 0)
     if count:
         ledger.consume(session, batch)
@@ -70,7 +54,5 @@ def expire_due(session: Session, as_of: datetime, customer_ids: Sequence[int] | 
 
 def expire(app: App, as_of: datetime | None = None) -> int:
     """Run expiry as of ``as_of`` (default now) in one retried write transaction; return entries written."""
-    from patron.db import run_transaction
-
     when = as_of or utcnow()
-    return run_transaction(app.sessions, lambda session: expire_due(session, when), immediate=True)
+    return run_transaction(app, lambda session: expire_due(session, when), immediate=True)

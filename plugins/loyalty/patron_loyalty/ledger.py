@@ -1,7 +1,7 @@
 """The points ledger: append entries, open and consume lots, keep the account cache equal.
 
 Every writer follows the same steps inside one transaction, after locking the
-affected accounts (``sqlutil.lock_accounts``; accounts are created by step 3):
+affected accounts (``lock_accounts``; accounts are created by step 3):
 
 1. insert ledger entries tagged with a fresh ``batch`` token (set-based);
 2. ``open_lots(batch)`` for positive entries and ``consume(batch)`` for negative ones;
@@ -21,12 +21,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, func, insert, literal, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from patron.models import UTCDateTime, utcnow
+from patron.sql import dialect_insert, lock_rows, month_start_after
 from patron_loyalty.models import LedgerEntry, LoyaltyAccount, LoyaltyLot, LoyaltyLotUse
-from patron_loyalty.sqlutil import month_start_after
 
 KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
 
@@ -85,7 +85,7 @@ def open_lots(session: Session, batch: Batch, expiry_months: int | None) -> None
         .subquery()
     )
     expires = (
-        month_start_after(session, LedgerEntry.occurred_at, expiry_months + 1)
+        month_start_after(LedgerEntry.occurred_at, expiry_months + 1, session)
         if expiry_months
         else literal(None, UTCDateTime())
     )
@@ -116,7 +116,7 @@ def open_lots(session: Session, batch: Batch, expiry_months: int | None) -> None
     debt = case((LoyaltyAccount.balance < 0, -LoyaltyAccount.balance), else_=0)  # no account: no debt
     absorbed = greatest(literal(0, BigInteger), least(pos.c.points, debt - (pos.c.hi - pos.c.points)))
     expires = (
-        month_start_after(session, pos.c.occurred_at, expiry_months + 1)
+        month_start_after(pos.c.occurred_at, expiry_months + 1, session)
         if expiry_months
         else literal(None, UTCDateTime())
     )
@@ -190,14 +190,35 @@ def consume(session: Session, batch: Batch) -> None:
 
 def apply_balances(session: Session, batch: Batch) -> None:
     """Add each customer's total of ``batch`` to their cached balance, creating missing accounts (one upsert)."""
-    from patron_loyalty.sqlutil import upsert_accounts
-
     totals = (
         select(LedgerEntry.customer_id, func.sum(LedgerEntry.points), literal(utcnow(), UTCDateTime()))
         .where(batch.entries())
         .group_by(LedgerEntry.customer_id)
     )
-    session.execute(upsert_accounts(session, totals))
+    table = LoyaltyAccount.__table__
+    stmt = dialect_insert(LoyaltyAccount, session).from_select(["customer_id", "balance", "updated_at"], totals)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={"balance": table.c.balance + stmt.excluded.balance, "updated_at": stmt.excluded.updated_at},
+        )
+    )
+
+
+def lock_accounts(session: Session, customer_ids: Select[Any]) -> None:
+    """Lock the existing account rows of the customers ``customer_ids`` selects, in id order.
+
+    Every writer (earning, redemption, expiry) locks first, so writers serialise
+    per customer without deadlocking (``patron.sql.lock_rows``: FOR UPDATE on
+    PostgreSQL; SQLite writers already hold the database lock). A customer
+    without an account has no lots, so there is nothing to race on.
+    """
+    lock_rows(
+        session,
+        select(LoyaltyAccount.customer_id)
+        .where(LoyaltyAccount.customer_id.in_(customer_ids))
+        .order_by(LoyaltyAccount.customer_id),
+    )
 
 
 def balance(session: Session, customer_id: int) -> int:

@@ -18,11 +18,11 @@ from sqlalchemy import insert, literal, select, update
 from patron.errors import InputError, PatronError
 from patron.ingest import audit, current_actor
 from patron.models import Customer, Id, utcnow
+from patron.sql import run_transaction
 from patron_loyalty import ledger
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.expiry import expire_due
 from patron_loyalty.models import LedgerEntry, LoyaltyAccount
-from patron_loyalty.sqlutil import lock_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -67,15 +67,13 @@ def _positive(points: int) -> int:
 
 
 def _post(app: App, customer_id: int, points: int, kind: str, reason: str, key: str | None) -> Posted:
-    from patron.db import run_transaction
-
     if not reason or not reason.strip():
         raise InputError(f"{kind}: --reason is required and must not be empty")
     config = app.plugin_config("loyalty", LoyaltyConfig)
     for attempt in (1, 2):
         try:
             return run_transaction(
-                app.sessions,
+                app,
                 lambda session: _post_in(session, config, customer_id, points, kind, reason.strip(), key),
                 immediate=True,
                 attempts=ATTEMPTS,
@@ -105,7 +103,7 @@ def _post_in(
                 raise InputError(f"--key {key!r} was already used for another {kind} (entry {found.id}); use a new key")
             return Posted(found.id, points, ledger.balance(session, customer_id), replayed=True)
     now = utcnow()
-    lock_accounts(session, select(literal(customer_id, Id)))
+    ledger.lock_accounts(session, select(literal(customer_id, Id)))
     expire_due(session, now, customer_ids=[customer_id])
     batch = ledger.new_batch(session)
     if points < 0:

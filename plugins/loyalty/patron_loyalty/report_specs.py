@@ -26,7 +26,11 @@ LIABILITY = ReportSpec(
     title="Loyalty points liability",
     description="Outstanding points (positive balances) times the configured point value, as of a date.",
     implementation="patron_loyalty.reports:LiabilityReport",
-    params=(ReportParam("as_of", date, default=None, help="Entries recorded up to this date (default: all)."),),
+    params=(
+        ReportParam(
+            "as_of", date, default=None, help="Only entries before 00:00 UTC of this day count (default: all)."
+        ),
+    ),
 )
 ACTIVITY = ReportSpec(
     name="loyalty-activity",

@@ -1,7 +1,10 @@
 """Reports: tier distribution and movements, points liability, earn/burn/expire by month.
 
 Each report only reads and is deterministic for the same data and parameters:
-dates are parameters (``as_of``/``since``/``until``), never "now".
+dates are parameters (``as_of``/``since``/``until``), never "now". ``as_of`` has
+the contract's meaning (``patron.contracts``): entries before 00:00 UTC of that day.
+The liability's currency comes from the config or from the purchases that earned
+the points, never from a default.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, literal_column, select
 
-from patron.contracts import Figure, ReportResult, Table
+from patron.contracts import Figure, ReportResult, Table, as_of_instant
+from patron.errors import ConfigError
+from patron.models import Interaction
+from patron.money import ROUNDING, Money
+from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
 from patron_loyalty.report_specs import ACTIVITY, LIABILITY, TIERS
-from patron_loyalty.sqlutil import month_bucket
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -95,7 +101,7 @@ class LiabilityReport:
         config = app.plugin_config("loyalty", LoyaltyConfig)
         where = []
         if params.get("as_of"):
-            where.append(LedgerEntry.occurred_at < _end_of(params["as_of"]))
+            where.append(LedgerEntry.occurred_at < as_of_instant(params["as_of"]))
         per = (
             select(LedgerEntry.customer_id, func.sum(LedgerEntry.points).label("balance"))
             .where(*where)
@@ -109,14 +115,16 @@ class LiabilityReport:
                 func.count().filter(per.c.balance > 0),
             )
         ).one()
-        value_minor = (Decimal(int(positive)) * config.point_value_minor).quantize(Decimal(1))
-        row = (int(positive), int(negative), int(holders), int(value_minor), config.point_value_currency)
+        value_minor = (Decimal(int(positive)) * config.point_value_minor).quantize(Decimal(1), rounding=ROUNDING)
+        currency = liability_currency(session, config, where)
+        # Without a currency (no purchase earned points yet) there is no money value to state.
+        value = Money(int(value_minor), currency) if currency else None
+        row = (int(positive), int(negative), int(holders), value)
         return ReportResult(
             title=self.title,
             summary={
                 "outstanding points": row[0],
-                "liability (minor units)": row[3],
-                "currency": row[4],
+                "liability": value,
                 "customers holding points": row[2],
                 "clawback debt (points)": row[1],
             },
@@ -124,11 +132,36 @@ class LiabilityReport:
                 Table(
                     "liability",
                     "Points liability",
-                    ("outstanding_points", "negative_balances", "holders", "liability_minor", "currency"),
+                    ("outstanding_points", "negative_balances", "holders", "liability"),
                     [row],
                 ),
             ),
+            as_of=params.get("as_of"),
         )
+
+
+def liability_currency(session: Session, config: LoyaltyConfig, where: list[Any]) -> str | None:
+    """The currency points are worth: ``point_value_currency``, else ``currency``, else the earning purchases'.
+
+    :raises ConfigError: when points were earned in several currencies and the config names none.
+    """
+    if config.point_value_currency or config.currency:
+        return config.point_value_currency or config.currency
+    query = (
+        select(Interaction.currency)
+        .join(LedgerEntry, LedgerEntry.interaction_id == Interaction.id)
+        .where(LedgerEntry.kind == "earn", Interaction.currency.is_not(None), *where)
+        .distinct()
+        .order_by(Interaction.currency)
+        .limit(3)
+    )
+    found = [code for code in session.scalars(query) if code]
+    if len(found) > 1:
+        raise ConfigError(
+            f"loyalty points were earned in several currencies ({', '.join(found)}); set "
+            "[plugins.loyalty] point_value_currency (and point_value_minor) to state what a point is worth"
+        )
+    return found[0] if found else None
 
 
 class ActivityReport:
@@ -144,7 +177,7 @@ class ActivityReport:
             where.append(LedgerEntry.occurred_at >= _start_of(params["since"]))
         if params.get("until"):
             where.append(LedgerEntry.occurred_at < _end_of(params["until"]))
-        month = month_bucket(session, LedgerEntry.occurred_at)
+        month = month_bucket(LedgerEntry.occurred_at, session)
         sums = [
             func.coalesce(func.sum(case((LedgerEntry.kind == k, LedgerEntry.points), else_=0)), 0) for k in self.KINDS
         ]

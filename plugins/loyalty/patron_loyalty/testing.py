@@ -1,50 +1,15 @@
-"""Test helpers for this plugin and plugins building on it: customers, purchases and refunds via the core."""
+"""Loyalty-specific test helpers: balances, ledger checks, and the concurrency test's worker process.
+
+Customers, purchases and refunds come from the SDK's loader (``patron_sdk.data``).
+The worker lives in the package, not under tests/, because the concurrency test
+starts it in a fresh process that imports it by name.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from patron.app import App
-from patron.ingest import record_interactions, upsert_customers
-
-T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
-
-
-def customers(app: App, n: int, prefix: str = "c") -> list[int]:
-    """Insert ``n`` customers; return their ids in order."""
-    with app.transaction() as session:
-        return upsert_customers(app, session, [{"external_id": f"{prefix}{i}"} for i in range(n)]).inserted_ids
-
-
-def purchase(app: App, customer_id: int, ext: str, amount: int, when: datetime = T0, **extra: Any) -> list[int]:
-    """Record one purchase (amount in minor units)."""
-    row = {
-        "external_id": ext,
-        "customer_id": customer_id,
-        "kind": "purchase",
-        "occurred_at": when,
-        "amount_minor": amount,
-        "currency": "EUR",
-        **extra,
-    }
-    with app.transaction() as session:
-        return record_interactions(app, session, [row])
-
-
-def refund(app: App, customer_id: int, ext: str, of: str, amount: int, when: datetime = T0) -> list[int]:
-    """Record a refund of ``amount`` referencing purchase ``of``."""
-    row = {
-        "external_id": ext,
-        "customer_id": customer_id,
-        "kind": "refund",
-        "occurred_at": when,
-        "amount_minor": amount,
-        "currency": "EUR",
-        "payload": {"refund_of": of},
-    }
-    with app.transaction() as session:
-        return record_interactions(app, session, [row])
 
 
 def balance(app: App, customer_id: int) -> int:

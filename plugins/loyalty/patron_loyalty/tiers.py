@@ -1,6 +1,7 @@
 """Tier schemes (the core's ``TierScheme`` contract) and the set-based tier review.
 
-Built-in schemes, both over a rolling 12 months before ``as_of``:
+Built-in schemes, both over a rolling 12 months before ``as_of`` (the contract's
+meaning: only interactions that occurred strictly before the ``as_of`` instant count):
 
 - ``classic``: net spend (purchases minus refunds, minor units) against
   ``classic_thresholds``;
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, String, and_, case, delete, func, insert, literal, null, or_, select, update
 
 from patron.errors import ConfigError, InputError
+from patron.kinds import REFUND, net_amount
 from patron.models import Customer, Interaction, UTCDateTime
 from patron_loyalty.config import Downgrade, LoyaltyConfig, Thresholds
 from patron_loyalty.models import LoyaltyTier, LoyaltyTierChange, LoyaltyTierReview
@@ -62,10 +64,10 @@ class ClassicScheme:
     def metric(self, as_of: datetime) -> Select[Any]:
         """``(customer_id, value)``: net spend in minor units in the window."""
         cfg = self.config
-        amount = case((Interaction.amount_minor < 0, -Interaction.amount_minor), else_=Interaction.amount_minor)
-        signed = case((Interaction.kind == cfg.refund_kind, -amount), else_=amount)
+        # Earning kinds add their amount; refunds are subtracted by the core convention (patron.kinds).
+        signed = case((Interaction.kind.in_(cfg.earn_kinds), Interaction.amount_minor), else_=net_amount(Interaction))
         where = [
-            Interaction.kind.in_([*cfg.earn_kinds, cfg.refund_kind]),
+            Interaction.kind.in_([*cfg.earn_kinds, REFUND]),
             Interaction.amount_minor.is_not(None),
             Interaction.occurred_at >= months_before(as_of, 12),
             Interaction.occurred_at < as_of,

@@ -11,7 +11,8 @@ from collections import Counter
 import pytest
 
 from patron_loyalty.redemption import adjust
-from patron_loyalty.testing import balance, customers, problems, purchase, redeem_worker
+from patron_loyalty.testing import balance, problems, redeem_worker
+from patron_sdk.data import customers, purchase
 
 PROCESSES = 8
 ATTEMPTS = 50

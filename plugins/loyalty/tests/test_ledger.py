@@ -8,7 +8,8 @@ import pytest
 
 from patron.errors import InputError
 from patron_loyalty.redemption import InsufficientPoints, adjust, redeem
-from patron_loyalty.testing import T0, balance, customers, problems, purchase, refund
+from patron_loyalty.testing import balance, problems
+from patron_sdk.data import T0, customers, purchase, refund
 
 
 @pytest.fixture
@@ -190,4 +191,33 @@ def test_batch_import_earns_set_based_for_many_customers(app):
         record_interactions(app, session, rows)
     total = sum(balance(app, c) for c in ids)
     assert total == sum(range(1, 201))
+    assert problems(app) == []
+
+
+def test_a_refund_after_expiry_does_not_take_the_expired_points_again(app):
+    # Issue 9, bug 4: a full refund of a 77.00 purchase whose 77 points had expired took 77 more (balance -77).
+    from patron_loyalty.expiry import expire
+
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 7700, when=datetime(2025, 3, 10, tzinfo=UTC))
+    assert expire(app, datetime(2027, 4, 1, tzinfo=UTC)) == 1
+    assert balance(app, c) == 0
+    refund(app, c, "r1", "p1", 7700, when=datetime(2027, 5, 1, tzinfo=UTC))
+    assert balance(app, c) == 0
+    assert problems(app) == []
+
+
+def test_a_refund_takes_back_only_what_did_not_expire(app):
+    # 30 of the 77 points were redeemed (the customer had their value), the other 47 expired:
+    # a full refund takes back the 30, not 77.
+    from patron_loyalty.expiry import expire
+
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 7700, when=datetime(2025, 3, 10, tzinfo=UTC))
+    redeem(app, c, 30, "gift")
+    expire(app, datetime(2027, 4, 1, tzinfo=UTC))
+    assert balance(app, c) == 0
+    refund(app, c, "r1", "p1", 3850, when=datetime(2027, 5, 1, tzinfo=UTC))  # half: 38 points, capped at 30
+    refund(app, c, "r2", "p1", 3850, when=datetime(2027, 5, 2, tzinfo=UTC))  # the rest: nothing left to take
+    assert balance(app, c) == -30
     assert problems(app) == []

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from patron.errors import ConfigError
+from patron.money import Money
 from patron_loyalty.models import LedgerEntry
-from patron_loyalty.testing import T0, balance, customers, purchase, refund
+from patron_loyalty.testing import balance
+from patron_sdk.data import T0, customers, purchase, refund
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def test_bad_config_names_the_key(make_patron_app):
 def test_cli_round_trip(app, patron_cli):
     (c,) = customers(app, 1)
     purchase(app, c, "p1", 5000)
-    out = patron_cli(app, "loyalty", "balance", "c0", "--format", "json")
+    out = patron_cli(app, "loyalty", "balance", "c0", "--json")
     assert json.loads(out.output) == {"customer": "c0", "points": 50, "tier": None}
     out = patron_cli(app, "loyalty", "redeem", "c0", "20", "--reason", "voucher", "--key", "k1")
     assert out.exit_code == 0 and "balance 30" in out.output
@@ -49,7 +51,7 @@ def test_cli_round_trip(app, patron_cli):
     assert out.exit_code == 8 and "insufficient points" in out.output
     out = patron_cli(app, "loyalty", "adjust", "c0", "+5", "--reason", "goodwill")
     assert out.exit_code == 0 and "balance 35" in out.output
-    out = patron_cli(app, "loyalty", "history", "c0", "--format", "json")
+    out = patron_cli(app, "loyalty", "history", "c0", "--json")
     assert [e["kind"] for e in json.loads(out.output)] == ["adjust", "redeem", "earn"]
     out = patron_cli(app, "loyalty", "balance", "nobody")
     assert out.exit_code == 7 and "no customer 'nobody'" in out.output
@@ -95,7 +97,7 @@ def test_reports(app):
         act = reports["loyalty-activity"].run(app, session, {"since": date(2025, 1, 1), "until": date(2025, 2, 28)})
         tiers = reports["loyalty-tiers"].run(app, session, {"since": None, "until": None})
     assert liab.summary["outstanding points"] == 70
-    assert liab.summary["liability (minor units)"] == 70
+    assert liab.summary["liability"] == Money(70, "EUR")
     assert [tuple(r) for r in act.tables[0].rows] == [("2025-01", 100, 0, 0, 0, 0), ("2025-02", 20, 0, 0, 0, -20)]
     assert tiers.summary == {"customers with a tier": 2, "tier changes": 2}
     assert sorted(tuple(r) for r in tiers.tables[1].rows) == [("classic", "(none)", "regular", "initial", 2)]
@@ -156,3 +158,43 @@ def test_expiry_months_zero_means_points_never_expire(make_patron_app):
     purchase(app, c, "p1", 1000, when=datetime(2000, 1, 1, tzinfo=UTC))
     assert expire(app, datetime(2100, 1, 1, tzinfo=UTC)) == 0
     assert balance(app, c) == 10
+
+
+def test_liability_currency_comes_from_the_data_not_a_default(make_patron_app):
+    # Issue 9, bug 7: on USD data the liability was stated in EUR (a hard-coded default).
+    app = make_patron_app(plugins=["loyalty"])
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 5000, currency="USD")
+    with app.transaction() as session:
+        liab = app.reports["loyalty-liability"].run(app, session, {"as_of": None})
+    assert liab.summary["liability"] == Money(50, "USD")
+    purchase(app, c, "p2", 5000, currency="EUR")
+    with app.transaction() as session, pytest.raises(ConfigError, match="point_value_currency"):
+        app.reports["loyalty-liability"].run(app, session, {"as_of": None})
+    configured = make_patron_app(plugins=["loyalty"], config={"loyalty": {"point_value_currency": "GBP"}})
+    (d,) = customers(configured, 1, prefix="g")
+    purchase(configured, d, "g-p1", 5000, currency="USD")
+    with configured.transaction() as session:
+        result = configured.reports["loyalty-liability"].run(configured, session, {"as_of": None})
+    assert result.summary["liability"].currency == "GBP"  # the configured worth of a point wins
+
+
+def test_liability_as_of_excludes_that_day(app):
+    # Issue 9, bug 5: loyalty-liability counted the as_of day itself; every other report excludes it.
+    (c,) = customers(app, 1)
+    purchase(app, c, "p1", 5000, when=datetime(2025, 3, 1, 9, tzinfo=UTC))
+    with app.transaction() as session:
+        run = app.reports["loyalty-liability"].run
+        assert run(app, session, {"as_of": date(2025, 3, 1)}).summary["outstanding points"] == 0
+        assert run(app, session, {"as_of": date(2025, 3, 2)}).summary["outstanding points"] == 50
+
+
+def test_refund_is_not_an_earning_kind(make_patron_app):
+    from pydantic import ValidationError
+
+    from patron_loyalty.config import LoyaltyConfig
+
+    with pytest.raises(ValidationError, match="earn_kinds lists 'refund'"):
+        LoyaltyConfig(earn_kinds=["purchase", "refund"])
+    with pytest.raises(ValidationError, match="refund_kind"):
+        LoyaltyConfig.model_validate({"refund_kind": "refund"})

@@ -23,8 +23,9 @@ from patron.models import utcnow
 from patron_loyalty.expiry import expire
 from patron_loyalty.models import LedgerEntry, LoyaltyLot, LoyaltyTier
 from patron_loyalty.redemption import InsufficientPoints, redeem
-from patron_loyalty.testing import balance, customers, problems, purchase, refund
+from patron_loyalty.testing import balance, problems
 from patron_loyalty.tiers import months_before, recompute
+from patron_sdk.data import customers, purchase, refund
 
 THRESHOLDS = {"silver": 1000, "gold": 5000, "diamond": 20000}
 BASE = (utcnow() - timedelta(days=60)).replace(hour=12, minute=0, second=0, microsecond=0)

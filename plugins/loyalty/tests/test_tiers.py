@@ -10,8 +10,8 @@ from sqlalchemy import select
 from patron import hookimpl
 from patron.errors import ConfigError
 from patron_loyalty.models import LoyaltyTier, LoyaltyTierChange
-from patron_loyalty.testing import customers, purchase, refund
 from patron_loyalty.tiers import months_before, recompute
+from patron_sdk.data import customers, purchase, refund
 
 AS_OF = datetime(2025, 12, 31, tzinfo=UTC)
 THRESHOLDS = {"silver": 1000, "gold": 5000, "diamond": 10000}
@@ -167,28 +167,14 @@ def test_the_tiers_changed_spec_exists_as_soon_as_the_app_is_built(make_patron_a
     assert app.pm.hook.patron_loyalty_tiers_changed.has_spec()
 
 
-def test_a_misspelled_implementation_of_the_tiers_changed_hook_fails_loudly(tmp_path, monkeypatch):
-    import sys
-    import types
-
+def test_a_misspelled_implementation_of_the_tiers_changed_hook_fails_loudly(make_patron_app, patron_inline_plugin):
     import pluggy
 
-    from patron.config import load_settings
-    from patron.registry import build_plugin_manager
+    class Typo:
+        @hookimpl
+        def patron_loyalty_tier_changed(self, session, scheme, review, customer_ids):  # type: ignore[no-untyped-def]
+            """Misspelled: 'tier' for 'tiers'."""
 
-    module = types.ModuleType("patron_typo_plugin")
-    module.MANIFEST = __import__("patron").PluginManifest(name="typo", contract="1.1", requires=("loyalty",))
-
-    @hookimpl
-    def patron_loyalty_tier_changed(session, scheme, review, customer_ids):  # type: ignore[no-untyped-def]
-        """Misspelled: 'tier' for 'tiers'."""
-
-    module.patron_loyalty_tier_changed = patron_loyalty_tier_changed  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "patron_typo_plugin", module)
-    config = tmp_path / "patron.toml"
-    config.write_text('[patron]\nplugins = ["loyalty"]\n')
-    settings = load_settings(config)
-    pm = build_plugin_manager(settings)
-    pm.register(module, name="typo")
+    app = make_patron_app(plugins=["loyalty"], migrate=False)
     with pytest.raises(pluggy.PluginValidationError, match="patron_loyalty_tier_changed"):
-        pm.check_pending()
+        patron_inline_plugin(app, Typo(), name="typo")

@@ -1,30 +1,23 @@
 """``patron rfm …``: score, explain, segments, snapshots.
 
-Only click is imported at module level (the CLI is built for ``patron --help``
-too); everything else is imported inside the command bodies.
+Only click and ``patron.cli_options`` are imported at module level (the CLI is
+built for ``patron --help`` too); everything else inside the command bodies.
+Every command prints text, or JSON with ``--json``.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 import click
 
+from patron.cli_options import CustomerRef, as_of_option, customer_argument, echo_json, get_app, json_option
 
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        from patron.errors import InputError
-
-        raise InputError(f"--as-of {value!r} is not a date; use YYYY-MM-DD, e.g. 1998-07-01") from exc
+AS_OF_HELP = "As-of date YYYY-MM-DD: purchases before 00:00 UTC of that day count (default: see each command)."
 
 
-AS_OF = click.option("--as-of", "as_of", metavar="DATE", help="As-of date YYYY-MM-DD (default: see each command).")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def _day(as_of: datetime | None) -> date | None:
+    return None if as_of is None else as_of.date()
 
 
 @click.group()
@@ -33,29 +26,26 @@ def rfm() -> None:
 
 
 @rfm.command()
-@AS_OF
-@FORMAT
-def score(as_of: str | None, fmt: str) -> None:
+@as_of_option(dates_only=True, help=AS_OF_HELP)
+@json_option
+def score(as_of: datetime | None, as_json: bool) -> None:
     """Score every customer and store the snapshot (default as-of: the day after the last interaction).
 
     Re-scoring a date that already has a snapshot replaces it.
     """
-    from patron.cli import get_state
     from patron_rfm.snapshots import score as run_score
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
-        run = run_score(app, session, _parse_date(as_of))
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "snapshot_id": run.snapshot_id,
-                    "as_of": run.as_of.isoformat(),
-                    "customers": run.customers,
-                    "replaced": run.replaced,
-                }
-            )
+        run = run_score(app, session, _day(as_of))
+    if as_json:
+        echo_json(
+            {
+                "snapshot_id": run.snapshot_id,
+                "as_of": run.as_of.isoformat(),
+                "customers": run.customers,
+                "replaced": run.replaced,
+            }
         )
         return
     verb = "replaced" if run.replaced else "stored"
@@ -63,19 +53,18 @@ def score(as_of: str | None, fmt: str) -> None:
 
 
 @rfm.command()
-@click.argument("customer")
-@AS_OF
-@FORMAT
-def explain(customer: str, as_of: str | None, fmt: str) -> None:
+@customer_argument()
+@as_of_option(dates_only=True, help=AS_OF_HELP)
+@json_option
+def explain(customer: CustomerRef, as_of: datetime | None, as_json: bool) -> None:
     """Why CUSTOMER (external id, or #id) has their scores, segment and tier (default: latest snapshot)."""
-    from patron.cli import get_state
     from patron_rfm.explain import explain as run_explain
 
-    app = get_state().app
+    app = get_app()
     with app.transaction() as session:
-        e = run_explain(session, customer, _parse_date(as_of))
-    if fmt == "json":
-        click.echo(json.dumps(e.as_dict(), indent=2))
+        e = run_explain(session, customer.id, customer.external_id, _day(as_of))
+    if as_json:
+        echo_json(e.as_dict())
         return
     click.echo(f"Customer {e.external_id} (#{e.customer_id}), RFM snapshot {e.as_of.isoformat()} ({e.method})")
     names = {
@@ -91,15 +80,14 @@ def explain(customer: str, as_of: str | None, fmt: str) -> None:
 
 
 @rfm.command()
-@FORMAT
-def segments(fmt: str) -> None:
+@json_option
+def segments(as_json: bool) -> None:
     """The segment rules in effect: which R, F, M ranges map to which segment."""
-    from patron.cli import get_state
     from patron_rfm.snapshots import plugin_config
 
-    rules = plugin_config(get_state().app).segments
-    if fmt == "json":
-        click.echo(json.dumps([{**r.model_dump(), "slug": r.slug, "codes": len(r.codes())} for r in rules], indent=2))
+    rules = plugin_config(get_app()).segments
+    if as_json:
+        echo_json([{**r.model_dump(), "slug": r.slug, "codes": len(r.codes())} for r in rules])
         return
     click.echo(f"{'#':>3}  {'R':<5} {'F':<5} {'M':<5} {'codes':>5}  segment (audience)")
     for i, rule in enumerate(rules, 1):
@@ -110,25 +98,22 @@ def segments(fmt: str) -> None:
 
 
 @rfm.command()
-@FORMAT
-def snapshots(fmt: str) -> None:
+@json_option
+def snapshots(as_json: bool) -> None:
     """List the stored snapshots."""
     from sqlalchemy import select
 
-    from patron.cli import get_state
     from patron_rfm.models import RfmSnapshot
 
-    with get_state().app.transaction() as session:
+    with get_app().transaction() as session:
         rows = session.execute(
             select(RfmSnapshot.as_of, RfmSnapshot.method, RfmSnapshot.customers, RfmSnapshot.computed_at).order_by(
                 RfmSnapshot.as_of
             )
         ).all()
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [{"as_of": a.isoformat(), "method": m, "customers": n, "computed_at": _iso(c)} for a, m, n, c in rows]
-            )
+    if as_json:
+        echo_json(
+            [{"as_of": a.isoformat(), "method": m, "customers": n, "computed_at": _iso(c)} for a, m, n, c in rows]
         )
         return
     if not rows:

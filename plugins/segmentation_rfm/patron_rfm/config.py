@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from patron.kinds import REFUND
 from patron_rfm.segments import DEFAULT_PRESET, SegmentRule, validate_rules
 
 
@@ -44,7 +45,6 @@ class RfmConfig(BaseModel):
     method: Literal["quantile", "thresholds"] = "quantile"
     window_days: int | None = Field(default=None, ge=1, description="None: all history before as_of")
     purchase_kinds: list[str] = Field(default_factory=lambda: ["purchase"], min_length=1)
-    refund_kinds: list[str] = Field(default_factory=lambda: ["refund"])
     thresholds: Thresholds = Field(default_factory=Thresholds)
     abc_a_percent: float = Field(default=80.0, gt=0, lt=100)
     abc_b_percent: float = Field(default=95.0, gt=0, le=100)
@@ -62,7 +62,9 @@ class RfmConfig(BaseModel):
             raise ValueError(
                 f"abc_b_percent ({self.abc_b_percent}) must be greater than abc_a_percent ({self.abc_a_percent})"
             )
-        overlap = set(self.purchase_kinds) & set(self.refund_kinds)
-        if overlap:
-            raise ValueError(f"kinds {sorted(overlap)} are in both purchase_kinds and refund_kinds; keep each in one")
+        if REFUND in self.purchase_kinds:
+            raise ValueError(
+                f"purchase_kinds lists {REFUND!r}: refunds are subtracted from monetary by the core "
+                "convention (patron.kinds), never counted as purchases"
+            )
         return self

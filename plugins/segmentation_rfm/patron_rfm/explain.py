@@ -11,10 +11,7 @@ from datetime import date
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from patron.errors import NotFoundError
-from patron.models import Customer
 from patron_rfm.models import RfmScore
 from patron_rfm.segments import SegmentRule, validate_rules
 from patron_rfm.snapshots import cutoffs, find_snapshot
@@ -46,18 +43,6 @@ class Explanation:
         return {**self.__dict__, "as_of": self.as_of.isoformat()}
 
 
-def find_customer(session: Session, ref: str) -> tuple[int, str]:
-    """Resolve a customer by external id, or by internal id when ``ref`` is ``#<id>`` or all digits."""
-    row = session.execute(select(Customer.id, Customer.external_id).where(Customer.external_id == ref)).first()
-    if row is None and ref.lstrip("#").isdigit():
-        row = session.execute(
-            select(Customer.id, Customer.external_id).where(Customer.id == int(ref.lstrip("#")))
-        ).first()
-    if row is None:
-        raise NotFoundError(f"no customer with external id or id {ref!r}; check 'patron customers show'")
-    return int(row[0]), str(row[1])
-
-
 def _threshold_text(metric: str, cuts: list[int]) -> list[str]:
     if metric == "recency_days":
         bounds = [f"< {cuts[0]}"] + [f"{a}–{b - 1}" for a, b in pairwise(cuts)] + [f"≥ {cuts[-1]}"]
@@ -66,9 +51,11 @@ def _threshold_text(metric: str, cuts: list[int]) -> list[str]:
     return [f"{i + 1}: {text}" for i, text in enumerate(bounds)]
 
 
-def explain(session: Session, ref: str, as_of: date | None = None) -> Explanation:
-    """Explain customer ``ref`` in the snapshot of ``as_of`` (default: the latest)."""
-    customer_id, external_id = find_customer(session, ref)
+def explain(session: Session, customer_id: int, external_id: str, as_of: date | None = None) -> Explanation:
+    """Explain customer ``customer_id`` in the snapshot of ``as_of`` (default: the latest).
+
+    The CLI resolves the customer through ``patron.cli_options.customer_argument``.
+    """
     snapshot = find_snapshot(session, as_of)
     row = session.get(RfmScore, (snapshot.id, customer_id))
     if row is None:

@@ -8,23 +8,25 @@ A customer is measured when they have at least one purchase in the window
 - ``frequency``: the number of purchases;
 - ``monetary_minor``: purchase amounts minus refund amounts, integer minor units.
 
-Sign convention: refunds are recorded with a positive ``amount_minor`` (the
-money returned). The absolute value is subtracted, so a source that records
-refunds as negative amounts gives the same result.
+Refunds follow the core convention (``patron.kinds``): kind ``refund``, a positive
+``amount_minor`` (the money given back), subtracted through ``net_amount``.
+``as_of`` follows the contract (``patron.contracts``): only data before 00:00 UTC
+of the as-of day counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from patron.contracts import as_of_instant
+from patron.kinds import REFUND, net_amount
 from patron.models import Customer, Interaction
-
-SECONDS_PER_DAY = 86_400
+from patron.sql import day_diff
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,11 @@ class Window:
     as_of: date
     window_days: int | None
     purchase_kinds: tuple[str, ...]
-    refund_kinds: tuple[str, ...]
 
     @property
     def end(self) -> datetime:
         """The exclusive end of the window: midnight UTC of ``as_of``."""
-        return datetime.combine(self.as_of, time(), tzinfo=UTC)
+        return as_of_instant(self.as_of)
 
     @property
     def start(self) -> datetime | None:
@@ -57,24 +58,13 @@ def default_as_of(session: Session) -> date:
     return moment.date() + timedelta(days=1)
 
 
-def _days_between(dialect: str, end: datetime, last: Any) -> Any:
-    """Whole days from ``last`` to ``end`` (both UTC), floored, as an integer SQL expression."""
-    if dialect == "sqlite":
-        # Stored as naive UTC text; strftime('%s') gives whole epoch seconds and integer division floors.
-        end_text = end.replace(tzinfo=None).isoformat(sep=" ")
-        seconds = cast(func.strftime("%s", literal(end_text)), Integer) - cast(func.strftime("%s", last), Integer)
-        return seconds // SECONDS_PER_DAY
-    # Truncate to whole seconds as SQLite's strftime('%s') does, so both engines floor alike.
-    seconds = func.extract("epoch", literal(end) - func.date_trunc("second", last))
-    return cast(func.floor(seconds / SECONDS_PER_DAY), Integer)
-
-
 def metrics_query(window: Window, dialect: str) -> Select[Any]:
     """SELECT ``customer_id, recency_days, frequency, monetary_minor`` for every measured customer."""
     is_purchase = Interaction.kind.in_(window.purchase_kinds)
-    is_refund = Interaction.kind.in_(window.refund_kinds) if window.refund_kinds else literal(False)
     amount = func.coalesce(Interaction.amount_minor, 0)
-    kinds = window.purchase_kinds + window.refund_kinds
+    kinds = (*window.purchase_kinds, REFUND)
+    # Configured purchase kinds add their amount; everything else is signed by the core convention.
+    signed = case((is_purchase, amount), else_=func.coalesce(net_amount(Interaction), 0))
     conditions = [Interaction.occurred_at < window.end, Interaction.kind.in_(kinds)]
     if window.start is not None:
         conditions.append(Interaction.occurred_at >= window.start)
@@ -83,7 +73,7 @@ def metrics_query(window: Window, dialect: str) -> Select[Any]:
             Interaction.customer_id.label("customer_id"),
             func.max(case((is_purchase, Interaction.occurred_at))).label("last_purchase"),
             func.sum(case((is_purchase, 1), else_=0)).label("frequency"),
-            func.sum(case((is_purchase, amount), (is_refund, -func.abs(amount)), else_=0)).label("monetary_minor"),
+            func.sum(signed).label("monetary_minor"),
         )
         .join(Customer, and_(Customer.id == Interaction.customer_id, Customer.erased_at.is_(None)))
         .where(*conditions)
@@ -93,7 +83,7 @@ def metrics_query(window: Window, dialect: str) -> Select[Any]:
     )
     return select(
         grouped.c.customer_id,
-        _days_between(dialect, window.end, grouped.c.last_purchase).label("recency_days"),
+        day_diff(window.end, grouped.c.last_purchase, dialect).label("recency_days"),
         cast(grouped.c.frequency, Integer).label("frequency"),
         cast(grouped.c.monetary_minor, BigInteger).label("monetary_minor"),
     )

@@ -3,19 +3,22 @@
 Every report reads snapshots only (``patron rfm score`` writes them) and
 aggregates in SQL; Python only formats a handful of result rows. Without a
 snapshot a report returns an empty result whose summary says what to run.
-Averages are rounded in Python to two decimals so SQLite (float) and
+Averages and shares are rounded in Python to two decimals, half-even as
+``patron.money.ROUNDING`` says for every ratio, so SQLite (float) and
 PostgreSQL (numeric) print the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from patron.contracts import Figure, ReportResult, Table
 from patron.errors import InputError, NotFoundError
+from patron.money import round_ratio
 from patron_rfm.abc import TIERS
 from patron_rfm.models import RfmScore, RfmSnapshot
 from patron_rfm.report_specs import HEATMAP, MIGRATION, PARETO, SEGMENTS
@@ -31,11 +34,14 @@ NO_SNAPSHOT = "no RFM snapshot yet; run 'patron rfm score' first"
 
 
 def _num(value: Any) -> float:
-    return round(float(value or 0), 2)
+    return float(round_ratio(value or 0))
 
 
 def _share(part: Any, whole: Any) -> float:
-    return round(100.0 * float(part or 0) / float(whole), 2) if whole else 0.0
+    """``part`` as a percentage of ``whole``, computed exactly, then rounded half-even to 2 decimals."""
+    if not whole:
+        return 0.0
+    return float(round_ratio(Decimal(str(part or 0)) * 100 / Decimal(str(whole))))
 
 
 def _snapshot(session: Session, params: Mapping[str, Any]) -> RfmSnapshot | None:

@@ -48,7 +48,6 @@ def window_for(session: Session, config: RfmConfig, as_of: date | None) -> Windo
         as_of=as_of or default_as_of(session),
         window_days=config.window_days,
         purchase_kinds=tuple(config.purchase_kinds),
-        refund_kinds=tuple(config.refund_kinds),
     )
 
 
@@ -58,7 +57,6 @@ def parameters(config: RfmConfig, window: Window) -> dict[str, Any]:
         "method": config.method,
         "window_days": window.window_days,
         "purchase_kinds": list(window.purchase_kinds),
-        "refund_kinds": list(window.refund_kinds),
         "thresholds": config.thresholds.model_dump() if config.method == "thresholds" else None,
         "abc_a_percent": config.abc_a_percent,
         "abc_b_percent": config.abc_b_percent,

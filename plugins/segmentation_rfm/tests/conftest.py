@@ -1,4 +1,4 @@
-"""Shared helpers for the RFM tests: a batch loader and an independent plain-Python oracle.
+"""Shared helpers for the RFM tests: the SDK's loader (``patron_sdk.data``) and an independent plain-Python oracle.
 
 The oracle re-implements the rules from the issue text directly (sorting and
 counting in Python, no SQL, no code from ``patron_rfm``), so agreement with
@@ -7,61 +7,15 @@ it is evidence the SQL is right on both engines.
 
 from __future__ import annotations
 
-import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-BATCH = 5_000
-_row_ids = itertools.count()
-
-
-@dataclass(frozen=True)
-class Row:
-    """One interaction for the loader and the oracle."""
-
-    customer: str
-    occurred_at: datetime
-    kind: str
-    amount_minor: int | None
-
-
-def load(app: Any, rows: Sequence[Row], customers: Iterable[str] | None = None) -> dict[str, int]:
-    """Load customers (in the given order, so ids follow it) and interactions through patron.ingest, in batches.
-
-    Returns external id → internal id.
-    """
-    from sqlalchemy import select
-
-    from patron.ingest import record_interactions, upsert_customers
-    from patron.models import Customer
-
-    names = list(dict.fromkeys(customers if customers is not None else (r.customer for r in rows)))
-    with app.transaction() as session:
-        for i in range(0, len(names), BATCH):
-            upsert_customers(app, session, [{"external_id": n, "name": n} for n in names[i : i + BATCH]])
-        ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
-    for i in range(0, len(rows), BATCH):
-        batch = [
-            {
-                "external_id": f"row-{next(_row_ids)}",
-                "customer_id": ids[r.customer],
-                "kind": r.kind,
-                "occurred_at": r.occurred_at,
-                "amount_minor": r.amount_minor,
-                "currency": None if r.amount_minor is None else "USD",
-            }
-            for r in rows[i : i + BATCH]
-        ]
-        with app.transaction() as session:
-            record_interactions(app, session, batch)
-    return ids
-
+from patron_sdk.data import Row, load
 
 # ---------------------------------------------------------------------------
 # The oracle
@@ -87,7 +41,6 @@ def oracle_metrics(
     as_of: date,
     window_days: int | None = None,
     purchase: Sequence[str] = ("purchase",),
-    refund: Sequence[str] = ("refund",),
 ) -> dict[str, tuple[int, int, int]]:
     """customer → (recency_days, frequency, monetary_minor) for customers with a purchase in the window."""
     end = datetime.combine(as_of, time(), tzinfo=UTC)
@@ -104,8 +57,8 @@ def oracle_metrics(
             money[r.customer] = money.get(r.customer, 0) + amount
             if r.customer not in last or r.occurred_at > last[r.customer]:
                 last[r.customer] = r.occurred_at
-        elif r.kind in refund:
-            money[r.customer] = money.get(r.customer, 0) - abs(amount)
+        elif r.kind == "refund":  # the core convention: a positive amount given back
+            money[r.customer] = money.get(r.customer, 0) - amount
     result = {}
     for c, n in freq.items():
         seconds = int((end - last[c].replace(microsecond=0)).total_seconds())

@@ -39,7 +39,7 @@ def test_plugin_is_discovered_and_listed(shop, patron_cli):
 def test_score_cli_stores_a_snapshot_and_reports_replacement(shop, patron_cli):
     first = patron_cli(shop, "rfm", "score", "--as-of", "2024-07-01")
     assert first.exit_code == 0 and "RFM snapshot 2024-07-01 stored: 10 customers scored." in first.output
-    again = patron_cli(shop, "rfm", "score", "--as-of", "2024-07-01", "--format", "json")
+    again = patron_cli(shop, "rfm", "score", "--as-of", "2024-07-01", "--json")
     assert json.loads(again.output) | {"snapshot_id": 0} == {
         "snapshot_id": 0,
         "as_of": "2024-07-01",
@@ -68,7 +68,7 @@ def test_explain_shows_metrics_cutoffs_scores_and_the_rule(shop, patron_cli, rfm
     # Recency ranks 8th of 10 (two customers bought later) → R = 1 + floor(5 × 7 / 10) = 4.
     assert "82  → R = 4" in out
     assert "code 455 → Loyal, by rule 2: R 3-4, F 4-5, M 1-5 → Loyal" in out
-    data = json.loads(patron_cli(shop, "rfm", "explain", "c9", "--format", "json").output)
+    data = json.loads(patron_cli(shop, "rfm", "explain", "c9", "--json").output)
     assert data["code"] == f"{data['scores']['r']}{data['scores']['f']}{data['scores']['m']}"
     assert data["tier"] == "A" and data["metrics"]["frequency"] == 10
 
@@ -79,7 +79,8 @@ def test_explain_says_what_to_do_when_something_is_missing(shop, patron_cli, rfm
     assert "no RFM snapshot yet; run 'patron rfm score' first" in no_snapshot.output
     rfm_score(shop, AS_OF)
     unknown = patron_cli(shop, "rfm", "explain", "nobody")
-    assert "no customer with external id or id 'nobody'" in unknown.output
+    assert unknown.exit_code == NotFoundError.exit_code
+    assert "no customer 'nobody': give its external id or #<internal id>" in unknown.output
     other_date = patron_cli(shop, "rfm", "explain", "c1", "--as-of", "2020-01-01")
     assert "run 'patron rfm score --as-of 2020-01-01' first" in other_date.output
 
@@ -87,7 +88,7 @@ def test_explain_says_what_to_do_when_something_is_missing(shop, patron_cli, rfm
 def test_segments_cli_lists_the_rules_in_effect(shop, patron_cli):
     out = patron_cli(shop, "rfm", "segments").output
     assert "5-5   4-5   1-5      10  Champions (rfm:segment:champions)" in out
-    assert len(json.loads(patron_cli(shop, "rfm", "segments", "--format", "json").output)) == 11
+    assert len(json.loads(patron_cli(shop, "rfm", "segments", "--json").output)) == 11
 
 
 def test_audiences_follow_the_latest_snapshot(shop, rfm, rfm_score):

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, delete, func, insert, select
 
-from patron.db import make_engine
 from patron_rfm.scoring import quantile_score
 
 metadata = MetaData()
@@ -21,11 +20,10 @@ values_table = Table("q_values", metadata, Column("id", Integer, primary_key=Tru
 
 
 @pytest.fixture
-def engine(patron_db_url):
-    engine = make_engine(patron_db_url)
+def engine(make_patron_app):
+    engine = make_patron_app(migrate=False).engine  # disposed by the fixture
     metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def python_scores(values: list[int], higher_is_better: bool) -> list[int]:

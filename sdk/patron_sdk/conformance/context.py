@@ -205,6 +205,12 @@ def seed_data(app: App) -> list[int]:
     return sorted(ids.values())
 
 
+def purchases_at_and_after_as_of(customer_id: int) -> list[dict[str, Any]]:
+    """Two purchases the ``as_of`` contract excludes: one at the ``AS_OF`` instant itself, one after it."""
+    at = {**later_purchase(customer_id), "external_id": "conf-at-as-of", "occurred_at": AS_OF}
+    return [at, later_purchase(customer_id)]
+
+
 def later_purchase(customer_id: int) -> dict[str, Any]:
     """A purchase after ``AS_OF`` for one customer (used inside rolled-back probes)."""
     return {

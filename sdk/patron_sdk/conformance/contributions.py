@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from patron.contracts import CONTRIBUTION_KINDS, contract_members
-from patron_sdk.conformance.context import AS_OF, ConformanceContext, later_purchase
+from patron.money import Money
+from patron_sdk.conformance.context import AS_OF, ConformanceContext, purchases_at_and_after_as_of
 from patron_sdk.conformance.rules import rule
 
-PLAIN = (type(None), bool, int, float, str, date, datetime, Decimal)
+#: Values a report or panel may hand the renderers (``Money``: an amount with its currency).
+PLAIN = (type(None), bool, int, float, str, date, datetime, Decimal, Money)
 #: Per contribution kind: label, attributes, methods; derived from the contract's one table.
 KINDS = {
     kind.attr: (kind.label, *contract_members(kind.type))
@@ -206,22 +208,50 @@ def _same(a: Any, b: Any) -> bool:
 
 @rule(
     "as-of",
-    requires="scoring models and tier schemes compute 'as of' the given time: data after as_of does "
-    "not change their result",
+    requires="scoring models and tier schemes compute 'as of' the given instant: data at or after "
+    "as_of does not change their result (patron.contracts: only data strictly before as_of counts)",
     fix="filter every time-stamped row with occurred_at < as_of (and use as_of, not now(), for windows)",
 )
 def _as_of(ctx: ConformanceContext) -> Iterator[str]:
+    calls = [(label, name, call) for label, name, call in _set_calls(ctx) if label != "audience"]
+    yield from _unchanged_by_later_data(ctx, calls)
+
+
+def _unchanged_by_later_data(ctx: ConformanceContext, calls: list[tuple[str, str, Any]]) -> Iterator[str]:
     from patron.ingest import record_interactions
 
-    calls = [(label, name, call) for label, name, call in _set_calls(ctx) if label != "audience"]
     if not calls or not ctx.customer_ids:
         return
     with ctx.rolled_back() as session:
         before = {name: call(session) for _, name, call in calls}
-        record_interactions(ctx.app, session, [later_purchase(ctx.customer_ids[0])])
+        record_interactions(ctx.app, session, purchases_at_and_after_as_of(ctx.customer_ids[0]))
         for label, name, call in calls:
             if not _same(before[name], call(session)):
-                yield f"{label} {name!r} changed when a purchase dated after as_of was added"
+                yield f"{label} {name!r} changed when purchases dated at or after as_of were added"
+
+
+@rule(
+    "report-as-of",
+    requires="a report with an 'as_of' date parameter honours it: run with as_of, its result does not "
+    "change when purchases dated at or after 00:00 UTC of that day are added (patron.contracts)",
+    fix="filter every time-stamped row with occurred_at < patron.contracts.as_of_instant(params['as_of']); "
+    "derive defaults such as the currency from data before as_of too",
+)
+def _report_as_of(ctx: ConformanceContext) -> Iterator[str]:
+    from patron.errors import PatronError
+
+    def outcome(session: Any, report: Any) -> Any:
+        try:
+            return report.run(ctx.app, session, {**_defaults(report), "as_of": AS_OF.date()})
+        except PatronError as exc:  # e.g. "no snapshot for that date": the same answer must come back
+            return f"{type(exc).__name__}: {exc}"
+
+    calls = [
+        ("report", name, lambda s, r=report: outcome(s, r))
+        for name, report in ctx.contributions("reports")
+        if any(p.name == "as_of" and p.type is date for p in report.params)
+    ]
+    yield from _unchanged_by_later_data(ctx, calls)
 
 
 @rule(

@@ -7,6 +7,9 @@ prefixed with ``'``, so a spreadsheet shows it as text instead of running it
 as ``-12.50`` is an int/float/Decimal, or a string that is entirely a plain
 decimal number, and is never prefixed, so it still sums in a spreadsheet.
 
+A column holding ``Money`` cells is written exactly, as two columns: the decimal
+amount (``0.1000``, a plain number) and ``<column>_currency`` (``CLF``).
+
 The footer follows the rows after one blank line, each row's first cell
 starting with ``#`` (read with ``pandas.read_csv(path, comment="#")``).
 """
@@ -20,6 +23,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from patron.money import Money
 from patron.reports.serialize import plain
 
 if TYPE_CHECKING:
@@ -45,9 +49,19 @@ def table_csv(table: Table, footer_rows: Sequence[tuple[str, str]], *, safe: boo
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     clean = safe_cell if safe else _as_text
-    writer.writerow([clean(c) for c in table.columns])
+    money = {i for row in table.rows for i, v in enumerate(row) if isinstance(v, Money)}
+    header: list[Any] = []
+    for i, column in enumerate(table.columns):
+        header.extend([column, f"{column}_currency"] if i in money else [column])
+    writer.writerow([clean(c) for c in header])
     for row in table.rows:
-        writer.writerow([clean(_csv_value(v)) for v in row])
+        cells: list[Any] = []
+        for i, v in enumerate(row):
+            if i in money:
+                cells.extend(_money_cells(v))
+            else:
+                cells.append(_csv_value(v))
+        writer.writerow([clean(c) for c in cells])
     writer.writerow([])
     for label, text in footer_rows:
         writer.writerow([f"# {label}", clean(text)])
@@ -63,6 +77,13 @@ def render_csv(run: ReportRun, *, safe: bool = True) -> dict[str, str]:
         tables = [Table("summary", "Summary", ("key", "value"), [(k, v) for k, v in run.result.summary.items()])]
     footer = run.footer.rows()
     return {t.name: table_csv(t, [*footer, ("Table", t.name)], safe=safe) for t in tables}
+
+
+def _money_cells(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, Money):
+        exact = value.plain()
+        return exact["amount"], exact["currency"]
+    return _csv_value(value), None
 
 
 def _csv_value(value: Any) -> Any:

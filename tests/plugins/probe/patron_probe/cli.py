@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from patron.cli_options import get_app
+
 
 @click.group()
 def probe() -> None:
@@ -13,11 +15,9 @@ def probe() -> None:
 @probe.command()
 def hello() -> None:
     """Greet, as configured in [plugins.probe]."""
-    from patron.cli import get_state
     from patron_probe.config import ProbeConfig
 
-    config = get_state().app.plugin_config("probe")
-    assert isinstance(config, ProbeConfig)
+    config = get_app().plugin_config("probe", ProbeConfig)
     for _ in range(config.repeat):
         click.echo(f"{config.greeting} from probe")
 
@@ -27,10 +27,9 @@ def count() -> None:
     """Print how many notes each event wrote."""
     from sqlalchemy import func, select
 
-    from patron.cli import get_state
     from patron_probe.models import ProbeNote
 
-    with get_state().app.transaction() as session:
+    with get_app().transaction() as session:
         by_event = select(ProbeNote.event, func.count()).group_by(ProbeNote.event).order_by(ProbeNote.event)
         rows = session.execute(by_event)
         for event, n in rows:

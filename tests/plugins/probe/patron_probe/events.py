@@ -20,12 +20,29 @@ class ProbeFailure(RuntimeError):
     """Raised on purpose when ``fail_on`` names the event."""
 
 
+_batches_seen = 0
+
+
+def _maybe_pause(config: ProbeConfig) -> None:
+    """On the ``pause_on_batch``-th batch, say so in ``pause_file`` and wait (to be killed) inside its transaction."""
+    global _batches_seen
+    _batches_seen += 1
+    if config.pause_on_batch and _batches_seen == config.pause_on_batch:
+        import time
+        from pathlib import Path
+
+        Path(config.pause_file).write_text(f"paused in batch {_batches_seen}\n", encoding="utf-8")
+        time.sleep(600)  # the test kills the process long before; never a timing the test depends on
+
+
 def record(app: App, session: Session, event: str, ids: Sequence[int]) -> None:
     """Write one note per id; raise first when the config says this event fails."""
     config = app.plugin_config("probe")
     assert isinstance(config, ProbeConfig)
     if event in config.fail_on:
         raise ProbeFailure(f"probe was configured to fail on {event}")
+    if event == "interactions_recorded":
+        _maybe_pause(config)
     if not ids:
         return
     customer_of: dict[int, int | None]
