@@ -49,6 +49,10 @@ def write_files(folder: Path) -> tuple[Path, Path, int]:
 
 @pytest.mark.slow
 def test_a_million_rows_import_with_exact_counts_and_rejects(patron_app, tmp_path):
+    if patron_app.engine.dialect.name != "sqlite":
+        # Bounded suite time: PostgreSQL's bulk path (COPY + INSERT … SELECT) is exercised by every other import
+        # test on that backend; the million-row run is about counts and rejects, which the engine does not change.
+        pytest.skip("the million-row import runs on SQLite only")
     customers, interactions, total = write_files(tmp_path)
     assert run_import(patron_app, ImportOptions("customers", customers)).inserted == CUSTOMERS
 
