@@ -353,6 +353,8 @@ class _Import:
         customers = self.options.kind == "customers"
         ids = [(p.values if customers else p)["external_id"] for _, p in parsed]
         earlier = seen.lines_of(ids)
+        if not earlier and len(set(ids)) == len(ids):
+            return parsed  # the usual batch: no id seen before, none twice
         kept: list[tuple[SourceRow, Any]] = []
         first_line: dict[str, int] = {}
         for (source, row), external_id in zip(parsed, ids, strict=True):
@@ -395,8 +397,9 @@ class _Import:
                 )
                 out.rejects.append((source, rowmod.RowError("customer_external_id", reason)))
                 continue
-            # A new dict: the parsed row stays as validated should the transaction be retried.
-            rows.append({**row, "customer_id": cid})
+            # Set in place (no copy of a million dicts): a retried transaction sets the same id again.
+            row["customer_id"] = cid
+            rows.append(row)
             sources.append(source)
         # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
         bad = {p.index: p for p in check_refunds(session, rows)}
@@ -490,11 +493,13 @@ def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterat
     connection = session.connection()
     table, k, v = key.table.name, key.name, value.name
     if connection.dialect.name == "postgresql":
-        yield from connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,)).all()
+        found = connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,))
     else:
-        yield from connection.exec_driver_sql(
+        found = connection.exec_driver_sql(
             f"SELECT {k}, {v} FROM {table} WHERE {k} IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
-        ).all()
+        )
+    for row in found.all():
+        yield row[0], row[1]
 
 
 def _erased(session: Session, external_ids: list[str]) -> set[str]:
