@@ -14,8 +14,9 @@ Every run starts from the same database (customers loaded, no interactions),
 copied or truncated untimed; afterwards the stored rows of both arms are
 compared (a digest of every column the file sets), so neither arm can skip work.
 
-Sizes (interactions): smoke 2,000; quick 100,000; full 1,000,000. Memory: the
-small size against 10× it (full: 100,000 against 5,000,000).
+Sizes (interactions or customers): smoke 2,000; quick 50,000; full 1,000,000.
+Memory: smoke 2,000 against 20,000; quick 20,000 against 200,000; full 100,000
+against 5,000,000 (the issue's sizes).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _imported(expected: int) -> Any:
 
 @benchmark("import-sqlite", target=1.5, doc="patron import interactions / sqlite3.executemany (CPU)")
 def import_sqlite(options: Options) -> Pairs:
-    rows = pick(options, 2000, 100_000, 1_000_000)
+    rows = pick(options, 2000, 50_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         cpath, ipath = generate(folder, rows)
@@ -146,7 +147,7 @@ def import_sqlite(options: Options) -> Pairs:
 
 @benchmark("import-customers-sqlite", target=1.5, doc="patron import customers / sqlite3.executemany (CPU)")
 def import_customers_sqlite(options: Options) -> Pairs:
-    customers = pick(options, 2000, 100_000, 1_000_000)
+    customers = pick(options, 2000, 50_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-customers-") as tmp:
         folder = Path(tmp)
         cpath, _ = generate(folder, 1, customers)
@@ -230,7 +231,7 @@ def pg_truncate(url: str) -> None:
 )
 def import_postgres(options: Options) -> Pairs:
     assert options.postgres is not None
-    rows = pick(options, 2000, 100_000, 1_000_000)
+    rows = pick(options, 2000, 50_000, 1_000_000)
     url, drop = pg_database(options.postgres)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-import-pg-") as tmp:
@@ -263,8 +264,8 @@ def import_postgres(options: Options) -> Pairs:
 
 @benchmark("import-memory", target=1.10, metric="rss", doc="peak RSS of patron import: large / small file")
 def import_memory(options: Options) -> Pairs:
-    small = pick(options, 2000, 100_000, 100_000)
-    large = pick(options, 20_000, 1_000_000, 5_000_000)
+    small = pick(options, 2000, 20_000, 100_000)
+    large = pick(options, 20_000, 200_000, 5_000_000)
     customers = small // 10
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         folder = Path(tmp)

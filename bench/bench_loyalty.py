@@ -9,7 +9,7 @@ path, each a function in a forked child, so the ratio is the plugin's overhead
 same time to both arms and flatter the ratio). Target 1.3 (CPU). The loyalty
 arm also runs the ledger check and fails when it finds a problem.
 
-Sizes (customers/purchases): smoke 200/2,000; quick 10,000/100,000; full 100,000/1,000,000.
+Sizes (customers/purchases): smoke 200/2,000; quick 5,000/50,000; full 100,000/1,000,000.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def record_all(folder: Path, data: list[dict[str, Any]], with_loyalty: bool) -> 
 
 @benchmark("loyalty-import", target=1.3, doc="record interactions with loyalty / without (CPU)")
 def loyalty_import(options: Options) -> Pairs:
-    customers = pick(options, 200, 10_000, 100_000)
-    purchases = pick(options, 2000, 100_000, 1_000_000)
+    customers = pick(options, 200, 5_000, 100_000)
+    purchases = pick(options, 2000, 50_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-loyalty-") as tmp:
         folders = {}
         for name, plugins in (("baseline", []), ("loyalty", ["loyalty"])):

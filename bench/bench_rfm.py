@@ -12,7 +12,7 @@ process (imports paid, the job alone measured):
   (target 1.3; CPU of the client and the server together).
 
 The scores of every arm are compared customer by customer before a ratio is
-printed. Sizes (customers/purchases): smoke 500/5,000; quick 20,000/200,000;
+printed. Sizes (customers/purchases): smoke 500/5,000; quick 10,000/100,000;
 full 100,000/1,000,000.
 """
 
@@ -200,7 +200,7 @@ def scratch() -> Path:
 def shop(url: str, folder: Path, options: Options) -> None:
     """Create the schema and the seeded shop at ``url``; every connection closed afterwards."""
     app = make_app(url, folder)
-    generate(app, pick(options, 500, 20_000, 100_000), pick(options, 5000, 200_000, 1_000_000), seed=5)
+    generate(app, pick(options, 500, 10_000, 100_000), pick(options, 5000, 100_000, 1_000_000), seed=5)
     if app.engine.dialect.name == "postgresql":
         from sqlalchemy import text
 
@@ -251,7 +251,7 @@ def pair(folder: Path, label: str, note: str, server: int | None = None) -> Pair
 
 
 def _note(options: Options, engine: str) -> str:
-    customers, purchases = pick(options, 500, 20_000, 100_000), pick(options, 5000, 200_000, 1_000_000)
+    customers, purchases = pick(options, 500, 10_000, 100_000), pick(options, 5000, 100_000, 1_000_000)
     return f"{customers:,} customers, {purchases:,} purchases (+5 % refunds), {engine}"
 
 
