@@ -376,8 +376,8 @@ class _Import:
         return kept
 
     def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
+        from patron.importer.refunds import check_refunds
         from patron.ingest import record_interactions
-        from patron.kinds import check_refunds
         from patron.models import Customer
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
