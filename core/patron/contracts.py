@@ -336,6 +336,46 @@ class Report(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report's metadata, with a reference to the code that runs it: a ``Report`` that imports lazily.
+
+    ``patron report list`` shows what a spec declares without importing its
+    implementation (nor SQLAlchemy), so listing stays as cheap as ``--help``;
+    the implementation is imported the first time the report runs. Register a
+    spec through ``patron_reports`` like any report.
+
+    :param name: unique, well-formed report name, e.g. ``rfm-segments``.
+    :param title: the heading shown on the rendered report.
+    :param description: one line shown by ``patron report list``.
+    :param implementation: ``"package.module:Name"``: a class (instantiated without
+        arguments) or an object whose ``run(app, session, params)`` computes the report.
+    :param params: the typed parameters, each with a default.
+    """
+
+    name: str
+    title: str
+    description: str
+    implementation: str
+    params: Sequence[ReportParam] = ()
+
+    def load(self) -> Any:
+        """Import the implementation and return the object whose ``run`` computes the report."""
+        import importlib
+
+        module_name, _, attr = self.implementation.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+        found = target() if isinstance(target, type) else target
+        if not callable(getattr(found, "run", None)):
+            raise TypeError(f"report {self.name!r}: {self.implementation} has no run(app, session, params)")
+        return found
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        """Import the implementation (once per process: modules are cached) and run it."""
+        result: ReportResult = self.load().run(app, session, params)
+        return result
+
+
 # ---------------------------------------------------------------------------
 # Customer 360
 # ---------------------------------------------------------------------------

@@ -129,8 +129,19 @@ def _run(
     )
     show_progress = not as_json and sys.stderr.isatty()
     if show_progress:
-        with click.progressbar(length=path.stat().st_size, label=f"Importing {kind}", file=sys.stderr) as bar:
-            summary = run_import(app, options, progress=bar.update)
+        import time
+
+        started = time.monotonic()
+
+        def speed(rows: int | None) -> str:
+            if not rows:
+                return ""
+            return f"{rows:,} rows, {rows / max(time.monotonic() - started, 1e-6):,.0f} rows/s"
+
+        with click.progressbar(
+            length=path.stat().st_size, label=f"Importing {kind}", file=sys.stderr, item_show_func=speed
+        ) as bar:
+            summary = run_import(app, options, progress=lambda done, rows: bar.update(done, rows))
     else:
         summary = run_import(app, options)
     with app.transaction() as session:

@@ -11,6 +11,7 @@ one transaction that is rolled back when any row is rejected.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -19,9 +20,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
 
-from patron.errors import InputError
+from patron.errors import InputError, PatronError
 from patron.importer import rows as rowmod
 from patron.importer.dates import date_parser
 from patron.importer.readers import Format, Reader, SourceRow
@@ -37,7 +37,6 @@ Kind = Literal["customers", "interactions"]
 EXIT_REJECTED = 8
 DEFAULT_BATCH_SIZE = 5000
 MAX_BATCH_SIZE = 50_000
-_IN_CHUNK = 5000  # ids per IN (...) list: below SQLite's and PostgreSQL's bound-parameter limits
 
 
 @dataclass
@@ -106,6 +105,16 @@ class BatchOutcome:
     accepted: list[tuple[str, int]] = field(default_factory=list)
 
 
+#: ``progress(bytes_done_since_last_call, rows_so_far)``, called after every batch.
+Progress = Callable[[int, int], None]
+
+
+class ImportInterrupted(PatronError):
+    """Ctrl-C during an import: the message says what is stored and that re-running resumes."""
+
+    exit_code = 130  # the shell's code for a process ended by SIGINT
+
+
 class _StrictRollback(Exception):
     """Raised inside the strict transaction to roll it back after rows were rejected."""
 
@@ -139,8 +148,13 @@ class RejectsWriter:
             self._file.close()
 
 
-def run_import(app: App, options: ImportOptions, progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import ``options.path`` into the app's database and return the summary."""
+def run_import(app: App, options: ImportOptions, progress: Progress | None = None) -> ImportSummary:
+    """Import ``options.path`` into the app's database and return the summary.
+
+    ``progress(bytes_done, rows_so_far)`` is called after every batch. Ctrl-C
+    (``KeyboardInterrupt``) becomes ``ImportInterrupted``, whose message says how
+    many rows are stored and that re-running the same command resumes.
+    """
     from patron.sql import run_transaction
 
     if options.strict:
@@ -194,7 +208,7 @@ def payload_checks(app: App) -> dict[str, RowCheck]:
 class _Import:
     """One run over one file."""
 
-    def __init__(self, app: App, options: ImportOptions, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, app: App, options: ImportOptions, progress: Progress | None) -> None:
         self.app = app
         self.options = options
         self.progress = progress
@@ -227,8 +241,10 @@ class _Import:
                 seen.add(outcome.accepted)
                 self.rejects.write(outcome.rejects)
                 if self.progress is not None:
-                    self.progress(self.reader.bytes_read - reported)
+                    self.progress(self.reader.bytes_read - reported, self.summary.rows)
                     reported = self.reader.bytes_read
+        except KeyboardInterrupt:
+            raise ImportInterrupted(self._interrupted(session is not None)) from None
         except InputError as exc:
             if session is None and self.summary.inserted + self.summary.updated:
                 raise InputError(
@@ -242,6 +258,20 @@ class _Import:
             self.rejects.close()
         self._finish()
         return self.summary
+
+    def _interrupted(self, strict: bool) -> str:
+        s = self.summary
+        if strict:
+            return (
+                "interrupted: nothing was written (--strict imports the whole file in one transaction, "
+                "which was rolled back); run the same command again to import the file"
+            )
+        return (
+            f"interrupted after {s.rows:,} rows in {s.batches:,} committed batches: {s.inserted:,} inserted, "
+            f"{s.updated:,} updated, {s.unchanged:,} unchanged, {s.rejected:,} rejected are stored; the batch "
+            "in progress was rolled back. Re-running the same command resumes: rows already imported are "
+            "matched on external_id and counted as unchanged"
+        )
 
     def _check_columns(self) -> None:
         columns = self.reader.columns
@@ -346,6 +376,8 @@ class _Import:
         customers = self.options.kind == "customers"
         ids = [(p.values if customers else p)["external_id"] for _, p in parsed]
         earlier = seen.lines_of(ids)
+        if not earlier and len(set(ids)) == len(ids):
+            return parsed  # the usual batch: no id seen before, none twice
         kept: list[tuple[SourceRow, Any]] = []
         first_line: dict[str, int] = {}
         for (source, row), external_id in zip(parsed, ids, strict=True):
@@ -388,8 +420,9 @@ class _Import:
                 )
                 out.rejects.append((source, rowmod.RowError("customer_external_id", reason)))
                 continue
-            # A new dict: the parsed row stays as validated should the transaction be retried.
-            rows.append({**row, "customer_id": cid})
+            # Set in place (no copy of a million dicts): a retried transaction sets the same id again.
+            row["customer_id"] = cid
+            rows.append(row)
             sources.append(source)
         # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
         bad = {p.index: p for p in check_refunds(session, rows)}
@@ -482,9 +515,24 @@ def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
 
 
 def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterator[tuple[Any, Any]]:
-    """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``, one IN query per chunk."""
-    for start in range(0, len(wanted), _IN_CHUNK):
-        yield from session.execute(select(key, value).where(key.in_(wanted[start : start + _IN_CHUNK])))
+    """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``: one query, whatever the count.
+
+    The ids travel as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL) rather than as thousands of bound parameters that SQLAlchemy
+    would name and render one by one for every batch.
+    """
+    if not wanted:
+        return
+    connection = session.connection()
+    table, k, v = key.table.name, key.name, value.name
+    if connection.dialect.name == "postgresql":
+        found = connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,))
+    else:
+        found = connection.exec_driver_sql(
+            f"SELECT {k}, {v} FROM {table} WHERE {k} IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
+        )
+    for row in found.all():
+        yield row[0], row[1]
 
 
 def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:

@@ -15,6 +15,7 @@ same place deletes every such folder whose process is gone.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -66,12 +67,14 @@ class SeenIds:
 
     def lines_of(self, ids: list[str]) -> dict[str, int]:
         """The first-occurrence line of each of ``ids`` seen before (absent ones are left out)."""
-        found: dict[str, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            found.update(self._db.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})", chunk))
-        return found
+        if not ids:
+            return {}
+        # One query per batch: the ids travel as one JSON array, not as thousands of bound parameters.
+        return dict(
+            self._db.execute(
+                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+            )
+        )
 
     def add(self, pairs: Iterable[tuple[str, int]]) -> None:
         """Remember ``(id, line)`` pairs; an id already present keeps its first line."""

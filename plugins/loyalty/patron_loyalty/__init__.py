@@ -85,10 +85,11 @@ def patron_audiences(register: Callable[[Audience], None]) -> None:
 
 @hookimpl
 def patron_reports(register: Callable[[Report], None]) -> None:
-    from patron_loyalty.reports import ActivityReport, LiabilityReport, TiersReport
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron_loyalty.report_specs import SPECS
 
-    for report in (TiersReport(), LiabilityReport(), ActivityReport()):
-        register(report)
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, literal_column, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table, as_of_instant
+from patron.contracts import Figure, ReportResult, Table, as_of_instant
 from patron.errors import ConfigError
 from patron.models import Interaction
 from patron.money import ROUNDING, Money
 from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
+from patron_loyalty.report_specs import ACTIVITY, LIABILITY, TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,13 +43,8 @@ def _start_of(day: date | None) -> datetime | None:
 class TiersReport:
     """Current tier distribution and tier movements in a period."""
 
-    name = "loyalty-tiers"
-    title = "Loyalty tiers"
-    description = "How many customers are in each tier, and who moved between tiers in a period."
-    params = (
-        ReportParam("since", date, default=None, help="Movements on or after this date (default: all)."),
-        ReportParam("until", date, default=None, help="Movements on or before this date (default: all)."),
-    )
+    spec = TIERS
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         dist: list[tuple[str, str, int]] = [
@@ -98,14 +94,8 @@ class TiersReport:
 class LiabilityReport:
     """Outstanding points and what they are worth."""
 
-    name = "loyalty-liability"
-    title = "Loyalty points liability"
-    description = "Outstanding points (positive balances) times the configured point value, as of a date."
-    params = (
-        ReportParam(
-            "as_of", date, default=None, help="Only entries before 00:00 UTC of this day count (default: all)."
-        ),
-    )
+    spec = LIABILITY
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         config = app.plugin_config("loyalty", LoyaltyConfig)
@@ -177,13 +167,8 @@ def liability_currency(session: Session, config: LoyaltyConfig, where: list[Any]
 class ActivityReport:
     """Earned, redeemed (burned), expired, adjusted and reversed points by month."""
 
-    name = "loyalty-activity"
-    title = "Loyalty points by month"
-    description = "Points earned, burned (redeemed), expired, adjusted and clawed back, per month."
-    params = (
-        ReportParam("since", date, default=None, help="From this date (default: all)."),
-        ReportParam("until", date, default=None, help="Up to and including this date (default: all)."),
-    )
+    spec = ACTIVITY
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
     KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
