@@ -160,8 +160,9 @@ def fit(app: App, session: Session, calibration_end: date | None = None, holdout
         horizon_months=config.horizon_months,
         monthly_discount_rate=config.monthly_discount_rate,
         customers=len(summary),
-        params=params,
-        validation=validation,
+        # JSON has no infinity: an interval bound that overflows (too little data) is stored as null.
+        params=_finite(params),
+        validation=_finite(validation),
     )
     session.add(fit_row)
     session.flush()
@@ -245,3 +246,14 @@ def refresh(app: App, as_of: Any) -> str:
         f"CLV fit {run.calibration_end.isoformat()}: {run.customers} customers, "
         f"BG/NBD LL {run.bgnbd.log_likelihood:.1f}, Gamma-Gamma LL {run.gamma_gamma.log_likelihood:.1f}"
     )
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float (an overflowing interval bound) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
