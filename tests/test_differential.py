@@ -32,7 +32,8 @@ def _shipped() -> list[str]:
 #: tests/plugins/* are test fixtures, not shipped. clv is left out for now: its fits are floating-point
 #: optimisations whose reports differ in the last digits between engines on tiny data sets; comparing
 #: them needs a tolerance the harness does not have yet (a known gap, named in the closing note).
-SHIPPED = [p for p in _shipped() if p != "clv"]
+#: email is left out too: its email_keys table holds a random per-installation key, different by design.
+SHIPPED = [p for p in _shipped() if p not in {"clv", "email"}]
 
 
 @pytest.mark.slow
