@@ -34,6 +34,7 @@ ACTIONS = {
     "consent grant": "appends to the consent log",
     "consent revoke": "appends to the consent log",
     "plugin new": "writes a plugin folder and says where",
+    "serve": "runs the web server until stopped",
 }
 #: Commands whose output is a document in a file format chosen with -f/--format.
 FILE_FORMATS = {"report run": ["overview", "-f", "json"]}
@@ -53,6 +54,11 @@ ARGS = {
     "loyalty history": ["c1"],
     "loyalty redeem": ["c1", "1", "--reason", "convention test"],
     "loyalty adjust": ["c1", "5", "--reason", "convention test"],
+    "email send": ["convention", "--audience", "email:consented:marketing", "--template", "welcome", "--dry-run"],
+    "email preview": ["welcome", "--customer", "c1"],
+    "email bounces import": ["{mbox}"],
+    "email suppressions add": ["someone@example.com"],
+    "email suppressions remove": ["someone@example.com"],
 }
 #: Run first, so the commands above have something to show.
 SETUP = {"rfm": [["rfm", "score", "--as-of", "2025-01-01"]]}
@@ -112,7 +118,9 @@ def test_every_json_command_prints_valid_json(app, patron_cli, tmp_path: Path) -
     files = {
         "customers_csv": tmp_path / "customers.csv",
         "interactions_csv": tmp_path / "interactions.csv",
+        "mbox": tmp_path / "bounces.mbox",
     }
+    files["mbox"].write_text("", encoding="utf-8")
     files["customers_csv"].write_text("external_id,name\nn1,New One\n", encoding="utf-8")
     files["interactions_csv"].write_text(
         "external_id,customer_external_id,kind,occurred_at,amount,currency\nq1,n1,purchase,2024-07-01,5.00,EUR\n",

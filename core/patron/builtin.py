@@ -45,6 +45,9 @@ def patron_cli_commands(cli: click.Group) -> None:
     cli.add_command(report_cmd.report)
     cli.add_command(demo_cmd.demo)
     cli.add_command(refresh_cmd.refresh)
+    from patron.commands import serve_cmd  # imports click only; Starlette/uvicorn load inside the command
+
+    cli.add_command(serve_cmd.serve)
 
 
 @hookimpl

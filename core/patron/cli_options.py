@@ -146,3 +146,17 @@ def customer_argument(name: str = "customer") -> Callable[[F], F]:
         return None if value is None else _context_object(ctx).resolve_customer(value)
 
     return click.argument(name, metavar=name.upper(), callback=convert)
+
+
+def customer_option(*param_decls: str, help: str = "The customer: external id, or #<internal id>.") -> Callable[[F], F]:
+    """A required option naming a customer (e.g. ``--customer``), given to the command as a ``CustomerRef``.
+
+    The same lookup as ``customer_argument``; use it where the customer is not the command's main argument.
+    """
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> CustomerRef | None:
+        return None if value is None else _context_object(ctx).resolve_customer(value)
+
+    return click.option(
+        *(param_decls or ("--customer",)), metavar="CUSTOMER", required=True, callback=convert, help=help
+    )

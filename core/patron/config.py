@@ -15,6 +15,9 @@ Environment overrides:
 - ``PATRON_LOAD_PLUGINS`` (comma-separated, may be empty) replaces the enabled
   list for this process only: ``PATRON_LOAD_PLUGINS=""`` starts with no plugins,
   the escape hatch when a broken plugin keeps the CLI from starting;
+- ``PATRON_SECRET_KEY``, ``PATRON_PREVIOUS_SECRET_KEYS`` (comma-separated),
+  ``PATRON_BASE_URL`` and ``PATRON_ADMIN_TOKEN`` replace the ``[patron]`` keys of
+  the same names (signed links and ``patron serve``; see ``patron.links``);
 - ``PATRON_PLUGINS__<NAME>__<KEY>=value`` sets one key of ``[plugins.<name>]``
   (the value is read as a TOML value when it parses as one, else as a string),
   the place for secrets such as SMTP passwords.
@@ -34,7 +37,10 @@ from patron.errors import ConfigError
 
 CONFIG_FILENAME = "patron.toml"
 DEFAULT_DATABASE_URL = "sqlite:///patron.db"
-CORE_KEYS = {"database_url", "plugins"}
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+CORE_KEYS = {"database_url", "plugins", "secret_key", "previous_secret_keys", "base_url", "admin_token"}
+#: ``[patron]`` keys that are secrets: never printed, masked by ``patron config show``.
+SECRET_KEYS = ("secret_key", "previous_secret_keys", "admin_token")
 PLUGIN_ENV_PATTERN = re.compile(r"^PATRON_PLUGINS__([A-Za-z0-9_]+)__([A-Za-z0-9_]+)$")
 
 
@@ -49,6 +55,10 @@ class Settings:
     :param plugin_sections: raw ``[plugins.<name>]`` tables (validated later).
     :param origins: for messages: where ``database_url``, ``plugins`` and each
         plugin key set from the environment (``plugins.<name>.<key>``) came from.
+    :param secret_key: the key that signs links (``patron.links``); None: links are off.
+    :param previous_secret_keys: older keys still accepted when verifying (rotation).
+    :param base_url: the public address of ``patron serve``, used to build links.
+    :param admin_token: the token that opens the admin pages of ``patron serve``; None: they are off.
     """
 
     path: Path | None
@@ -56,6 +66,10 @@ class Settings:
     plugins: tuple[str, ...]
     plugin_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
+    secret_key: str | None = field(default=None, repr=False)
+    previous_secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    admin_token: str | None = field(default=None, repr=False)
 
     def origin(self, key: str) -> str:
         """Say where ``key`` was set, e.g. ``"/srv/crm/patron.toml"`` or ``"$PATRON_PLUGINS"``."""
@@ -154,6 +168,7 @@ def load_settings(
             sections.setdefault(name, {})[option] = _env_value(value)
             origins[f"plugins.{name}.{option}"] = f"${key}"
 
+    web = _web_keys(core, env, where, origins)
     base = path.parent if path else (cwd or Path.cwd())
     return Settings(
         path=path,
@@ -161,7 +176,38 @@ def load_settings(
         plugins=plugins,
         plugin_sections=sections,
         origins=origins,
+        **web,
     )
+
+
+def _web_keys(core: Mapping[str, Any], env: Mapping[str, str], where: str, origins: dict[str, str]) -> dict[str, Any]:
+    """The signed-link and web keys of ``[patron]``, environment first; checked, never echoed."""
+    values: dict[str, Any] = {}
+    for key in ("secret_key", "base_url", "admin_token"):
+        var = f"PATRON_{key.upper()}"
+        value = env[var] if env.get(var) else core.get(key)
+        source = f"${var}" if env.get(var) else where
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{source}: patron.{key} must be a non-empty string")
+        origins[key] = source
+        values[key] = value.strip()
+    if "base_url" in values and not re.match(r"^https?://[^/\s]+", values["base_url"]):
+        raise ConfigError(
+            f"{origins['base_url']}: patron.base_url must be an http(s) URL such as https://crm.example.com"
+        )
+    previous: Any = core.get("previous_secret_keys", [])
+    source = where
+    if env.get("PATRON_PREVIOUS_SECRET_KEYS"):
+        previous = [k.strip() for k in env["PATRON_PREVIOUS_SECRET_KEYS"].split(",") if k.strip()]
+        source = "$PATRON_PREVIOUS_SECRET_KEYS"
+    if not isinstance(previous, list) or not all(isinstance(k, str) and k for k in previous):
+        raise ConfigError(f"{source}: patron.previous_secret_keys must be a list of strings")
+    if previous:
+        origins["previous_secret_keys"] = source
+        values["previous_secret_keys"] = tuple(previous)
+    return values
 
 
 def resolve_sqlite_path(url: str, base: Path) -> str:

@@ -158,7 +158,14 @@ class Audience:
 
 @dataclass(frozen=True)
 class SendSummary:
-    """What a channel did with one send request."""
+    """What a channel did with one send request.
+
+    ``sent + skipped_no_consent + skipped_already_sent + failed +
+    sum(skipped_by_reason.values()) == considered``: every audience member is
+    counted once. ``skipped_by_reason`` holds the channel's other reasons (for
+    email: ``suppressed``, ``invalid_address``, ``unknown``, ``deferred``, …).
+    With ``dry_run``, ``sent`` counts the messages a real run would send.
+    """
 
     channel: str
     audience: str
@@ -169,6 +176,12 @@ class SendSummary:
     failed: int
     dry_run: bool
     details: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    skipped_by_reason: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        """Every member skipped, whatever the reason."""
+        return self.skipped_no_consent + self.skipped_already_sent + sum(self.skipped_by_reason.values())
 
 
 @runtime_checkable

@@ -15,7 +15,8 @@ The refund convention:
 - Net revenue is purchases minus refunds: ``net_amount`` is the one SQL
   expression for it, and every report, scoring model and loyalty rule uses it.
 
-``patron import interactions`` enforces the convention: a refund naming an
+``patron import interactions`` enforces the convention (``patron.importer.refunds``,
+in the domain layer, since it reads the database): a refund naming an
 unknown purchase (earlier rows of the same file count as known), another
 customer's purchase, an interaction that is not a purchase, another currency,
 or a missing, zero or negative amount is a rejected row with its reason.

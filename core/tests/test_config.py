@@ -133,7 +133,10 @@ def test_invalid_toml_names_file_line_and_column(tmp_path):
     ("text", "expected"),
     [
         ("[patrn]\n", ["unknown table(s) patrn", "[patron]"]),
-        ("[patron]\ndatabse_url = 'x'\n", ["unknown key(s) in [patron]: databse_url", "allowed: database_url"]),
+        (
+            "[patron]\ndatabse_url = 'x'\n",
+            ["unknown key(s) in [patron]: databse_url", "allowed: admin_token, base_url, database_url, plugins"],
+        ),
         ("[patron]\nplugins = 'rfm'\n", ["patron.plugins must be a list"]),
         ("[patron]\nplugins = ['a', 'a']\n", ["patron.plugins names 'a' twice"]),
         ("[patron]\ndatabase_url = ''\n", ["patron.database_url must be a non-empty string"]),

@@ -23,12 +23,19 @@ def show(as_json: bool) -> None:
 
     import tomlkit
 
-    from patron.config import mask_url
+    from patron.config import SECRET_KEYS, mask_url
 
     app = get_app()
     settings = app.settings
+    core: dict[str, object] = {
+        "database_url": mask_url(settings.database_url),
+        "plugins": list(settings.plugins),
+        "base_url": settings.base_url,
+    }
+    # Secrets: say that they are set, never what they are.
+    core.update({key: "***" for key in SECRET_KEYS if getattr(settings, key)})
     data: dict[str, object] = {
-        "patron": {"database_url": mask_url(settings.database_url), "plugins": list(settings.plugins)},
+        "patron": core,
         "plugins": {
             name: model.model_dump(mode="json") for name, model in app.plugin_configs.items() if model is not None
         },

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from patron.demo.names import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
+from patron.demo.surveys import add_survey_answers
 from patron.kinds import PURCHASE, REFUND, REFUND_OF
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -83,6 +84,7 @@ def generate(customers: int = 3000, seed: int = 42) -> DemoData:
         _purchases(rng, data, ext, signup, counter)
         _contacts(rng, data, ext, signup, counter)
     _campaigns(data, email_windows, counter)
+    add_survey_answers(data, seed, END)  # survey answers: patron.demo.surveys, its own random stream
     data.interactions.sort(key=lambda r: (r["occurred_at"], r["external_id"]))
     return data
 

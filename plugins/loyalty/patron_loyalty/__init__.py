@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
+    from patron.contracts import Audience, CustomerPanel, Report, TierScheme
 
 MANIFEST = PluginManifest(
     name="loyalty",
@@ -68,7 +69,7 @@ def patron_interactions_recorded(app: App, session: Session, interaction_ids: Se
 
 
 @hookimpl
-def patron_tier_schemes(register: Callable[[Any], None], app: App) -> None:
+def patron_tier_schemes(register: Callable[[TierScheme], None], app: App) -> None:
     from patron_loyalty.config import LoyaltyConfig
     from patron_loyalty.tiers import builtin_schemes
 
@@ -78,7 +79,7 @@ def patron_tier_schemes(register: Callable[[Any], None], app: App) -> None:
 
 
 @hookimpl
-def patron_audiences(register: Callable[[Any], None]) -> None:
+def patron_audiences(register: Callable[[Audience], None]) -> None:
     from patron_loyalty.audiences import audiences
 
     for audience in audiences():
@@ -86,7 +87,7 @@ def patron_audiences(register: Callable[[Any], None]) -> None:
 
 
 @hookimpl
-def patron_reports(register: Callable[[Any], None]) -> None:
+def patron_reports(register: Callable[[Report], None]) -> None:
     from patron_loyalty.reports import ActivityReport, LiabilityReport, TiersReport
 
     for report in (TiersReport(), LiabilityReport(), ActivityReport()):
@@ -94,7 +95,7 @@ def patron_reports(register: Callable[[Any], None]) -> None:
 
 
 @hookimpl
-def patron_customer_panels(register: Callable[[Any], None]) -> None:
+def patron_customer_panels(register: Callable[[CustomerPanel], None]) -> None:
     from patron_loyalty.panel import LoyaltyPanel
 
     register(LoyaltyPanel())

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Float, String, and_, case, cast, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from patron.kinds import REFUND, REFUND_OF
 from patron.models import Interaction, utcnow
@@ -30,7 +30,10 @@ from patron_loyalty.models import LedgerEntry, LoyaltyTier
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import InstrumentedAttribute, Session
+
+    #: An ORM attribute (``Interaction.kind``) or any SQL column expression.
+    ColumnExpression = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 #: Tolerance for double-precision products: 19.99 x 1.0 must give 1999/100 = 19 points, not 18.
 EPSILON = 1e-6
@@ -49,7 +52,7 @@ LEDGER_COLUMNS = [
 ]
 
 
-def _multiplier(column: ColumnElement[Any], factors: Mapping[str, Decimal]) -> ColumnElement[Any]:
+def _multiplier(column: ColumnExpression, factors: Mapping[str, Decimal]) -> ColumnElement[Any]:
     if not factors:
         return literal(1.0, Float)
     return case(*((column == name, literal(float(f), Float)) for name, f in factors.items()), else_=literal(1.0, Float))
@@ -79,7 +82,7 @@ def on_interactions_recorded(session: Session, config: LoyaltyConfig, interactio
     ledger.apply_balances(session, batch)
 
 
-def _among(column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+def _among(column: ColumnExpression, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column IN ids``; a BETWEEN when the ids are one contiguous run (the usual bulk insert), much cheaper."""
     low, high = min(ids), max(ids)
     if high - low + 1 == len(ids) and len(set(ids)) == len(ids):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -27,6 +27,13 @@ from sqlalchemy.orm import Session
 from patron.models import UTCDateTime, utcnow
 from patron.sql import dialect_insert, lock_rows, month_start_after
 from patron_loyalty.models import LedgerEntry, LoyaltyAccount, LoyaltyLot, LoyaltyLotUse
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import InstrumentedAttribute
+
+    #: An ORM attribute (``Interaction.kind``) or any SQL column expression.
+    ColumnExpression = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
 
@@ -62,7 +69,7 @@ def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]
     return case((a > b, a), else_=b)
 
 
-def _running(points: ColumnElement[Any], partition: Any, *order: Any) -> Any:
+def _running(points: ColumnExpression, partition: Any, *order: Any) -> Any:
     return func.sum(points).over(partition_by=partition, order_by=order, rows=(None, 0))
 
 

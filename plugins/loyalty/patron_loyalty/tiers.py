@@ -30,10 +30,13 @@ from patron_loyalty.models import LoyaltyTier, LoyaltyTierChange, LoyaltyTierRev
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import InstrumentedAttribute, Session
 
     from patron.app import App
     from patron.contracts import TierScheme
+
+    #: An ORM attribute (``Interaction.kind``) or any SQL column expression.
+    ColumnExpression = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 TIERS = ("regular", "silver", "gold", "diamond")
 
@@ -132,7 +135,7 @@ def active_scheme(app: App) -> TierScheme:
     return app.tier_schemes[config.tier_scheme]
 
 
-def _rank(column: ColumnElement[Any], tiers: Sequence[str]) -> ColumnElement[int]:
+def _rank(column: ColumnExpression, tiers: Sequence[str]) -> ColumnElement[int]:
     return case(*((column == t, i) for i, t in enumerate(tiers)), else_=None)
 
 
@@ -161,6 +164,8 @@ def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: date
     qr, cr = _rank(q_tier, tiers), _rank(cur.c.tier, tiers)
     below = cur.c.below_since
     lower = and_(cr.is_not(None), qr < cr)
+    new_rank: ColumnElement[Any]
+    new_below: ColumnElement[Any]
     if policy.policy == "never":
         new_rank, new_below, why_down = cr, literal(None, UTCDateTime()), "kept (never)"
     elif policy.policy == "immediate":

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
+    from patron.contracts import Audience, CustomerPanel, Report, ScoringModel
 
 MANIFEST = PluginManifest(
     name="rfm",
@@ -31,7 +32,7 @@ MANIFEST = PluginManifest(
 
 
 @hookimpl
-def patron_scoring_models(register: Callable[[Any], None], app: App) -> None:
+def patron_scoring_models(register: Callable[[ScoringModel], None], app: App) -> None:
     from patron_rfm.scoring_model import RfmCodeModel
     from patron_rfm.snapshots import plugin_config
 
@@ -56,7 +57,7 @@ def patron_refresh(app: App, as_of: datetime) -> str:
 
 
 @hookimpl
-def patron_reports(register: Callable[[Any], None]) -> None:
+def patron_reports(register: Callable[[Report], None]) -> None:
     from patron_rfm.reports import reports
 
     for report in reports():
@@ -64,7 +65,7 @@ def patron_reports(register: Callable[[Any], None]) -> None:
 
 
 @hookimpl
-def patron_audiences(register: Callable[[Any], None], app: App) -> None:
+def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
     from patron_rfm.audiences import audiences
     from patron_rfm.snapshots import plugin_config
 
@@ -73,7 +74,7 @@ def patron_audiences(register: Callable[[Any], None], app: App) -> None:
 
 
 @hookimpl
-def patron_customer_panels(register: Callable[[Any], None]) -> None:
+def patron_customer_panels(register: Callable[[CustomerPanel], None]) -> None:
     from patron_rfm.panel import RfmPanel
 
     register(RfmPanel())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ScalarSelect, Select, select
 
 from patron.contracts import Audience
 from patron_rfm.abc import TIERS
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-def _latest() -> Select[Any]:
+def _latest() -> ScalarSelect[Any]:
     return select(RfmSnapshot.id).order_by(RfmSnapshot.as_of.desc()).limit(1).scalar_subquery()
 
 

@@ -114,7 +114,7 @@ class SegmentSummaryReport:
         labels = _labels(snapshot)
         currency = _currency(session, snapshot)
         found = {r[0]: r for r in rows}
-        table_rows = []
+        table_rows: list[list[Any]] = []
         for slug, label in labels.items():
             r = found.get(slug)
             if r is None:

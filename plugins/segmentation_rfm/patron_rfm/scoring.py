@@ -45,9 +45,7 @@ def quantile_score(rank: ColumnElement[Any], n: ColumnElement[Any]) -> ColumnEle
 
 def threshold_score(value: ColumnElement[Any], cuts: Sequence[int], higher_is_better: bool) -> ColumnElement[Any]:
     """1 + the number of cut points ≤ value (or 5 − that number when lower is better)."""
-    passed: ColumnElement[Any] = sum(  # type: ignore[assignment]
-        (case((value >= cut, 1), else_=0) for cut in cuts), start=literal(0)
-    )
+    passed: ColumnElement[Any] = sum((case((value >= cut, 1), else_=0) for cut in cuts), start=literal(0))
     return 1 + passed if higher_is_better else 5 - passed
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from patron.errors import NotFoundError
 from patron.models import utcnow
@@ -96,7 +96,7 @@ def score(app: App, session: Session, as_of: date | None = None) -> ScoreRun:
     )
     # Counted, not taken from rowcount: psycopg reports -1 for this INSERT … SELECT here.
     count = session.scalar(select(func.count()).where(RfmScore.snapshot_id == snapshot_id)) or 0
-    session.execute(RfmSnapshot.__table__.update().where(RfmSnapshot.id == snapshot_id).values(customers=count))
+    session.execute(update(RfmSnapshot).where(RfmSnapshot.id == snapshot_id).values(customers=count))
     return ScoreRun(snapshot_id, window.as_of, count, replaced=old is not None)
 
 

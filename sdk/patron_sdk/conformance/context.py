@@ -173,9 +173,12 @@ def seed_data(app: App) -> list[int]:
 
         from patron.models import Customer
 
-        ids = dict(
-            session.execute(select(Customer.external_id, Customer.id).where(Customer.external_id.like("conf-%"))).all()
-        )
+        ids: dict[str, int] = {
+            external_id: cid
+            for external_id, cid in session.execute(
+                select(Customer.external_id, Customer.id).where(Customer.external_id.like("conf-%"))
+            )
+        }
     rows: list[dict[str, Any]] = []
     for i in range(1, SEED_CUSTOMERS - 1):
         for n in range(rng.randint(1, 8)):

@@ -518,7 +518,8 @@ def _channel_dry_run(ctx: ConformanceContext) -> Iterator[str]:
             yield f"channel {name!r} returned a summary for channel {summary.channel!r} with dry_run={summary.dry_run}"
         if summary.considered != len(ids):
             yield f"channel {name!r} considered {summary.considered} recipients; the audience has {len(ids)}"
-        total = summary.sent + summary.skipped_no_consent + summary.skipped_already_sent + summary.failed
+        total = summary.sent + summary.failed + summary.skipped_no_consent + summary.skipped_already_sent
+        total += sum(getattr(summary, "skipped_by_reason", {}).values())
         if total != summary.considered:
             yield f"channel {name!r} counts add up to {total}, not considered={summary.considered}"
         if summary.sent:

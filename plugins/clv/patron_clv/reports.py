@@ -1,0 +1,331 @@
+"""Reports over stored fits: CLV distribution, CLV by any audience family, holdout validation.
+
+Every report reads fits only (``patron clv fit`` writes them) and aggregates in
+SQL. Money is shown in the currency's major units (e.g. dollars), rounded to
+cents, with the currency named in the summary. Without a fit a report returns
+an empty result whose summary says what to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Integer, case, cast, func, select
+
+from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.errors import NotFoundError
+from patron_clv.contract import exponent
+from patron_clv.models import ClvFit, ClvScore
+from patron_clv.snapshots import latest_fit
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from patron.app import App
+
+CALIBRATION_END = ReportParam(
+    "calibration_end", date, default=None, help="Calibration end of the fit (default: the latest)."
+)
+NO_FIT = "no CLV fit yet; run 'patron clv fit' first"
+
+
+def _fit(session: Session, params: Mapping[str, Any]) -> ClvFit | None:
+    try:
+        return latest_fit(session, params.get("calibration_end"))
+    except NotFoundError:
+        if params.get("calibration_end"):
+            raise
+        return None
+
+
+def _money(fit: ClvFit) -> Any:
+    scale = 10 ** exponent(fit.currency)
+
+    def major(minor: Any) -> float | None:
+        return None if minor is None else round(float(minor) / scale, 2)
+
+    return major
+
+
+def _num(value: Any, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _header(fit: ClvFit) -> dict[str, Any]:
+    return {
+        "calibration_end": fit.calibration_end.isoformat(),
+        "unit": fit.unit,
+        "currency": fit.currency,
+        "horizon_months": fit.horizon_months,
+        "monthly_discount_rate": fit.monthly_discount_rate,
+        "customers": fit.customers,
+    }
+
+
+class DistributionReport:
+    """CLV per decile of customers and the distribution of P(alive)."""
+
+    name = "clv-distribution"
+    title = "CLV distribution"
+    description = "Customers, CLV and P(alive) per CLV decile, and how P(alive) is spread, in a stored fit."
+    params = (CALIBRATION_END,)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        fit = _fit(session, params)
+        if fit is None:
+            return ReportResult(self.title, {"note": NO_FIT})
+        major = _money(fit)
+        s = ClvScore
+        decile = ((s.clv_rank - 1) * 10 // fit.customers + 1).label("decile")
+        rows = session.execute(
+            select(
+                decile,
+                func.count(),
+                func.min(s.clv_minor),
+                func.max(s.clv_minor),
+                func.avg(s.clv_minor),
+                func.sum(s.clv_minor),
+                func.avg(s.p_alive),
+                func.avg(s.expected_purchases),
+            )
+            .where(s.fit_id == fit.id)
+            .group_by(decile)
+            .order_by(decile)
+        ).all()
+        total = sum(float(r[5]) for r in rows)
+        deciles = Table(
+            "deciles",
+            "CLV deciles (1 = the most valuable 10 %)",
+            (
+                "decile",
+                "customers",
+                "min_clv",
+                "max_clv",
+                "mean_clv",
+                "clv_share_pct",
+                "mean_p_alive",
+                "mean_purchases",
+            ),
+            [
+                [
+                    int(d),
+                    int(n),
+                    major(lo),
+                    major(hi),
+                    major(mean),
+                    round(100 * float(part) / total, 2) if total else 0.0,
+                    _num(alive),
+                    _num(purchases),
+                ]
+                for d, n, lo, hi, mean, part, alive, purchases in rows
+            ],
+        )
+        bucket = case((s.p_alive >= 1, 9), else_=cast(s.p_alive * 10, Integer)).label("bucket")
+        spread: dict[int, int] = {
+            int(b): int(n)
+            for b, n in session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket))
+        }
+        labels = [f"{b / 10:.1f}–{(b + 1) / 10:.1f}" for b in range(10)]
+        alive = Table(
+            "p_alive",
+            "Customers by P(alive)",
+            ("p_alive", "customers"),
+            [[label, int(spread.get(b, 0))] for b, label in enumerate(labels)],
+        )
+        return ReportResult(
+            self.title,
+            {
+                **_header(fit),
+                "total_clv": major(total),
+                "mean_clv": major(total / fit.customers) if fit.customers else None,
+            },
+            (deciles, alive),
+            (
+                Figure(
+                    "deciles",
+                    "Share of total CLV per decile",
+                    "bar",
+                    [str(r[0]) for r in deciles.rows],
+                    {"clv_share_pct": [float(r[5]) for r in deciles.rows]},
+                    x_label="CLV decile",
+                    y_label="% of total CLV",
+                ),
+                Figure(
+                    "p_alive",
+                    "Customers by P(alive)",
+                    "bar",
+                    labels,
+                    {"customers": [float(r[1]) for r in alive.rows]},
+                    x_label="P(alive)",
+                    y_label="customers",
+                ),
+            ),
+            as_of=fit.calibration_end,
+        )
+
+
+class BySegmentReport:
+    """CLV per audience of one family (RFM segments, loyalty tiers, …), through ``app.audiences``."""
+
+    name = "clv-by-segment"
+    title = "CLV by segment"
+    description = (
+        "Customers, total and mean CLV and mean P(alive) per audience of a family, e.g. rfm:segment or "
+        "loyalty:tier (default: every audience of other plugins)."
+    )
+    params = (
+        CALIBRATION_END,
+        ReportParam("family", str, default="", help="Audience name prefix, e.g. 'rfm:segment' (default: all)."),
+    )
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        fit = _fit(session, params)
+        if fit is None:
+            return ReportResult(self.title, {"note": NO_FIT})
+        family = (params.get("family") or "").rstrip(":")
+        names = [n for n in app.audiences if not n.startswith("clv:") and (not family or n.startswith(family + ":"))]
+        if family and not names:
+            known = sorted({n.rsplit(":", 1)[0] for n in app.audiences if not n.startswith("clv:")})
+            raise NotFoundError(
+                f"clv-by-segment: no audience family {family!r}; "
+                f"families: {', '.join(known) or 'none (enable rfm or loyalty)'}"
+            )
+        major = _money(fit)
+        s = ClvScore
+        total = float(session.scalar(select(func.sum(s.clv_minor)).where(s.fit_id == fit.id)) or 0)
+        rows = []
+        for name in names:
+            members = app.audiences[name].query(session).subquery()
+            n, clv_sum, clv_mean, alive = session.execute(
+                select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
+                    s.fit_id == fit.id, s.customer_id.in_(select(members.c[0]))
+                )
+            ).one()
+            rows.append(
+                [
+                    name,
+                    int(n),
+                    major(clv_sum or 0),
+                    major(clv_mean),
+                    round(100 * float(clv_sum or 0) / total, 2) if total else 0.0,
+                    _num(alive),
+                ]
+            )
+        table = Table(
+            "segments",
+            f"CLV per audience{' of ' + family if family else ''}",
+            ("audience", "customers", "total_clv", "mean_clv", "clv_share_pct", "mean_p_alive"),
+            rows,
+        )
+        return ReportResult(
+            self.title,
+            {**_header(fit), "family": family or "(all)", "audiences": len(rows)},
+            (table,),
+            (
+                Figure(
+                    "mean_clv",
+                    "Mean CLV per audience",
+                    "bar",
+                    [r[0] for r in rows],
+                    {"mean_clv": [r[3] for r in rows]},
+                    x_label="audience",
+                    y_label=f"mean CLV ({fit.currency or 'currency units'})",
+                ),
+            ),
+            as_of=fit.calibration_end,
+        )
+
+
+class HoldoutReport:
+    """Predicted against actual repeat purchases in the holdout period, per frequency and over time."""
+
+    name = "clv-holdout"
+    title = "CLV holdout validation"
+    description = (
+        "Predicted vs actual repeat purchases per calibration frequency and cumulatively over time, with the "
+        "errors (fits made with --holdout-end)."
+    )
+    params = (CALIBRATION_END,)
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        query = select(ClvFit).where(ClvFit.holdout_end.is_not(None))
+        if params.get("calibration_end"):
+            query = query.where(ClvFit.calibration_end == params["calibration_end"])
+        fit = session.scalar(query.order_by(ClvFit.calibration_end.desc()).limit(1))
+        if fit is None:
+            if params.get("calibration_end"):
+                raise NotFoundError(
+                    f"no CLV fit with a holdout for {params['calibration_end']}; run 'patron clv fit "
+                    f"--calibration-end {params['calibration_end']} --holdout-end DATE'"
+                )
+            return ReportResult(
+                self.title,
+                {
+                    "note": "no CLV fit with a holdout yet; "
+                    "run 'patron clv fit --calibration-end DATE --holdout-end DATE'"
+                },
+            )
+        conditional, track = fit.validation["conditional"], fit.validation["tracking"]
+        groups = Table(
+            "by_frequency",
+            "Mean repeat purchases in the holdout, by repeat purchases in calibration",
+            ("frequency", "customers", "predicted_mean", "actual_mean"),
+            [[g["frequency"], g["customers"], g["predicted_mean"], g["actual_mean"]] for g in conditional["groups"]],
+        )
+        steps = Table(
+            "tracking",
+            f"Cumulative repeat purchases per {track['unit']}",
+            ("step_end", "period", "actual_cumulative", "predicted_cumulative"),
+            [
+                [end, "calibration" if i < track["calibration_steps"] else "holdout", a, p]
+                for i, (end, a, p) in enumerate(
+                    zip(track["step_end"], track["actual_cumulative"], track["predicted_cumulative"], strict=True)
+                )
+            ],
+        )
+        return ReportResult(
+            self.title,
+            {
+                **_header(fit),
+                "holdout_end": fit.holdout_end.isoformat() if fit.holdout_end else None,
+                "holdout_length": conditional["holdout_length"],
+                "predicted_total": conditional["predicted_total"],
+                "actual_total": conditional["actual_total"],
+                "total_error_pct": conditional["total_error_pct"],
+                "mae_per_customer": conditional["mae_per_customer"],
+                "rmse_per_customer": conditional["rmse_per_customer"],
+                "tracking_holdout_mape_pct": track["holdout_mape_pct"],
+            },
+            (groups, steps),
+            (
+                Figure(
+                    "by_frequency",
+                    "Conditional expectations: holdout repeat purchases by calibration frequency",
+                    "bar",
+                    [g[0] for g in groups.rows],
+                    {"predicted": [float(g[2]) for g in groups.rows], "actual": [float(g[3]) for g in groups.rows]},
+                    x_label="repeat purchases in calibration",
+                    y_label="mean repeat purchases in holdout",
+                ),
+                Figure(
+                    "tracking",
+                    "Cumulative repeat purchases: actual vs model",
+                    "line",
+                    list(track["step_end"]),
+                    {
+                        "actual": [float(v) for v in track["actual_cumulative"]],
+                        "predicted": [float(v) for v in track["predicted_cumulative"]],
+                    },
+                    x_label=track["unit"],
+                    y_label="cumulative repeat purchases",
+                ),
+            ),
+            as_of=fit.holdout_end,
+        )
+
+
+def reports() -> list[Any]:
+    """Every report this plugin offers."""
+    return [DistributionReport(), BySegmentReport(), HoldoutReport()]

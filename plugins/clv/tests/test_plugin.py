@@ -1,0 +1,258 @@
+"""The plugin end to end: discovery, CLI, scoring models, audiences, reports, panel, export, erase, refresh."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from patron.errors import ConfigError, InputError, NotFoundError
+
+END = date(2025, 1, 1)
+
+
+@pytest.fixture
+def shop(make_patron_app, clv):
+    app = make_patron_app(plugins=["clv"])
+    clv.simulated_shop(app)
+    return app
+
+
+def stored(app, calibration_end=END):
+    """external id → ClvScore row of the fit for ``calibration_end``."""
+    from patron.models import Customer
+    from patron_clv.models import ClvFit, ClvScore
+
+    with app.transaction() as s:
+        rows = s.execute(
+            select(Customer.external_id, ClvScore)
+            .join(Customer, Customer.id == ClvScore.customer_id)
+            .join(ClvFit, ClvFit.id == ClvScore.fit_id)
+            .where(ClvFit.calibration_end == calibration_end)
+        )
+        return {ext: score for ext, score in rows}
+
+
+def test_plugin_is_discovered_and_listed(shop, patron_cli):
+    result = patron_cli(shop, "plugins", "list")
+    assert result.exit_code == 0, result.output
+    assert "clv" in result.output
+
+
+def test_fit_cli_stores_a_fit_and_reports_replacement(shop, patron_cli):
+    first = patron_cli(shop, "clv", "fit", "--calibration-end", "2025-01-01")
+    assert first.exit_code == 0, first.output
+    assert "CLV fit 2025-01-01 stored: 200 customers." in first.output
+    assert "BG/NBD (n = 200, log-likelihood" in first.output and "95% [" in first.output
+    assert "correlation of frequency and mean spend" in first.output
+    again = json.loads(patron_cli(shop, "clv", "fit", "--calibration-end", "2025-01-01", "--json").output)
+    assert again["replaced"] is True and again["customers"] == 200
+    assert set(again["bgnbd"]["params"]) == {"r", "alpha", "a", "b"}
+    assert set(again["gamma_gamma"]["se"]) == {"p", "q", "gamma"}
+    params = json.loads(patron_cli(shop, "clv", "params", "--json").output)
+    assert params["calibration_end"] == "2025-01-01" and params["unit"] == "week" and params["currency"] == "USD"
+    assert params["bgnbd"]["params"] == again["bgnbd"]["params"]
+    assert params["bgnbd"]["log_likelihood"] < 0
+    for name, (lo, hi) in params["bgnbd"]["ci95"].items():
+        assert lo < params["bgnbd"]["params"][name] < hi
+    text = patron_cli(shop, "clv", "params").output
+    assert "CLV fit 2025-01-01: 200 customers, time unit week, currency USD, horizon 12 months at 1.00%/month." in text
+
+
+def test_show_prints_the_customers_predictions(shop, patron_cli, clv):
+    no_fit = patron_cli(shop, "clv", "show", "s001")
+    assert no_fit.exit_code == NotFoundError.exit_code
+    assert "no CLV fit yet; run 'patron clv fit' first" in no_fit.output
+    clv.fit(shop, END)
+    row = stored(shop)["s001"]
+    data = json.loads(patron_cli(shop, "clv", "show", "s001", "--json").output)
+    assert data["external_id"] == "s001" and data["calibration_end"] == "2025-01-01"
+    assert data["p_alive"] == row.p_alive and data["clv_minor"] == row.clv_minor and data["T"] == row.tenure
+    text = patron_cli(shop, "clv", "show", f"#{data['customer_id']}").output
+    assert "Customer s001" in text and f"P(alive)                 {row.p_alive:.4f}" in text
+    unknown = patron_cli(shop, "clv", "show", "nobody")
+    assert unknown.exit_code == NotFoundError.exit_code and "no customer 'nobody'" in unknown.output
+
+
+def test_bad_dates_get_one_line_errors(shop, patron_cli):
+    bad = patron_cli(shop, "clv", "fit", "--calibration-end", "1st of July")
+    assert bad.exit_code == InputError.exit_code
+    assert "--calibration-end '1st of July' is not a date; use YYYY-MM-DD" in bad.output
+    backwards = patron_cli(shop, "clv", "fit", "--calibration-end", "2024-10-01", "--holdout-end", "2024-09-01")
+    assert backwards.exit_code == InputError.exit_code
+    assert "--holdout-end 2024-09-01 must be after --calibration-end 2024-10-01" in backwards.output
+    empty = patron_cli(shop, "clv", "fit", "--calibration-end", "2020-01-01")
+    assert empty.exit_code == InputError.exit_code and "no purchases before 2020-01-01" in empty.output
+
+
+def test_a_fit_that_cannot_work_says_what_to_try(make_patron_app, patron_cli, clv):
+    app = make_patron_app(plugins=["clv"])
+    clv.shop(app, [(f"c{i}", clv.utc(2024, 1 + i, 1), 1000) for i in range(5)])
+    result = patron_cli(app, "clv", "fit", "--calibration-end", "2025-01-01")
+    assert result.exit_code == InputError.exit_code
+    assert "Traceback" not in result.output
+    assert "no customer bought twice in the calibration period" in result.output
+    assert "use a later --calibration-end" in result.output
+
+
+def test_scoring_models_read_the_fit_in_effect_at_as_of(shop, clv):
+    clv.fit(shop, date(2024, 7, 1))
+    clv.fit(shop, END)
+    rows = stored(shop)
+    with shop.transaction() as s:
+        from patron.models import Customer
+
+        names = dict(s.execute(select(Customer.id, Customer.external_id)).all())
+        value = dict(
+            s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2025, 3, 1, tzinfo=UTC))).all()
+        )
+        alive = dict(
+            s.execute(shop.scoring_models["clv:p_alive"].scores(s, as_of=datetime(2025, 1, 1, tzinfo=UTC))).all()
+        )
+        earlier = dict(
+            s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2024, 12, 31, 23, tzinfo=UTC))).all()
+        )
+        none = list(s.execute(shop.scoring_models["clv:value"].scores(s, as_of=datetime(2024, 6, 30, tzinfo=UTC))))
+    assert {names[c]: v for c, v in value.items()} == {ext: r.clv_minor for ext, r in rows.items()}
+    assert {names[c]: v for c, v in alive.items()} == {ext: r.p_alive for ext, r in rows.items()}
+    # Before 2025-01-01 the fit of 2024-07-01 is the one in effect; before that there is none.
+    assert {names[c]: v for c, v in earlier.items()} == {
+        ext: r.clv_minor for ext, r in stored(shop, date(2024, 7, 1)).items()
+    }
+    assert none == []
+
+
+def test_audiences_follow_the_latest_fit(make_patron_app, clv):
+    app = make_patron_app(plugins=["clv"], config={"clv": {"at_risk_p_alive": 0.6, "at_risk_value_share": 0.5}})
+    clv.simulated_shop(app)
+    assert {"clv:top-decile", "clv:at-risk"} <= set(app.audiences)
+    clv.fit(app, END)
+    rows = stored(app)
+    by_clv = sorted(rows, key=lambda ext: (-rows[ext].clv_minor, rows[ext].customer_id))
+    by_value = sorted(rows, key=lambda ext: (-rows[ext].total_value_minor, rows[ext].customer_id))
+    expected_top = set(by_clv[: math.ceil(len(rows) / 10)])
+    expected_risk = {ext for ext in by_value[: int(len(rows) * 0.5)] if rows[ext].p_alive < 0.6}
+    with app.transaction() as s:
+        from patron.models import Customer
+
+        def members(name):
+            ids = select(app.audiences[name].query(s).subquery().c[0])
+            return set(s.scalars(select(Customer.external_id).where(Customer.id.in_(ids))))
+
+        assert members("clv:top-decile") == expected_top and len(expected_top) == 20
+        assert members("clv:at-risk") == expected_risk and expected_risk
+
+
+def test_distribution_report(shop, clv):
+    with shop.transaction() as s:
+        assert (
+            "run 'patron clv fit'"
+            in shop.reports["clv-distribution"].run(shop, s, {"calibration_end": None}).summary["note"]
+        )
+    clv.fit(shop, END)
+    rows = stored(shop)
+    with shop.transaction() as s:
+        result = shop.reports["clv-distribution"].run(shop, s, {"calibration_end": None})
+    deciles = result.tables[0].rows
+    assert [r[0] for r in deciles] == list(range(1, 11)) and all(r[1] == 20 for r in deciles)
+    assert sum(r[5] for r in deciles) == pytest.approx(100, abs=0.1)
+    assert deciles[0][4] > deciles[-1][4]
+    assert result.summary["total_clv"] == pytest.approx(sum(r.clv_minor for r in rows.values()) / 100, abs=0.01)
+    assert sum(r[1] for r in result.tables[1].rows) == 200
+
+
+def test_by_segment_report_uses_any_audience_family(make_patron_app, clv, patron_cli):
+    app = make_patron_app(plugins=["clv", "rfm"])
+    clv.simulated_shop(app)
+    clv.fit(app, END)
+    assert patron_cli(app, "rfm", "score", "--as-of", "2025-01-01").exit_code == 0
+    with app.transaction() as s:
+        result = app.reports["clv-by-segment"].run(app, s, {"calibration_end": None, "family": "rfm:segment"})
+        tiers = app.reports["clv-by-segment"].run(app, s, {"calibration_end": None, "family": "rfm:tier"})
+        with pytest.raises(NotFoundError, match="no audience family 'loyalty:tier'; families: rfm:segment, rfm:tier"):
+            app.reports["clv-by-segment"].run(app, s, {"calibration_end": None, "family": "loyalty:tier"})
+    rows = result.tables[0].rows
+    assert all(r[0].startswith("rfm:segment:") for r in rows) and len(rows) == 11
+    assert sum(r[1] for r in rows) == 200  # every fitted customer is in exactly one segment
+    assert sum(r[4] for r in rows) == pytest.approx(100, abs=0.1)
+    assert sum(r[1] for r in tiers.tables[0].rows) == 200
+    champions = next(r for r in rows if r[0] == "rfm:segment:champions")
+    lost = next(r for r in rows if r[0] == "rfm:segment:lost")
+    assert champions[3] > lost[3]  # champions are worth more than lost customers
+
+
+def test_panel_export_and_erase(shop, clv):
+    clv.fit(shop, END)
+    row = stored(shop)["s001"]
+    panel = shop.customer_panels["clv"]
+    with shop.transaction() as s:
+        cid = row.customer_id
+        shown = panel.render(shop, s, cid)
+        exported = dict(shop.call_each("patron_customer_export", app=shop, session=s, customer_id=cid))["clv"]
+    assert shown["p_alive"] == round(row.p_alive, 4) and shown["clv_rank"] == f"{row.clv_rank} of 200"
+    assert exported["fits"][0]["clv_minor"] == row.clv_minor and exported["fits"][0]["calibration_end"] == "2025-01-01"
+    with shop.transaction() as s:
+        from patron.models import Customer
+
+        list(shop.call_each("patron_customer_erase", app=shop, session=s, customer_id=cid))
+        list(shop.call_each("patron_customer_erase", app=shop, session=s, customer_id=cid))  # idempotent
+        s.execute(Customer.__table__.update().where(Customer.id == cid).values(erased_at=datetime.now(UTC)))
+    with shop.transaction() as s:
+        assert panel.render(shop, s, cid) is None
+        assert dict(shop.call_each("patron_customer_export", app=shop, session=s, customer_id=cid))["clv"] is None
+    # An erased customer is not profiled again.
+    clv.fit(shop, END)
+    assert "s001" not in stored(shop) and len(stored(shop)) == 199
+
+
+def refresh(app, as_of):
+    """What 'patron refresh' prints for this plugin, through the app's one dispatch path."""
+    return [f"{name}: {said}" for name, said in app.call_each("patron_refresh", app=app, as_of=as_of)]
+
+
+def test_refresh_refits_idempotently(shop):
+    as_of = datetime(2025, 1, 1, 6, tzinfo=UTC)
+    first = refresh(shop, as_of)
+    assert any(line.startswith("clv: CLV fit 2025-01-01: 200 customers") for line in first)
+    before = stored(shop)
+    assert refresh(shop, as_of) == first
+    assert {k: v.clv_minor for k, v in stored(shop).items()} == {k: v.clv_minor for k, v in before.items()}
+
+
+def test_refresh_explains_when_it_cannot_fit(make_patron_app):
+    as_of = datetime(2025, 1, 1, 6, tzinfo=UTC)
+    empty = make_patron_app(plugins=["clv"])
+    (line,) = [x for x in refresh(empty, as_of) if x.startswith("clv:")]
+    assert "CLV not refitted for 2025-01-01" in line and "no purchases before 2025-01-01" in line
+
+
+def test_config_is_validated_with_the_key_named(make_patron_app):
+    with pytest.raises(ConfigError, match=r"plugins\.clv\.unit"):
+        make_patron_app(plugins=["clv"], config={"clv": {"unit": "month"}})
+
+
+def test_readme_lists_every_config_key():
+    from patron_clv.config import ClvConfig
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in ClvConfig.model_fields if f"| `{key}` | " not in readme]
+    assert missing == []
+
+
+def test_reports_render_through_the_cli_in_every_format(shop, patron_cli, tmp_path):
+    fitted = patron_cli(shop, "clv", "fit", "--calibration-end", "2024-09-01", "--holdout-end", "2025-01-01")
+    assert fitted.exit_code == 0, fitted.output
+    assert "Holdout to 2025-01-01: predicted" in fitted.output
+    for name in ("clv-distribution", "clv-by-segment", "clv-holdout"):
+        for fmt in ("html", "md", "csv", "json"):
+            out = tmp_path / f"{name}.{fmt}"
+            result = patron_cli(shop, "report", "run", name, "--format", fmt, "-o", str(out))
+            assert result.exit_code == 0, (name, fmt, result.output)
+            assert out.exists() and out.stat().st_size > 0
+    holdout = json.loads((tmp_path / "clv-holdout.json").read_text(encoding="utf-8"))
+    assert "<svg" in (tmp_path / "clv-holdout.html").read_text(encoding="utf-8")
+    assert json.dumps(holdout).count("2025-01-01") >= 1
