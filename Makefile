@@ -4,32 +4,50 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Workspace members: every folder with a pyproject.toml (never listed by hand).
-MEMBERS := $(patsubst %/pyproject.toml,%,$(wildcard core/pyproject.toml sdk/pyproject.toml plugins/*/pyproject.toml tests/plugins/*/pyproject.toml))
+# Workspace members installed into .venv: every shipped distribution (never listed by hand).
+# The test plugins under tests/plugins/ are not installed anywhere: the suite makes them
+# discoverable for itself (conftest.py), so the demo and a user's `patron plugins list`
+# show only what ships.
+MEMBERS := $(patsubst %/pyproject.toml,%,$(wildcard core/pyproject.toml sdk/pyproject.toml plugins/*/pyproject.toml))
+TEST_PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard tests/plugins/*/pyproject.toml))
 DEMO_DIR ?= patron-demo
 # Extra arguments for tools/pgserver.py, e.g. PGSERVER_ARGS="--dir /tmp/other" for a second server.
 PGSERVER_ARGS ?=
 
-.PHONY: setup demo test test-fast test-sqlite bench lint docs clean
+# What mypy --strict checks: the core, the SDK and every shipped plugin's package.
+TYPED := core/patron sdk/patron_sdk $(filter-out %.egg-info,$(wildcard plugins/*/patron_*))
+
+.PHONY: setup demo test test-fast test-sqlite typecheck bench lint docs clean
 
 setup: $(VENV)/.installed
 
+# Quiet unless it fails: pip's output goes to $(VENV)/setup.log, shown only when a step fails.
 $(VENV)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(MEMBERS))
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(addprefix -e ./,$(MEMBERS)) -r requirements-dev.txt
-	touch $@
+	@echo "Setting up $(VENV) (a minute or two the first time; log: $(VENV)/setup.log)"
+	@$(PYTHON) -m venv $(VENV)
+	@: > $(VENV)/setup.log
+	@$(BIN)/python -m pip install --upgrade pip >> $(VENV)/setup.log 2>&1 \
+		&& $(BIN)/python -m pip install $(addprefix -e ./,$(MEMBERS)) -r requirements-dev.txt >> $(VENV)/setup.log 2>&1 \
+		|| { cat $(VENV)/setup.log >&2; echo "Setting up $(VENV) failed; the log is above and in $(VENV)/setup.log" >&2; exit 1; }
+	@# A .venv made before the test plugins left it still has them installed: remove them.
+	@$(BIN)/python -m pip uninstall --yes $(foreach p,$(TEST_PLUGINS),patron-$(notdir $(p))) >> $(VENV)/setup.log 2>&1 || true
+	@touch $@
 
+# DEMO_DIR may be relative (to here) or absolute; `patron demo --force` replaces only an
+# earlier demo's own files there, never anything else.
 demo: setup
-	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	cd $(DEMO_DIR) && ../$(BIN)/patron demo .
+	@$(BIN)/patron demo "$(DEMO_DIR)" --force
 
 # The suite runs on SQLite and on a real PostgreSQL server started on loopback by
 # tools/pgserver.py (installed from Debian's packages when missing).
-test: setup
+test: setup typecheck
 	@url=$$($(BIN)/python tools/pgserver.py start $(PGSERVER_ARGS)) || { echo "PostgreSQL could not be started; see above" >&2; exit 1; }; \
 	$(BIN)/python tools/ensure_chromium.py && PATRON_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	$(BIN)/python tools/pgserver.py stop $(PGSERVER_ARGS); exit $$rc
+
+# mypy --strict over the core, the SDK and the shipped plugins (part of `make test`).
+typecheck: setup
+	@$(BIN)/mypy --strict $(TYPED)
 
 # SQLite only, for a quick local loop.
 test-sqlite: setup

@@ -1,32 +1,30 @@
-"""Benchmark: ``patron --help`` with every shipped plugin enabled, against ``python -c "import click"``.
+"""Benchmarks: the light commands, each a whole process, with every shipped plugin enabled.
 
-Both commands run as fresh processes, interleaved, in the same run, so machine
-load affects both alike; the result is the ratio of their medians. Target: 2.0
-or less (the CLI must stay cheap because nothing heavy is imported until a
-command needs it).
+- ``help``: ``patron --help`` against ``python -c "import click"`` (target 2.0);
+- ``report-list``: ``patron report list`` against ``import click`` (target 3.0);
+- ``customers-show``: ``patron customers show ID`` against ``patron --help`` (target 3.0).
 
 The shipped plugins are the workspace members under ``plugins/*`` (globbed,
-never listed by hand); those installed in this environment are enabled through
-``PATRON_LOAD_PLUGINS``.
+never listed by hand); those installed here are enabled. Every run's output is
+checked (the usage text, every report listed, the customer shown), so a
+command that fails fast cannot win.
 
-    python bench/bench_help.py [--repeat N] [--target RATIO]
-
-Exit code 1 when the ratio is above the target.
+    python bench/bench_help.py [help|report-list|customers-show] [--rounds N]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from harness import Arm, Options, Pair, Pairs, benchmark, main, patron_command, pick, python_env
 
 ROOT = Path(__file__).resolve().parents[1]
+CLICK = [sys.executable, "-c", "import click"]
 
 
 def shipped_plugins() -> list[str]:
@@ -38,67 +36,86 @@ def shipped_plugins() -> list[str]:
     for pyproject in sorted(ROOT.glob("plugins/*/pyproject.toml")):
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         declared = project.get("entry-points", {}).get("patron", {})
-        missing = sorted(set(declared) - installed)
-        if missing:
-            print(
-                f"note: {pyproject.parent.name} is not installed ({', '.join(missing)}); "
-                f"pip install -e {pyproject.parent.relative_to(ROOT)}",
-                file=sys.stderr,
-            )
         names += [name for name in declared if name in installed]
     return names
 
 
-def patron_command() -> list[str]:
-    """The installed console script next to this interpreter, else ``python -m patron.cli``."""
-    script = Path(sys.executable).with_name("patron")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "patron.cli"]
+def _workspace(folder: Path, plugins: list[str]) -> dict[str, str]:
+    """A config enabling ``plugins`` on a SQLite database in ``folder``; the env that uses it."""
+    config = folder / "patron.toml"
+    listed = ", ".join(f'"{p}"' for p in plugins)
+    config.write_text(f'[patron]\ndatabase_url = "sqlite:///{folder / "patron.db"}"\nplugins = [{listed}]\n')
+    return python_env(PATRON_CONFIG=str(config))
 
 
-def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+def _expect(text: str) -> Callable[[Any], bool]:
+    def check(stdout: Any) -> bool:
+        return text in str(stdout)
+
+    return check
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=30, help="runs of each command (default 30)")
-    parser.add_argument("--target", type=float, default=2.0, help="highest acceptable ratio (default 2.0)")
-    options = parser.parse_args(argv)
+def _click_ok(stdout: Any) -> bool:
+    return bool(stdout == "")
+
+
+@benchmark("help", target=2.0, warmup=True, doc="patron --help / python -c 'import click'")
+def help_vs_click(options: Options) -> Pairs:
+    plugins = shipped_plugins()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _workspace(Path(tmp), plugins)
+        yield Pair(
+            Arm.process("patron --help", [*patron_command(), "--help"], env=env, cwd=tmp, result=_expect("Usage:")),
+            Arm.process("import click", CLICK, env=env, cwd=tmp, result=_click_ok),
+            note=f"plugins: {', '.join(plugins) or 'none'}",
+        )
+
+
+@benchmark("report-list", target=3.0, warmup=True, doc="patron report list / python -c 'import click'")
+def report_list_vs_click(options: Options) -> Pairs:
+    plugins = shipped_plugins()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _workspace(Path(tmp), plugins)
+        yield Pair(
+            Arm.process(
+                "patron report list",
+                [*patron_command(), "report", "list"],
+                env=env,
+                cwd=tmp,
+                result=_expect("overview"),
+            ),
+            Arm.process("import click", CLICK, env=env, cwd=tmp, result=_click_ok),
+            note=f"plugins: {', '.join(plugins) or 'none'}",
+        )
+
+
+@benchmark("customers-show", target=3.0, warmup=True, doc="patron customers show ID / patron --help")
+def customers_show_vs_help(options: Options) -> Pairs:
+    import subprocess
 
     plugins = shipped_plugins()
-    # A user's install has bytecode caches; without them every run would recompile
-    # patron's modules and measure the compiler. So caches are allowed (and written
-    # by the warm-up run) even when this shell sets PYTHONDONTWRITEBYTECODE.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PATRON_") and k != "PYTHONDONTWRITEBYTECODE"}
-    env["PATRON_LOAD_PLUGINS"] = ",".join(plugins)
-    help_cmd = [*patron_command(), "--help"]
-    base_cmd = [sys.executable, "-c", "import click"]
-
-    with tempfile.TemporaryDirectory() as cwd:
-        # Check once that the CLI really starts with these plugins (a warning means one failed to load).
-        check = subprocess.run(help_cmd, env=env, cwd=cwd, capture_output=True, text=True)
-        if check.returncode != 0 or "Warning:" in check.stderr:
-            print(f"patron --help failed with plugins {plugins}:\n{check.stderr}", file=sys.stderr)
-            return 2
-        for cmd in (help_cmd, base_cmd):  # warm the file and bytecode caches for both
-            run_once(cmd, env, cwd)
-        help_times: list[float] = []
-        base_times: list[float] = []
-        for _ in range(options.repeat):
-            help_times.append(run_once(help_cmd, env, cwd))
-            base_times.append(run_once(base_cmd, env, cwd))
-
-    help_median = statistics.median(help_times)
-    base_median = statistics.median(base_times)
-    ratio = help_median / base_median
-    print(f"plugins enabled: {', '.join(plugins) or 'none'}")
-    print(f"patron --help         median {help_median * 1000:7.1f} ms  ({options.repeat} runs)")
-    print(f'python -c "import click" median {base_median * 1000:7.1f} ms  ({options.repeat} runs)')
-    verdict = "ok" if ratio <= options.target else "ABOVE TARGET"
-    print(f"bench_help ratio: {ratio:.2f} (target <= {options.target:.1f}) {verdict}")
-    return 0 if ratio <= options.target else 1
+    customers = pick(options, 10, 1000, 100_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = _workspace(folder, plugins)
+        csv = folder / "customers.csv"
+        csv.write_text(
+            "external_id,name,email\n" + "".join(f"c{i},Customer {i},c{i}@example.com\n" for i in range(customers))
+        )
+        for args in (["db", "upgrade"], ["import", "customers", str(csv)]):
+            subprocess.run([*patron_command(), *args], env=env, cwd=tmp, check=True, capture_output=True)
+        who = f"c{customers // 2}"
+        yield Pair(
+            Arm.process(
+                "patron customers show",
+                [*patron_command(), "customers", "show", who],
+                env=env,
+                cwd=tmp,
+                result=_expect(f"Customer {customers // 2}"),
+            ),
+            Arm.process("patron --help", [*patron_command(), "--help"], env=env, cwd=tmp, result=_expect("Usage:")),
+            note=f"{customers:,} customers; plugins: {', '.join(plugins) or 'none'}",
+        )
 
 
 if __name__ == "__main__":

@@ -1,41 +1,48 @@
-#!/usr/bin/env python3
-"""Benchmark: ``patron import interactions`` vs plain ``sqlite3.executemany``, same rows, same schema.
+"""Benchmarks: ``patron import`` against the driver's own bulk path, each a whole process.
 
-Generates a CSV of N interactions over N/10 customers, imports it into a fresh
-SQLite database with the real CLI (a subprocess, so its peak RSS is measured
-alone), and in the same run inserts the same rows into another fresh database
-with the same schema using only the ``sqlite3`` module (csv parsing, a dict for
-the customer lookup, ``executemany`` per batch, same pragmas). Prints rows/s
-for both, the ratio (target: ≤ 2.0) and the import's peak memory.
+- ``import-sqlite``: ``patron import interactions`` against ``sqlite3.executemany``
+  into the same schema, indexes, pragmas and 5000-row commits (target 1.5, CPU);
+- ``import-customers-sqlite``: ``patron import customers`` against the same for
+  customers (target 1.5, CPU);
+- ``import-postgres``: ``patron import interactions`` against psycopg ``COPY`` of the
+  same rows into the same schema, per 5000-row batch (target 2.0; CPU of the
+  client and of the PostgreSQL server together, as the server does most of the work);
+- ``import-memory``: peak RSS of ``patron import interactions`` at a large size
+  against a small one (target 1.10: memory stays flat).
 
-    python bench/bench_import.py                 # 200k rows (a couple of minutes)
-    python bench/bench_import.py --rows 1000000  # the issue's size
-    python bench/bench_import.py --rows 1000000 --rows 5000000  # memory at two sizes
+Every run starts from the same database (customers loaded, no interactions),
+copied or truncated untimed; afterwards the stored rows of both arms are
+compared (a digest of every column the file sets), so neither arm can skip work.
+
+Sizes (interactions or customers): smoke 2,000; quick 50,000; full 1,000,000.
+Memory: smoke 2,000 against 20,000; quick 20,000 against 200,000; full 100,000
+against 5,000,000 (the issue's sizes).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import os
+import hashlib
+import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-from decimal import Decimal
+import uuid
 from pathlib import Path
+from typing import Any
 
-BATCH = 5000
-PEAK_RSS = (
-    "import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)"
-)
+from harness import Arm, Options, Pair, Pairs, benchmark, main, patron_command, pick, postmaster_pid, python_env
+
+BENCH = Path(__file__).resolve().parent
+BASELINES = str(BENCH / "baselines.py")
 
 
-def generate(folder: Path, rows: int) -> tuple[Path, Path]:
-    customers = max(1, rows // 10)
-    cpath, ipath = folder / "customers.csv", folder / "interactions.csv"
+def generate(folder: Path, rows: int, customers: int | None = None) -> tuple[Path, Path]:
+    """Customers (a tenth of the rows) and ``rows`` purchases spread over them, as CSV."""
+    customers = customers or max(1, rows // 10)
+    cpath, ipath = folder / f"customers-{customers}.csv", folder / f"interactions-{rows}.csv"
     with cpath.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["external_id", "name", "email"])
@@ -58,118 +65,238 @@ def generate(folder: Path, rows: int) -> tuple[Path, Path]:
     return cpath, ipath
 
 
-def patron(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "patron.cli", "--config", str(folder / "patron.toml"), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True)
+def write_config(folder: Path, url: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "patron.toml"
+    config.write_text(f'[patron]\ndatabase_url = "{url}"\nplugins = []\n', encoding="utf-8")
+    return config
 
 
-def fresh_db(folder: Path, name: str) -> Path:
-    db = folder / f"{name}.db"
-    (folder / "patron.toml").write_text(f'[patron]\ndatabase_url = "sqlite:///{db}"\nplugins = []\n')
-    patron(folder, "db", "upgrade")
-    return db
-
-
-def run_patron(folder: Path, cpath: Path, ipath: Path) -> tuple[float, int]:
-    fresh_db(folder, "patron")
-    patron(folder, "import", "customers", str(cpath))
-    cmd = [
-        sys.executable,
-        "-c",
-        PEAK_RSS,
-        sys.executable,
-        "-m",
-        "patron.cli",
-        "--config",
-        str(folder / "patron.toml"),
-        "import",
-        "interactions",
-        str(ipath),
-        "--json",
-    ]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - start
-    peak_kib = int(done.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kib
-
-
-def run_baseline(folder: Path, cpath: Path, ipath: Path) -> float:
-    db = fresh_db(folder, "baseline")
-    conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
-        conn.execute(f"PRAGMA {pragma}")
-    with cpath.open(newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO customers (external_id, name, email, attributes, created_at, updated_at) "
-            "VALUES (?, ?, ?, '{}', '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')",
-            reader,
-        )
-        conn.execute("COMMIT")
-    start = time.perf_counter()
-    ids = dict(conn.execute("SELECT external_id, id FROM customers"))
-    sql = (
-        "INSERT INTO interactions (external_id, customer_id, kind, channel, occurred_at, amount_minor, currency, "
-        "payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '2024-01-01 00:00:00.000000')"
+def patron(config: Path, *args: str) -> str:
+    done = subprocess.run(
+        [*patron_command(), "--config", str(config), *args], env=python_env(), capture_output=True, text=True
     )
-    with ipath.open(newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        batch: list[tuple[object, ...]] = []
-        for ext, cust, kind, occurred, amount, currency, channel in reader:
-            # The minimum a correct loader does: resolve the customer, exact cents, UTC text.
-            batch.append(
-                (
-                    ext,
-                    ids[cust],
-                    kind,
-                    channel,
-                    occurred[:10] + " " + occurred[11:19] + ".000000",
-                    int(Decimal(amount) * 100),
-                    currency,
-                )
-            )
-            if len(batch) == BATCH:
-                conn.execute("BEGIN")
-                conn.executemany(sql, batch)
-                conn.execute("COMMIT")
-                batch = []
-        if batch:
-            conn.execute("BEGIN")
-            conn.executemany(sql, batch)
-            conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
+    if done.returncode not in (0,):
+        raise RuntimeError(f"patron {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, action="append", help="interactions to import (repeatable)")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (memory runs)")
-    args = parser.parse_args()
-    for rows in args.rows or [200_000]:
-        with tempfile.TemporaryDirectory(prefix="patron-bench-") as tmp:
+def sqlite_digest(db: Path, table: str) -> tuple[int, str]:
+    """Row count and a digest of the columns an import sets, in external_id order."""
+    columns = {
+        "interactions": "i.external_id, c.external_id, i.kind, i.channel, i.occurred_at, i.amount_minor, i.currency",
+        "customers": "c.external_id, c.name, c.email",
+    }[table]
+    source = "interactions i JOIN customers c ON c.id = i.customer_id" if table == "interactions" else "customers c"
+    key = "i.external_id" if table == "interactions" else "c.external_id"
+    digest = hashlib.sha256()
+    count = 0
+    with sqlite3.connect(db) as conn:
+        for row in conn.execute(f"SELECT {columns} FROM {source} ORDER BY {key}"):
+            digest.update(repr(row).encode())
+            count += 1
+    return count, digest.hexdigest()
+
+
+def _imported(expected: int) -> Any:
+    def check(stdout: Any) -> bool:
+        summary = json.loads(str(stdout))
+        return bool(summary["inserted"] == expected and summary["rejected"] == 0)
+
+    return check
+
+
+@benchmark("import-sqlite", target=1.5, doc="patron import interactions / sqlite3.executemany (CPU)")
+def import_sqlite(options: Options) -> Pairs:
+    rows = pick(options, 2000, 50_000, 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        folder = Path(tmp)
+        cpath, ipath = generate(folder, rows)
+        template = folder / "template.db"
+        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
+        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
+        patron(folder / "tpl" / "patron.toml", "import", "customers", str(cpath))
+        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
+
+        def fresh(db: Path) -> Any:
+            def copy() -> None:
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(template, db)
+
+            return copy
+
+        yield Pair(
+            Arm.process(
+                "patron import interactions",
+                [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
+                env=python_env(),
+                setup=fresh(arm_db),
+                result=lambda _out: sqlite_digest(arm_db, "interactions"),
+            ),
+            Arm.process(
+                "sqlite3.executemany",
+                [sys.executable, BASELINES, "sqlite-interactions", str(base_db), str(ipath)],
+                env=python_env(),
+                setup=fresh(base_db),
+                result=lambda _out: sqlite_digest(base_db, "interactions"),
+            ),
+            note=f"{rows:,} interactions, {max(1, rows // 10):,} customers, SQLite, no plugins",
+        )
+
+
+@benchmark("import-customers-sqlite", target=1.5, doc="patron import customers / sqlite3.executemany (CPU)")
+def import_customers_sqlite(options: Options) -> Pairs:
+    customers = pick(options, 2000, 50_000, 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="bench-customers-") as tmp:
+        folder = Path(tmp)
+        cpath, _ = generate(folder, 1, customers)
+        template = folder / "template.db"
+        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
+        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
+        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
+
+        def fresh(db: Path) -> Any:
+            def copy() -> None:
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(template, db)
+
+            return copy
+
+        yield Pair(
+            Arm.process(
+                "patron import customers",
+                [*patron_command(), "--config", str(config), "import", "customers", str(cpath), "--json"],
+                env=python_env(),
+                setup=fresh(arm_db),
+                result=lambda _out: sqlite_digest(arm_db, "customers"),
+            ),
+            Arm.process(
+                "sqlite3.executemany (customers)",
+                [sys.executable, BASELINES, "sqlite-customers", str(base_db), str(cpath)],
+                env=python_env(),
+                setup=fresh(base_db),
+                result=lambda _out: sqlite_digest(base_db, "customers"),
+            ),
+            note=f"{customers:,} customers, SQLite, no plugins",
+        )
+
+
+def pg_database(server_url: str) -> tuple[str, Any]:
+    """A fresh database on the server at ``server_url``; returns its URL and a function that drops it."""
+    import psycopg
+
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    admin = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = server_url.rpartition("/")
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{base}/{name}", drop
+
+
+def pg_digest(url: str) -> tuple[int, str]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute(
+            "SELECT count(*), md5(string_agg(concat_ws('|', i.external_id, c.external_id, i.kind, i.channel, "
+            "extract(epoch from i.occurred_at)::bigint, i.amount_minor, i.currency), ',' ORDER BY i.external_id)) "
+            "FROM interactions i JOIN customers c ON c.id = i.customer_id"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def pg_truncate(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("TRUNCATE interactions")
+        conn.execute("DELETE FROM audit_events")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE interactions")
+
+
+@benchmark(
+    "import-postgres",
+    target=2.0,
+    needs_postgres=True,
+    doc="patron import interactions / psycopg COPY (CPU, client + server)",
+)
+def import_postgres(options: Options) -> Pairs:
+    assert options.postgres is not None
+    rows = pick(options, 2000, 50_000, 1_000_000)
+    url, drop = pg_database(options.postgres)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-import-pg-") as tmp:
             folder = Path(tmp)
             cpath, ipath = generate(folder, rows)
-            size_mb = ipath.stat().st_size / 1e6
-            patron_s, peak_kib = run_patron(folder, cpath, ipath)
-            print(f"rows={rows:,} file={size_mb:.0f} MB customers={max(1, rows // 10):,}")
-            print(
-                f"  patron import : {rows / patron_s:>10,.0f} rows/s ({patron_s:.1f} s), "
-                f"peak RSS {peak_kib / 1024:.0f} MiB"
+            config = write_config(folder / "patron", url)
+            patron(config, "db", "upgrade")
+            patron(config, "import", "customers", str(cpath))
+            yield Pair(
+                Arm.process(
+                    "patron import interactions (PostgreSQL)",
+                    [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
+                    env=python_env(),
+                    setup=lambda: pg_truncate(url),
+                    result=lambda _out: pg_digest(url),
+                ),
+                Arm.process(
+                    "psycopg COPY",
+                    [sys.executable, BASELINES, "pg-copy-interactions", url, str(ipath)],
+                    env=python_env(),
+                    setup=lambda: pg_truncate(url),
+                    result=lambda _out: pg_digest(url),
+                ),
+                server=postmaster_pid(url),
+                note=f"{rows:,} interactions, {max(1, rows // 10):,} customers, PostgreSQL, no plugins",
             )
-            if not args.no_baseline:
-                base_s = run_baseline(folder, cpath, ipath)
-                print(f"  executemany   : {rows / base_s:>10,.0f} rows/s ({base_s:.1f} s)")
-                print(f"  ratio (patron time / baseline time): {patron_s / base_s:.2f}  (target <= 2.0)")
-            sys.stdout.flush()
-    return 0
+    finally:
+        drop()
+
+
+@benchmark("import-memory", target=1.10, metric="rss", doc="peak RSS of patron import: large / small file")
+def import_memory(options: Options) -> Pairs:
+    small = pick(options, 2000, 20_000, 100_000)
+    large = pick(options, 20_000, 200_000, 5_000_000)
+    customers = small // 10
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        folder = Path(tmp)
+        cpath, small_csv = generate(folder, small, customers)
+        _, large_csv = generate(folder, large, customers)
+        template = folder / "template.db"
+        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
+        patron(folder / "tpl" / "patron.toml", "import", "customers", str(cpath))
+        db = folder / "patron.db"
+        config = write_config(folder / "patron", f"sqlite:///{db}")
+
+        def fresh() -> None:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(template, db)
+
+        def arm(rows: int, path: Path) -> Arm:
+            return Arm.process(
+                f"import {rows:,} rows",
+                [*patron_command(), "--config", str(config), "import", "interactions", str(path), "--json"],
+                env=python_env(),
+                setup=fresh,
+                result=_imported(rows),
+            )
+
+        yield Pair(
+            arm(large, large_csv),
+            arm(small, small_csv),
+            note=f"peak RSS at {large:,} against {small:,} interactions ({customers:,} customers), SQLite",
+        )
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,37 +1,33 @@
-"""Benchmark: ``patron rfm score`` against a hand-written SQL statement and against pandas, on SQLite.
+"""Benchmarks: ``patron rfm score`` against a hand-written SQL statement and against pandas.
 
-Generates a seeded shop (default 20,000 customers and 200,000 purchases, with
-some refunds; ``--full`` for 100,000 and 1,000,000), then times, in the same
-run and on the same database:
+Generates a seeded shop (purchases skewed like real shops, +5 % refunds) once
+per database, then compares, each arm a function run in a forked child of this
+process (imports paid, the job alone measured):
 
-- plugin: the plugin's scoring function (``patron_rfm.snapshots.score``: metrics,
-  scores, segment and ABC tier, written as a snapshot with INSERT … SELECT);
-- (for information) the plugin's scoring SELECT alone, without the snapshot write;
-- sql: one hand-written SELECT computing the same metrics and R/F/M scores;
-- pandas: ``read_sql`` of the purchases and refunds + groupby + rank.
+- ``rfm-sqlite``: the plugin's scoring (``patron_rfm.snapshots.score``: metrics,
+  scores, segment and ABC tier, written as a snapshot) against one hand-written
+  SELECT of the same R/F/M scores, on SQLite (target 1.5, CPU);
+- ``rfm-pandas``: the plugin against ``read_sql`` + groupby + rank (target 1.0, CPU);
+- ``rfm-postgres``: the plugin against the hand-written statement on PostgreSQL
+  (target 1.3; CPU of the client and the server together).
 
-Each is run ``--repeat`` times (median). The scores of all three are compared
-customer by customer before any ratio is printed. Targets: plugin/sql ≤ 1.5 and
-plugin/pandas < 1. With ``--postgres URL`` the plugin and the SQL statement are
-also timed on a fresh PostgreSQL database (pandas is engine-independent).
-
-    python bench/bench_rfm.py [--customers N] [--purchases N] [--full] [--repeat N] [--postgres URL]
-
-Exit code 1 when a target is missed or the results differ.
+The scores of every arm are compared customer by customer before a ratio is
+printed. Sizes (customers/purchases): smoke 500/5,000; quick 10,000/100,000;
+full 100,000/1,000,000.
 """
 
 from __future__ import annotations
 
-import argparse
+import atexit
 import random
-import statistics
-import sys
+import shutil
 import tempfile
-import time
-from collections.abc import Callable
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from harness import Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
 
 AS_OF = date(2025, 1, 1)
 START = datetime(2022, 1, 1, tzinfo=UTC)
@@ -123,17 +119,6 @@ def generate(app: Any, customers: int, purchases: int, seed: int) -> None:
         n += size
 
 
-def timed(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def drop_snapshot(app: Any) -> None:
     """Untimed: remove the previous run's snapshot, so each timed run scores a fresh as-of date."""
     from sqlalchemy import delete, select
@@ -150,7 +135,7 @@ def run_plugin(app: Any) -> int:
     from patron_rfm.snapshots import score
 
     with app.transaction() as session:
-        return score(app, session, AS_OF).customers
+        return int(score(app, session, AS_OF).customers)
 
 
 def plugin_scores(app: Any) -> dict[int, tuple[int, int, int]]:
@@ -165,17 +150,6 @@ def plugin_scores(app: Any) -> dict[int, tuple[int, int, int]]:
             .where(RfmSnapshot.as_of == AS_OF)
         )
         return {c: (r, f, m) for c, r, f, m in rows}
-
-
-def run_plugin_select(app: Any) -> int:
-    """The plugin's scoring SELECT alone (with segment and tier), fetched, without writing a snapshot."""
-    from patron_rfm.scoring import scores_query
-    from patron_rfm.snapshots import plugin_config, window_for
-
-    config = plugin_config(app)
-    with app.transaction() as session:
-        query = scores_query(window_for(session, config, AS_OF), config, app.engine.dialect.name)
-        return len(session.execute(query).all())
 
 
 def run_sql(app: Any) -> dict[int, tuple[int, int, int]]:
@@ -217,99 +191,112 @@ def run_pandas(app: Any) -> dict[int, tuple[int, int, int]]:
     return {int(c): (int(a), int(b), int(d)) for c, a, b, d in zip(metrics.index, r, f, m, strict=True)}
 
 
-def bench(app: Any, repeat: int, with_pandas: bool, label: str) -> bool:
-    t_plugin, _ = timed(lambda: run_plugin(app), repeat, setup=lambda: drop_snapshot(app))
-    t_sql, sql = timed(lambda: run_sql(app), repeat)
-    ok = True
-    plugin = plugin_scores(app)
-    if plugin != sql:
-        print(
-            f"[{label}] MISMATCH: plugin and hand-written SQL disagree on "
-            f"{sum(plugin.get(c) != v for c, v in sql.items())} customers"
-        )
-        ok = False
-    ratio = t_plugin / t_sql
-    print(f"[{label}] customers scored: {len(plugin)}")
-    print(
-        f"[{label}] plugin score: {t_plugin:.3f} s   hand-written SQL: {t_sql:.3f} s   ratio {ratio:.2f} (target ≤ 1.5)"
-    )
-    ok &= ratio <= 1.5
-    t_select, _ = timed(lambda: run_plugin_select(app), repeat)
-    print(
-        f"[{label}] (for information) plugin scoring SELECT alone, no snapshot write: {t_select:.3f} s   "
-        f"ratio {t_select / t_sql:.2f}"
-    )
-    if with_pandas:
-        t_pandas, pandas_scores = timed(lambda: run_pandas(app), repeat)
-        if pandas_scores != plugin:
-            print(
-                f"[{label}] MISMATCH: pandas and plugin disagree on "
-                f"{sum(plugin.get(c) != v for c, v in pandas_scores.items())} customers"
-            )
-            ok = False
-        ratio_p = t_plugin / t_pandas
-        print(f"[{label}] pandas: {t_pandas:.3f} s   plugin/pandas ratio {ratio_p:.2f} (target < 1)")
-        ok &= ratio_p < 1
-    return ok
+def scratch() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="bench-rfm-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--purchases", type=int, default=200_000)
-    parser.add_argument("--full", action="store_true", help="100,000 customers and 1,000,000 purchases")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--postgres", metavar="URL", help="also run on a fresh database on this PostgreSQL server")
-    args = parser.parse_args(argv)
-    if args.full:
-        args.customers, args.purchases = 100_000, 1_000_000
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        app = make_app(f"sqlite:///{folder / 'bench.db'}", folder)
-        start = time.perf_counter()
-        generate(app, args.customers, args.purchases, args.seed)
-        print(
-            f"generated {args.customers} customers, {args.purchases} purchases (+5 % refunds) in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
-        ok &= bench(app, args.repeat, True, "sqlite")
+def shop(url: str, folder: Path, options: Options) -> None:
+    """Create the schema and the seeded shop at ``url``; every connection closed afterwards."""
+    app = make_app(url, folder)
+    generate(app, pick(options, 500, 10_000, 100_000), pick(options, 5000, 100_000, 1_000_000), seed=5)
+    if app.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with app.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    app.dispose()
+    # Forked arms measure the job, not imports: pay them here, once, before any fork.
+    import patron_rfm.models
+    import patron_rfm.snapshots  # noqa: F401
+
+
+def arm_app(folder: Path) -> Any:
+    """An app on the shop's database whose engine is created on first use (in the forked child)."""
+    from patron.app import App
+    from patron.config import load_settings
+
+    return App(load_settings(folder / "patron.toml", env={}))
+
+
+def using(folder: Path, job: Any) -> Any:
+    """Run ``job(app)`` on a throwaway app (in this process) and close its connections."""
+    app = arm_app(folder)
+    try:
+        return job(app)
+    finally:
         app.dispose()
-        if args.postgres:
-            ok &= bench_postgres(args, folder)
-    print("OK" if ok else "FAILED: a target was missed or the results differ")
-    return 0 if ok else 1
 
 
-def bench_postgres(args: argparse.Namespace, folder: Path) -> bool:
-    import uuid
+def pair(folder: Path, label: str, note: str, server: int | None = None) -> Pair:
+    def plugin() -> int:
+        app = arm_app(folder)
+        return run_plugin(app)
 
+    def sql() -> dict[int, tuple[int, int, int]]:
+        return run_sql(arm_app(folder))
+
+    return Pair(
+        Arm.forked(
+            f"rfm score ({label})",
+            plugin,
+            setup=lambda: using(folder, drop_snapshot),
+            result=lambda _n: using(folder, plugin_scores),
+        ),
+        Arm.forked(f"hand-written SELECT ({label})", sql),
+        server=server,
+        note=note,
+    )
+
+
+def _note(options: Options, engine: str) -> str:
+    customers, purchases = pick(options, 500, 10_000, 100_000), pick(options, 5000, 100_000, 1_000_000)
+    return f"{customers:,} customers, {purchases:,} purchases (+5 % refunds), {engine}"
+
+
+@benchmark("rfm-sqlite", target=1.5, doc="rfm score / hand-written SELECT, SQLite (CPU)")
+def rfm_sqlite(options: Options) -> Pairs:
+    folder = scratch()
+    shop(f"sqlite:///{folder / 'bench.db'}", folder, options)
+    yield pair(folder, "SQLite", _note(options, "SQLite"))
+
+
+@benchmark("rfm-pandas", target=1.0, doc="rfm score / pandas read_sql + groupby + rank, SQLite (CPU)")
+def rfm_pandas(options: Options) -> Pairs:
+    folder = scratch()
+    shop(f"sqlite:///{folder / 'bench.db'}", folder, options)
+    import pandas  # noqa: F401  (imported before the forks, like the plugin's modules)
+
+    base = pair(folder, "SQLite", _note(options, "SQLite"))
+    base.baseline = Arm.forked("pandas (SQLite)", lambda: run_pandas(arm_app(folder)))
+    yield base
+
+
+@benchmark("rfm-postgres", target=1.3, needs_postgres=True, doc="rfm score / hand-written SELECT, PostgreSQL")
+def rfm_postgres(options: Options) -> Pairs:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from patron.db import normalize_url
 
+    assert options.postgres is not None
     name = f"bench_rfm_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
+    admin = create_engine(normalize_url(options.postgres), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     try:
-        url = make_url(normalize_url(args.postgres)).set(database=name).render_as_string(hide_password=False)
-        pg_folder = folder / "pg"
-        pg_folder.mkdir()
-        app = make_app(url, pg_folder)
-        generate(app, args.customers, args.purchases, args.seed)
-        with app.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-        ok = bench(app, args.repeat, False, "postgresql")
-        app.dispose()
-        return ok
+        url = make_url(normalize_url(options.postgres)).set(database=name).render_as_string(hide_password=False)
+        folder = scratch()
+        shop(url, folder, options)
+        yield pair(folder, "PostgreSQL", _note(options, "PostgreSQL"), server=postmaster_pid(url))
     finally:
+        admin = create_engine(normalize_url(options.postgres), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main())

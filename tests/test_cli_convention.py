@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -45,6 +45,7 @@ ARGS = {
     "plugins info": ["core"],
     "import customers": ["{customers_csv}"],
     "import interactions": ["{interactions_csv}"],
+    "import cdnow": ["{cdnow_txt}"],
     "customers show": ["c1"],
     "customers search": ["c"],
     "customers erase": ["c9", "--yes"],
@@ -59,9 +60,16 @@ ARGS = {
     "email bounces import": ["{mbox}"],
     "email suppressions add": ["someone@example.com"],
     "email suppressions remove": ["someone@example.com"],
+    "clv show": ["r1"],
+    "nps record": ["c2", "nps", "9"],
+    "nps followups assign": ["1", "someone"],
+    "nps followups close": ["1", "--note", "called back"],
 }
 #: Run first, so the commands above have something to show.
-SETUP = {"rfm": [["rfm", "score", "--as-of", "2025-01-01"]]}
+SETUP = {
+    "rfm": [["rfm", "score", "--as-of", "2025-01-01"]],
+    "nps": [["nps", "record", "c1", "nps", "3"]],  # a detractor: opens follow-up 1
+}
 
 
 def shipped_plugins() -> list[str]:
@@ -115,12 +123,31 @@ def test_every_command_follows_the_convention(app) -> None:
 def test_every_json_command_prints_valid_json(app, patron_cli, tmp_path: Path) -> None:
     day = datetime(2024, 6, 1, tzinfo=UTC)
     load(app, [Row(f"c{i}", day, "purchase", 1000 * (i + 1), "EUR", f"p{i}") for i in range(10)])
+    # Repeat buyers over half a year, so models that need a history (clv fit) have one.
+    repeat = [
+        Row(
+            f"r{i}",
+            day - timedelta(days=(i * 37 + k * 53) % 180),
+            "purchase",
+            300 + (i * 97 + k * 131) % 4000,
+            "EUR",
+            f"r{i}-{k}",
+        )
+        for i in range(60)
+        for k in range(1 + i % 4)
+    ]
+    load(app, repeat)
     files = {
         "customers_csv": tmp_path / "customers.csv",
         "interactions_csv": tmp_path / "interactions.csv",
         "mbox": tmp_path / "bounces.mbox",
+        "cdnow_txt": tmp_path / "CDNOW_master.txt",
     }
     files["mbox"].write_text("", encoding="utf-8")
+    files["cdnow_txt"].write_text(
+        "customer_id date number_of_cds dollar_value\n 00001 19970101  1   11.77\n 00002 19970112  2   24.00\n",
+        encoding="ascii",
+    )
     files["customers_csv"].write_text("external_id,name\nn1,New One\n", encoding="utf-8")
     files["interactions_csv"].write_text(
         "external_id,customer_external_id,kind,occurred_at,amount,currency\nq1,n1,purchase,2024-07-01,5.00,EUR\n",
@@ -153,4 +180,4 @@ def test_every_json_command_prints_valid_json(app, patron_cli, tmp_path: Path) -
                 f"patron {path} {' '.join(args)} printed invalid JSON ({exc}):\n{result.stdout}"
             ) from exc
         checked.append(path)
-    assert {"config show", "rfm snapshots", "loyalty balance", "report list"} <= set(checked)
+    assert {"config show", "rfm snapshots", "loyalty balance", "report list", "import cdnow"} <= set(checked)

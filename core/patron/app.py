@@ -194,10 +194,14 @@ class App:
             # Anything else from a plugin aborts the work; say whose it was.
             info = self.pm.infos.get(plugin)
             label = info.label if info is not None else f'"{plugin}"'
+<<<<<<< HEAD
             # One line: a database error's own first line (SQLAlchemy appends the SQL and a URL).
             cause = getattr(exc, "orig", None) or exc
             reason = (str(cause).strip().splitlines() or [""])[0]
             raise PluginError(f"plugin {label} failed in {doing}: {type(cause).__name__}: {reason}") from exc
+=======
+            raise PluginError(f"plugin {label} failed in {doing}: {_describe(exc)}") from exc
+>>>>>>> main
 
     def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""
@@ -270,7 +274,15 @@ class App:
 
     @contextmanager
     def transaction(self, immediate: bool = False) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        A transaction that reads and then writes should pass ``immediate=True``: on
+        SQLite it then takes the write lock at ``BEGIN``, waiting for another
+        command's lock up to the busy timeout, instead of failing at once with
+        "database is locked" when another command commits after it started
+        reading. (Not the default: a transaction opened inside another one's
+        would wait for the outer one's lock.)
+        """
         from patron.db import immediate_session
 
         with immediate_session(self.sessions, immediate) as session:
@@ -351,8 +363,16 @@ class App:
 
     @cached_property
     def audiences(self) -> Contributions[contracts.Audience]:
-        """Every registered audience, by name."""
-        return self._collect("audiences")
+        """Every registered audience, by name; erased customers are never members.
+
+        Each audience's query is wrapped by the core (``patron.audiences.reachable``),
+        so no channel can reach an erased customer, whatever the plugin's query says.
+        """
+        from patron.audiences import reachable
+
+        found: Contributions[contracts.Audience] = self._collect("audiences")
+        found.items = {name: reachable(audience) for name, audience in found.items.items()}
+        return found
 
     @cached_property
     def customer_panels(self) -> Contributions[contracts.CustomerPanel]:
@@ -368,6 +388,19 @@ class App:
     def web_routes(self) -> Contributions[contracts.WebRoute]:
         """Every registered web route, by name (collected by ``patron serve`` only)."""
         return self._collect("web_routes")
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception in one line; for a database error its first line only.
+
+    A database's message goes on with the SQL, the bound values and a DETAIL
+    line quoting the offending key: customers' names and emails. None of that is shown.
+    """
+    orig = getattr(exc, "orig", None)
+    if orig is not None and type(exc).__module__.startswith("sqlalchemy"):
+        text = str(orig).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0] if text else type(orig).__name__}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _is_retryable(exc: BaseException) -> bool:

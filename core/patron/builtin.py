@@ -59,9 +59,11 @@ def patron_migrations() -> str:
 
 @hookimpl
 def patron_reports(register: Callable[[Report], None]) -> None:
-    from patron.reports.overview import OverviewReport
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron.reports.specs import SPECS
 
-    register(OverviewReport())
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl

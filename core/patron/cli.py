@@ -42,6 +42,8 @@ class CliState:
         self._settings = settings
         self._pm = pm
         self.error = error
+        #: True once the loading error was printed as a command's error (so it is not repeated as a warning).
+        self.error_reported = False
 
     @property
     def settings(self) -> Settings:
@@ -72,7 +74,7 @@ class CliState:
         from patron.privacy import find_customer
 
         with self.app.transaction() as session:
-            customer = find_customer(session, ref)
+            customer = find_customer(session, ref, self.app)
             return CustomerRef(customer.id, customer.external_id, ref)
 
 
@@ -85,6 +87,9 @@ class PatronGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PatronError as exc:
+            if self.state is not None and self.state.error is not None and str(exc) == str(self.state.error):
+                # The start-up problem itself stopped the command: say it once, as the error.
+                self.state.error_reported = True
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
         except Exception as exc:
@@ -95,6 +100,32 @@ class PatronGroup(click.Group):
                 raise
             click.secho(f"Error: {error}", fg="red", err=True)
             ctx.exit(error.exit_code)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else None
+        if name is not None and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            hint = _disabled_provider_hint(name, self.state)
+            if hint is not None:
+                ctx.fail(f"No such command '{name}': {hint}")
+        return super().resolve_command(ctx, args)
+
+
+def _disabled_provider_hint(command: str, state: CliState | None) -> str | None:
+    """Which installed but disabled plugin adds ``command``, and how to enable it (metadata only)."""
+    from patron.registry import command_providers
+
+    enabled = set(state._settings.plugins) if state is not None and state._settings is not None else set()
+    providers = [(plugin, label) for plugin, label in command_providers(command) if plugin not in enabled]
+    if not providers:
+        return None
+    plugin, label = providers[0]
+    return (
+        f'it comes from the plugin "{plugin}" ({label}), which is installed but not enabled. '
+        f"Enable it with 'patron plugins enable {plugin}', or for one command: "
+        f"PATRON_PLUGINS={plugin} patron {command} ..."
+    )
 
 
 def _database_error(exc: Exception, state: CliState | None) -> PatronError | None:
@@ -161,11 +192,19 @@ def _config_from_argv(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``patron`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout.isatty():
+        from patron.terminal import TerminalWriter
+
+        # Every command's output to a terminal, plugins' included: stored escapes are shown, never obeyed.
+        sys.stdout = TerminalWriter(sys.stdout)
     cli = build_cli(args)
-    error = cli.state.error if isinstance(cli, PatronGroup) and cli.state else None
-    if error is not None:
-        click.secho(f"Warning: {error}\n(only the core's commands are available)", fg="yellow", err=True)
-    cli.main(args=args, prog_name="patron")
+    state = cli.state if isinstance(cli, PatronGroup) else None
+    try:
+        cli.main(args=args, prog_name="patron")
+    finally:
+        # Told after the command, and only when the command did not already fail with it as its error.
+        if state is not None and state.error is not None and not state.error_reported:
+            click.secho(f"Warning: {state.error}\n(only the core's commands are available)", fg="yellow", err=True)
 
 
 def get_state() -> CliState:

@@ -27,18 +27,52 @@ database_url = "{database_url}"
 # Plugins to load, by entry-point name; 'patron plugins list' shows what is installed.
 plugins = [{plugins}]
 
+# This installation's secret: keys the pseudonyms of erased customers (and signs links).
+# Keep this file private (mode 0600) and out of version control, or move the key to
+# $PATRON_SECRET_KEY. Rotation: move the old key to previous_secret_keys = ["..."].
+# Losing it makes erased customers' former ids unrecognisable to later imports.
+secret_key = "{secret_key}"
+
 # Each plugin's settings go in a section of its own, for example:
 # [plugins.loyalty]
 # points_per_unit = 1
 """
 
 
-def render_template(database_url: str, plugins: Sequence[str]) -> str:
-    """The text of a new, commented ``patron.toml``."""
+def new_secret_key() -> str:
+    """A fresh installation secret (256 bits, URL-safe text)."""
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def render_template(database_url: str, plugins: Sequence[str], secret_key: str | None = None) -> str:
+    """The text of a new, commented ``patron.toml`` (with a fresh secret key unless one is given)."""
     return TEMPLATE.format(
         database_url=database_url.replace("\\", "\\\\").replace('"', '\\"'),
         plugins=", ".join(f'"{p}"' for p in plugins),
+        secret_key=secret_key or new_secret_key(),
     )
+
+
+def add_secret_key(path: Path) -> bool:
+    """Give ``path`` a ``[patron] secret_key`` when it has none; return True when one was added."""
+    import tomlkit
+
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the file and run again") from exc
+    core = document.get("patron")
+    if core is None:
+        core = tomlkit.table()
+        document["patron"] = core
+    if core.get("secret_key"):
+        return False
+    core["secret_key"] = new_secret_key()
+    core["secret_key"].comment("keys erased customers' pseudonyms; keep this file private")
+    write_atomic(path, tomlkit.dumps(document))
+    return True
 
 
 def write_atomic(path: Path, text: str) -> None:

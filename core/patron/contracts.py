@@ -28,10 +28,15 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
     from patron.app import App
+
+    #: A SELECT of any number of columns (SQLAlchemy 2.1 types a SELECT by its columns' types).
+    AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 #: Names of registered objects: lower case, digits, ``_ - . :``; starts with a letter.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,99}$")
@@ -100,7 +105,7 @@ class ScoringModel(Protocol):
         """One line for humans."""
         ...
 
-    def scores(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def scores(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Return a SELECT of ``(customer_id, score)`` rows for the data as of ``as_of``."""
         ...
 
@@ -131,7 +136,7 @@ class TierScheme(Protocol):
         """Tier names from lowest to highest."""
         ...
 
-    def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def qualify(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Return a SELECT of ``(customer_id, tier)``: the tier each customer qualifies for."""
         ...
 
@@ -153,7 +158,7 @@ class Audience:
 
     name: str
     description: str
-    query: Callable[[Session], Select[Any]]
+    query: Callable[[Session], AnySelect]
 
 
 @dataclass(frozen=True)
@@ -418,6 +423,46 @@ class Report(Protocol):
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         """Compute the report for validated ``params`` (every declared name present)."""
         ...
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report's metadata, with a reference to the code that runs it: a ``Report`` that imports lazily.
+
+    ``patron report list`` shows what a spec declares without importing its
+    implementation (nor SQLAlchemy), so listing stays as cheap as ``--help``;
+    the implementation is imported the first time the report runs. Register a
+    spec through ``patron_reports`` like any report.
+
+    :param name: unique, well-formed report name, e.g. ``rfm-segments``.
+    :param title: the heading shown on the rendered report.
+    :param description: one line shown by ``patron report list``.
+    :param implementation: ``"package.module:Name"``: a class (instantiated without
+        arguments) or an object whose ``run(app, session, params)`` computes the report.
+    :param params: the typed parameters, each with a default.
+    """
+
+    name: str
+    title: str
+    description: str
+    implementation: str
+    params: Sequence[ReportParam] = ()
+
+    def load(self) -> Any:
+        """Import the implementation and return the object whose ``run`` computes the report."""
+        import importlib
+
+        module_name, _, attr = self.implementation.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+        found = target() if isinstance(target, type) else target
+        if not callable(getattr(found, "run", None)):
+            raise TypeError(f"report {self.name!r}: {self.implementation} has no run(app, session, params)")
+        return found
+
+    def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
+        """Import the implementation (once per process: modules are cached) and run it."""
+        result: ReportResult = self.load().run(app, session, params)
+        return result
 
 
 # ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def build_view(app: App, session: Session, ref: str, *, limit: int = 10) -> dict
     from patron.money import amount_str
     from patron.privacy import customer_record, find_customer, interaction_record
 
-    customer = find_customer(session, ref)
+    customer = find_customer(session, ref, app)
     cid = customer.id
     recent = session.execute(
         select(
@@ -103,6 +103,8 @@ def search_customers(session: Session, query: str, *, limit: int = 20) -> list[d
 
 def render_text(view: Mapping[str, Any]) -> str:
     """The view as terminal text: a header, activity, consent, then one block per panel."""
+    from patron.terminal import clean
+
     c = view["customer"]
     lines = [f"Customer #{c['id']}  {c['external_id']}"]
     if c["erased_at"]:
@@ -133,7 +135,8 @@ def render_text(view: Mapping[str, Any]) -> str:
             lines.extend("  " + " | ".join(str(v) for v in row) for row in content["rows"])
         else:
             lines.extend(f"  {key}: {value}" for key, value in content.items())
-    return "\n".join(lines)
+    # Stored values may hold terminal escapes (a name that clears the screen): shown, never obeyed.
+    return "\n".join(clean(line) for line in lines)
 
 
 def _amount(interaction: Mapping[str, Any]) -> str:

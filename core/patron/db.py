@@ -1,7 +1,8 @@
 """Engine and sessions: SQLite by default, PostgreSQL by URL.
 
 SQLite is set up for safety with concurrent CLI processes: WAL journal,
-``synchronous=FULL``, foreign keys on and a busy timeout. The stdlib driver's
+``synchronous=FULL``, foreign keys on and a busy timeout; and for privacy:
+``secure_delete`` on, so erased values are zeroed in the file. The stdlib driver's
 own transaction handling is switched off and SQLAlchemy emits ``BEGIN`` itself
 (the recipe in SQLAlchemy's pysqlite docs), so SAVEPOINTs work and a unit of work
 can ask for ``BEGIN IMMEDIATE`` (take the write lock up front) with
@@ -21,7 +22,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.errors import DatabaseError
-from patron.sql import IMMEDIATE_OPTION, immediate_session, is_retryable, run_transaction
+from patron.sql import (
+    IMMEDIATE_OPTION,
+    SQLITE_BUSY_TIMEOUT_MS,
+    busy_message,
+    immediate_session,
+    is_retryable,
+    run_transaction,
+)
 
 __all__ = [
     "describe_database_error",
@@ -32,8 +40,6 @@ __all__ = [
     "run_transaction",
     "session_factory",
 ]
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def normalize_url(url: str) -> str:
@@ -48,7 +54,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with Patron's connection settings."""
     url = normalize_url(url)
     try:
-        engine = create_engine(url, **kwargs)
+        # Errors never echo bound parameters: they hold customers' names, emails and phones.
+        engine = create_engine(url, **{"hide_parameters": True, **kwargs})
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
         raise DatabaseError(
             f"database URL {url.split('://', 1)[0]}://… is not usable: {exc}. Use "
@@ -75,6 +82,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Zero deleted and overwritten content in the file, so erased personal data does not linger
+        # in free space (some builds default it on, others off: say it explicitly).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -97,6 +107,9 @@ def describe_database_error(exc: BaseException, url: str, origin: str) -> Databa
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate == "42P01" or "no such table" in reason:
         return DatabaseError(f"the database {mask_url(url)} lacks a table ({reason}); run 'patron db upgrade'")
+    if "database is locked" in reason or "database is busy" in reason:
+        # Not the URL's fault: another command holds the write lock (the busy timeout ran out).
+        return DatabaseError(busy_message())
     if isinstance(exc, sa_exc.OperationalError):
         return DatabaseError(
             f"cannot use the database {mask_url(url)} (set in {origin}): {reason}. Check the URL, that the "

@@ -10,8 +10,10 @@ event hook that raises rolls it back with an error naming the plugin.
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import insert, select, update
@@ -20,6 +22,7 @@ from patron.contracts import ConsentChange
 from patron.models import AuditEvent, Consent, Customer, Interaction, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from patron.app import App
@@ -85,16 +88,12 @@ def upsert_customers(
         )
     }
     now = utcnow()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[Mapping[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for row in rows:
         current = existing.get(row["external_id"])
         if current is None:
-            values = {k: row[k] for k in CUSTOMER_FIELDS if k in row}
-            values.setdefault("attributes", {})
-            values.setdefault("created_at", now)
-            values["updated_at"] = now
-            new_rows.append(values)
+            new_rows.append(row)
             continue
         if on_conflict == "skip":
             result.unchanged += 1
@@ -105,7 +104,8 @@ def upsert_customers(
         else:
             result.unchanged += 1
     if new_rows:
-        result.inserted_ids = list(session.scalars(insert(Customer).returning(Customer.id), new_rows))
+        session.flush()  # the driver-level insert below does not autoflush pending ORM objects
+        result.inserted_ids = _insert_customers(session.connection(), new_rows, now)
     for change in changes:
         # Rows differ in which columns changed, so each is its own UPDATE by primary key.
         session.execute(update(Customer).where(Customer.id == change["id"]).values(**change))
@@ -119,47 +119,208 @@ def upsert_customers(
     return result
 
 
+_CUSTOMER_INSERT = ("external_id", "name", "email", "phone", "created_at", "updated_at", "attributes")
+
+
+def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    """Insert new customers through the driver (as ``record_interactions`` does); return their ids.
+
+    ``created_at`` defaults to ``now``, ``attributes`` to ``{}``; ``updated_at`` is ``now``.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    when = _sqlite_text if sqlite else _stored_time
+    stamp = when(now)
+    values = [
+        (
+            row["external_id"],
+            row.get("name"),
+            row.get("email"),
+            row.get("phone"),
+            stamp if row.get("created_at") is None else when(row["created_at"]),
+            stamp,
+            _payload_json(row.get("attributes")),
+        )
+        for row in rows
+    ]
+    columns = ", ".join(_CUSTOMER_INSERT)
+    if not sqlite:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS patron_customer_stage (external_id text, name text, email text, "
+                "phone text, created_at timestamptz, updated_at timestamptz, attributes jsonb) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("TRUNCATE patron_customer_stage")
+            with cursor.copy(f"COPY patron_customer_stage ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+            cursor.execute(
+                f"INSERT INTO customers ({columns}) SELECT {columns} FROM patron_customer_stage RETURNING id"
+            )
+            return sorted(r[0] for r in cursor.fetchall())
+    from sqlalchemy import func
+
+    table = Customer.__table__
+    before = connection.scalar(select(func.max(table.c.id))) or 0
+    marks = ", ".join("?" for _ in _CUSTOMER_INSERT)
+    connection.exec_driver_sql(f"INSERT INTO customers ({columns}) VALUES ({marks})", values)
+    # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
+    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
+
+
 def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """Insert interactions whose ``external_id`` is new; skip known ones. Return the new ids.
 
     Each row needs ``external_id``, ``customer_id``, ``kind`` and a timezone-aware
     ``occurred_at``; money as ``amount_minor`` (int) with ``currency``. Only the
     inserted interactions are passed to ``patron_interactions_recorded``.
+
+    Bulk by design (it is the import's write path): rows are converted once to
+    driver-ready tuples and sent through the driver inside the session's
+    transaction, skipping known ids in the database (``ON CONFLICT DO NOTHING``)
+    rather than asking for them first. SQLite gets one ``executemany``; the new
+    ids are those above the largest id before it (the write lock is held).
+    PostgreSQL gets ``COPY`` into a temporary staging table and one
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id``.
     """
     if not rows:
         return []
-    session.flush()  # the Core statements below do not autoflush pending ORM objects
+    session.flush()  # the statements below do not autoflush pending ORM objects
     connection = session.connection()
-    wanted = [r["external_id"] for r in rows]
-    known = {
-        external_id
+    dialect = connection.dialect.name
+    # Interactions of erased customers are stored under a pseudonym: a re-import must not record them again.
+    erased = _erased_interactions(app, connection, [r["external_id"] for r in rows])
+    if erased:
+        rows = [r for r in rows if r["external_id"] not in erased]
+        if not rows:
+            return []
+    now = utcnow()
+    if dialect == "postgresql":
+        ids = _insert_interactions_postgresql(connection, rows, now)
+    else:
+        ids = _insert_interactions_sqlite(connection, rows, now)
+    if not ids:
+        return []
+    fire_event(app, "patron_interactions_recorded", session=session, interaction_ids=ids)
+    return ids
+
+
+def _erased_interactions(app: App, connection: Any, external_ids: list[str]) -> set[str]:
+    """Those of ``external_ids`` stored under a pseudonym because their customer was erased.
+
+    Erasure pseudonymises interaction external ids; recognising them keeps a
+    re-import from recording the same interaction twice.
+    """
+    if not getattr(app.settings, "secret_key", None):
+        # No key: nothing can have been pseudonymised by this installation.
+        return set()
+    from patron.pseudonyms import any_erased, pseudonyms
+
+    if not any_erased(connection):
+        # The common case, answered by a partial index: no HMAC per row, no second lookup.
+        return set()
+
+    by_pseudonym = pseudonyms(app, external_ids, "interaction")
+    wanted = list(by_pseudonym)
+    return {
+        by_pseudonym[p]
         for start in range(0, len(wanted), _IN_CHUNK)
-        for external_id in connection.scalars(
+        for p in connection.scalars(
             select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
         )
     }
-    now = utcnow()
-    fresh = [
-        {**{k: row.get(k) for k in INTERACTION_FIELDS}, "payload": row.get("payload") or {}, "recorded_at": now}
-        for row in rows
-        if row["external_id"] not in known
-    ]
-    if not fresh:
-        return []
-    # A plain executemany and one SELECT for the new ids: INSERT ... RETURNING over many rows makes
-    # SQLAlchemy render multi-row VALUES statements in Python, which tripled the cost of bulk imports.
-    connection.execute(insert(Interaction.__table__), fresh)
-    new_ids = [r["external_id"] for r in fresh]
-    ids = sorted(
-        id_
-        for start in range(0, len(new_ids), _IN_CHUNK)
-        for id_ in connection.scalars(
-            select(Interaction.id).where(Interaction.external_id.in_(new_ids[start : start + _IN_CHUNK]))
+
+
+_INSERT_COLUMNS = (*INTERACTION_FIELDS, "recorded_at")
+
+
+def _stored_time(value: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one is refused, as ``UTCDateTime`` does."""
+    if value.tzinfo is UTC:
+        return value  # the importer's dates are UTC already: skip the conversion for millions of rows
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: Patron stores timezone-aware UTC times only")
+    return value.astimezone(UTC)
+
+
+def _sqlite_text(value: datetime) -> str:
+    # The text SQLAlchemy's SQLite DATETIME stores: naive UTC, microseconds always present.
+    return _stored_time(value).isoformat(" ", "microseconds")[:26]
+
+
+def _payload_json(payload: Any) -> str:
+    return json.dumps(payload) if payload else "{}"
+
+
+def _insert_interactions_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    from sqlalchemy import func
+
+    convert = _sqlite_text
+    recorded = convert(now)
+    values = [
+        (
+            row["external_id"],
+            row["customer_id"],
+            row["kind"],
+            row.get("channel"),
+            convert(row["occurred_at"]),
+            row.get("amount_minor"),
+            row.get("currency"),
+            _payload_json(row.get("payload")),
+            recorded,
         )
+        for row in rows
+    ]
+    table = Interaction.__table__
+    before = connection.scalar(select(func.max(table.c.id))) or 0
+    marks = ", ".join("?" for _ in _INSERT_COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO interactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks}) "
+        "ON CONFLICT (external_id) DO NOTHING",
+        values,
     )
-    session.flush()
-    fire_event(app, "patron_interactions_recorded", session=session, interaction_ids=ids)
-    return ids
+    # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
+    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
+
+
+_STAGE = "patron_import_stage"
+
+
+def _insert_interactions_postgresql(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
+) -> list[int]:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        # One staging table per connection, emptied at every commit: no catalog churn per batch.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (external_id text, customer_id bigint, kind text, "
+            "channel text, occurred_at timestamptz, amount_minor bigint, currency text, payload jsonb) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_STAGE}")  # a retried or nested batch starts empty
+        with cursor.copy(f"COPY {_STAGE} ({', '.join(INTERACTION_FIELDS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        row["external_id"],
+                        row["customer_id"],
+                        row["kind"],
+                        row.get("channel"),
+                        _stored_time(row["occurred_at"]),
+                        row.get("amount_minor"),
+                        row.get("currency"),
+                        _payload_json(row.get("payload")),
+                    )
+                )
+        columns = ", ".join(INTERACTION_FIELDS)
+        cursor.execute(
+            f"INSERT INTO interactions ({columns}, recorded_at) SELECT {columns}, %s FROM {_STAGE} "
+            "ON CONFLICT (external_id) DO NOTHING RETURNING id",
+            (now,),
+        )
+        return sorted(r[0] for r in cursor.fetchall())
 
 
 def append_consents(app: App, session: Session, changes: Sequence[ConsentChange]) -> None:

@@ -10,6 +10,8 @@ needs its scripts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from patron.errors import DatabaseError
+from patron.sql import IMMEDIATE_OPTION
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -70,10 +73,31 @@ def upgrade(engine: Engine, branches: list[Branch]) -> list[BranchStatus]:
                 "reinstall the plugin"
             )
         cfg = _config(branch)
-        with engine.begin() as connection:
+        with migration_lock(engine) as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
     return status(engine, branches)
+
+
+#: The advisory lock every ``patron db upgrade`` takes on PostgreSQL (any fixed 64-bit number; "patron").
+PG_LOCK_KEY = 0x70617472_6F6E
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """One transaction that holds the database's migration lock until it ends.
+
+    Two ``patron db upgrade`` runs must serialise: the second waits, then finds
+    the schema current and does nothing. SQLite: ``BEGIN IMMEDIATE`` takes the
+    write lock at the start (a deferred transaction that read the schema could
+    not upgrade to a write after the other run committed: "database is locked"
+    at once, whatever the busy timeout). PostgreSQL: a transaction-scoped
+    advisory lock.
+    """
+    with engine.connect().execution_options(**{IMMEDIATE_OPTION: True}) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        yield connection
 
 
 def status(engine: Engine, branches: list[Branch]) -> list[BranchStatus]:

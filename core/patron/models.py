@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -92,6 +93,15 @@ class Customer(Base):
     """
 
     __tablename__ = "customers"
+    __table_args__ = (
+        # Erased customers are few: a partial index answers "anyone erased?" and finds them at once.
+        Index(
+            "ix_customers_erased",
+            "erased_at",
+            sqlite_where=text("erased_at IS NOT NULL"),
+            postgresql_where=text("erased_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -141,7 +151,8 @@ class Consent(Base):
 
     The current consent of a customer for a ``(channel, purpose)`` is the latest
     entry (by ``occurred_at``, then ``id``); see ``patron.consent``. The
-    migration installs triggers that refuse UPDATE and DELETE on this table.
+    migrations install triggers (``patron.appendonly``) that refuse UPDATE,
+    DELETE, SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE on this table.
     """
 
     __tablename__ = "consents"
@@ -158,7 +169,7 @@ class Consent(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which entity, when. Holds ids only, never personal data."""
+    """Who did what to which entity, when. Holds ids only, never personal data; append-only."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)

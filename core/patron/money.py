@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DecimalException, Inexact, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -111,18 +111,27 @@ def to_minor(amount: str | int | Decimal, code: str) -> int:
         if not amount.is_finite():
             raise MoneyError(f"amount {amount} is not a finite number")
         raw = str(amount)
-        scaled = _EXACT.scaleb(amount, exp)
+        scaled = _scaled(amount, exp, raw)
     else:
         raw = str(amount).strip()
         if not _AMOUNT.match(raw):
             raise MoneyError(f"amount {raw!r} is not a decimal number like 12.50 (no symbols or thousands separators)")
-        scaled = _EXACT.scaleb(Decimal(raw), exp)
+        scaled = _scaled(Decimal(raw), exp, raw)
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"amount {raw!r} has more than {exp} decimal places, the most {code} allows")
     minor = int(scaled)
     if abs(minor) > MAX_MINOR:
         raise MoneyError(f"amount {raw!r} is too large to store")
     return minor
+
+
+def _scaled(amount: Decimal, exp: int, raw: str) -> Decimal:
+    try:
+        return _EXACT.scaleb(amount, exp)
+    except DecimalException:
+        # More digits than the exact context holds (over 60): far beyond any storable amount.
+        shown = raw if len(raw) <= 24 else f"{raw[:20]}… ({len(raw)} characters)"
+        raise MoneyError(f"amount {shown} is too large to store") from None
 
 
 def to_major(minor: int, code: str) -> Decimal:

@@ -44,6 +44,10 @@ PUBLIC_API: dict[str, frozenset[str]] = {
     "patron.consent": frozenset({"ConsentState", "current_states", "consenting_customers", "latest_entries"}),
     # The app hooks receive (as a type, and App.from_config for worker processes).
     "patron.app": frozenset({"App"}),
+    # Audiences as channels use them (erased customers never members).
+    "patron.audiences": frozenset({"members", "without_erased"}),
+    # Stored text shown safely in a terminal.
+    "patron.terminal": frozenset({"clean"}),
     # Signed, expiring, purpose-bound links (web surface).
     "patron.links": ALL,
 }

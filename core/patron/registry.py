@@ -255,6 +255,27 @@ def _dist_label(ep: EntryPoint) -> str:
     return f"{name} {version}"
 
 
+#: Entry-point group where a distribution names the top-level commands its plugin adds
+#: (``plugin = "patron_sdk.cli:plugin"``), so a command of a disabled plugin can be
+#: explained without importing anything.
+COMMANDS_GROUP = "patron.commands"
+
+
+def command_providers(command: str) -> list[tuple[str, str]]:
+    """``(plugin name, "distribution version")`` of every installed plugin declaring ``command``.
+
+    Reads entry-point metadata only: nothing is imported.
+    """
+    found: list[tuple[str, str]] = []
+    for ep in entry_points(group=COMMANDS_GROUP, name=command):
+        dist = ep.dist
+        if dist is None:
+            continue
+        label = _dist_label(ep)
+        found += [(plugin.name, label) for plugin in dist.entry_points if plugin.group == ENTRY_POINT_GROUP]
+    return sorted(set(found))
+
+
 def _core_version() -> str:
     from patron import __version__
 

@@ -40,6 +40,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
+from patron.errors import DatabaseError
+
 T = TypeVar("T")
 
 #: A dialect name or anything bound to a database.
@@ -52,6 +54,8 @@ TruncUnit = Literal["day", "month", "year"]
 SECONDS_PER_DAY = 86_400
 #: SQLSTATEs of PostgreSQL failures that succeed when the transaction is retried.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+#: How long a SQLite connection waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option read by the SQLite ``BEGIN`` listener in ``patron.db``: take the write lock at BEGIN.
 IMMEDIATE_OPTION = "patron_immediate"
 
@@ -230,17 +234,24 @@ def is_retryable(exc: BaseException) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
+class DatabaseBusy(DatabaseError):
+    """Another command held the database for longer than the busy timeout."""
+
+
 @contextmanager
 def immediate_session(factory: sessionmaker[Session], immediate: bool = False) -> Iterator[Session]:
     """A session in one transaction, committed on success and rolled back on error.
 
     ``immediate`` takes SQLite's write lock at ``BEGIN``, so two writers cannot
-    both read a value and then both write based on it.
+    both read a value and then both write based on it, and a writer never fails
+    at once with "database is locked" because another one committed after it
+    started reading: it waits (up to ``SQLITE_BUSY_TIMEOUT_MS``) for the lock
+    instead, then raises ``DatabaseBusy`` saying so.
     """
     session = factory()
     try:
         if immediate:
-            session.connection(execution_options={IMMEDIATE_OPTION: True})
+            _begin_immediate(session)
         yield session
         session.commit()
     except BaseException:
@@ -248,6 +259,34 @@ def immediate_session(factory: sessionmaker[Session], immediate: bool = False) -
         raise
     finally:
         session.close()
+
+
+def _begin_immediate(session: Session) -> None:
+    # SQLite's busy handler waits inside BEGIN IMMEDIATE; a few busy cases return at once instead
+    # (e.g. WAL recovery by another process), so BEGIN is retried until the busy timeout is spent.
+    # Only BEGIN is retried here: nothing has been done yet.
+    started = time.monotonic()
+    while True:
+        try:
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
+            return
+        except sa_exc.OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            session.rollback()
+            waited = time.monotonic() - started
+            if waited * 1000 >= SQLITE_BUSY_TIMEOUT_MS:
+                raise DatabaseBusy(busy_message(waited)) from None
+            time.sleep(0.05)
+
+
+def busy_message(waited: float | None = None) -> str:
+    """What to tell a user whose command could not get the database's write lock."""
+    how_long = f"waited {waited:.0f} s; " if waited is not None else ""
+    return (
+        f"another Patron command holds the database ({how_long}the wait limit is "
+        f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s); run this command again when it has finished"
+    )
 
 
 def run_transaction(
@@ -275,3 +314,35 @@ def run_transaction(
                 raise
             time.sleep(backoff * 2 ** (attempt - 1))
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+# -- append-only tables ---------------------------------------------------------
+
+
+def append_only(
+    table: str,
+    *,
+    guards: Sequence[str] = ("update", "delete", "replace", "truncate"),
+    columns: Sequence[str] | None = None,
+    message: str | None = None,
+    bind: Connection | None = None,
+) -> None:
+    """In a migration: make ``table`` append-only on both engines (see ``patron.appendonly``).
+
+    Refuses UPDATE (of ``columns`` only, when given), DELETE, SQLite's ``INSERT OR
+    REPLACE`` over an existing row and PostgreSQL's ``TRUNCATE``; idempotent
+    inserts (``insert_ignore``) keep working. ``bind`` defaults to the running
+    Alembic migration's connection.
+    """
+    from patron.appendonly import protect
+
+    protect(table, guards=guards, columns=columns, message=message, bind=bind)  # type: ignore[arg-type]
+
+
+def drop_append_only(
+    table: str, *, guards: Sequence[str] = ("update", "delete", "replace", "truncate"), bind: Connection | None = None
+) -> None:
+    """In a downgrade: remove what ``append_only`` installed on ``table``."""
+    from patron.appendonly import unprotect
+
+    unprotect(table, guards=guards, bind=bind)  # type: ignore[arg-type]

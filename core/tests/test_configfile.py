@@ -63,5 +63,10 @@ def test_a_file_without_the_key_or_table_gets_them(tmp_path):
 
 
 def test_the_template_is_valid_toml_with_the_given_values():
-    data = tomllib.loads(render_template('sqlite:///C:\\crm "x".db', ["rfm", "loyalty"]))
-    assert data == {"patron": {"database_url": 'sqlite:///C:\\crm "x".db', "plugins": ["rfm", "loyalty"]}}
+    data = tomllib.loads(render_template('sqlite:///C:\\crm "x".db', ["rfm", "loyalty"], secret_key="k" * 40))
+    assert data == {
+        "patron": {"database_url": 'sqlite:///C:\\crm "x".db', "plugins": ["rfm", "loyalty"], "secret_key": "k" * 40}
+    }
+    # Without a key given, each new file gets a fresh one.
+    first, second = (tomllib.loads(render_template("sqlite:///p.db", []))["patron"]["secret_key"] for _ in "ab")
+    assert first != second and len(first) >= 32

@@ -67,3 +67,33 @@ def test_help_with_every_shipped_plugin_imports_nothing_heavy():
     assert not modules & set(HEAVY), f"patron --help with {plugins} imported {sorted(modules & set(HEAVY))}"
     packages = {ep.value.split(":")[0].split(".")[0] for ep in entry_points(group="patron") if ep.name in plugins}
     assert packages <= modules, "every shipped plugin was really loaded"
+
+
+#: Modules that run reports: listing reports must not need them.
+REPORT_IMPLEMENTATIONS = (
+    "patron.reports.overview",
+    "patron.reports.runner",
+    "patron_rfm.reports",
+    "patron_loyalty.reports",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("report", "list"), ("plugins", "list"), ("config", "show"), ("--help",)])
+def test_light_commands_import_neither_sqlalchemy_nor_a_report_implementation(tmp_path, command):
+    plugins = shipped_plugins()
+    cfg = tmp_path / "patron.toml"
+    listed = ", ".join(f'"{p}"' for p in plugins)
+    cfg.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "x.db"}"\nplugins = [{listed}]\n')
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "patron.cli", "--config", str(cfg), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    full = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert not {m.split(".")[0] for m in full} & {"sqlalchemy", "alembic", "jinja2"}, sorted(full)
+    assert not full & set(REPORT_IMPLEMENTATIONS), sorted(full & set(REPORT_IMPLEMENTATIONS))
+    if command == ("report", "list"):
+        assert "rfm-segments" in result.stdout and "loyalty-tiers" in result.stdout and "overview" in result.stdout

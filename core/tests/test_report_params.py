@@ -103,3 +103,22 @@ def test_any_non_integer_text_is_refused_with_the_parameter_list(text):
     with pytest.raises(InputError) as err:
         parse_params(OverviewReport(), [f"top={text}"])
     assert "top (int, default: 10)" in str(err.value)
+
+
+def test_a_report_spec_imports_its_implementation_only_when_run():
+    from patron.contracts import Report, ReportSpec
+    from patron.reports.specs import OVERVIEW
+
+    assert isinstance(OVERVIEW, Report)  # a spec is registered like any report
+    implementation = OVERVIEW.load()
+    assert (implementation.name, implementation.title, implementation.params) == (
+        OVERVIEW.name,
+        OVERVIEW.title,
+        OVERVIEW.params,
+    ), "the implementation takes its metadata from the spec"
+    broken = ReportSpec("broken", "Broken", "", "patron.reports.specs:OVERVIEW_TYPO")
+    with pytest.raises(AttributeError, match="OVERVIEW_TYPO"):
+        broken.load()
+    no_run = ReportSpec("no-run", "No run", "", "patron.reports.specs:SPECS")
+    with pytest.raises(TypeError, match="no run"):
+        no_run.load()

@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from patron.app import App
 
 POSTGRES_ENV = "PATRON_TEST_POSTGRES_URL"
+#: How to run them, wherever the tests are (a plugin's own folder has no Makefile).
+POSTGRES_HINT = (
+    f"to run them, set {POSTGRES_ENV} to a server where tests may create databases, e.g. "
+    "postgresql://user:password@127.0.0.1:5432/postgres; in the Patron checkout 'make test' does it"
+)
 BACKENDS = ("sqlite", "postgresql")
+#: The ``[patron] secret_key`` of every test app: fixed, so pseudonyms are reproducible in tests.
+TEST_SECRET_KEY = "patron-test-secret-key-not-for-production"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,8 +69,8 @@ def database_urls(backend: str, folder: Path, node: pytest.Item | pytest.Collect
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         if os.environ.get("CI"):
-            pytest.fail(f"${POSTGRES_ENV} is not set under CI: PostgreSQL tests must run (use 'make test')")
-        pytest.skip(f"${POSTGRES_ENV} not set: PostgreSQL tests skipped (use 'make test' to run them)")
+            pytest.fail(f"${POSTGRES_ENV} is not set under CI: PostgreSQL tests must run ({POSTGRES_HINT})")
+        pytest.skip(f"${POSTGRES_ENV} not set: PostgreSQL tests skipped ({POSTGRES_HINT})")
     yield from _postgres_database(server)
 
 
@@ -217,7 +224,13 @@ def render_config(database_url: str, plugins: Sequence[str], sections: Mapping[s
     """The text of a patron.toml for tests."""
     import json
 
-    lines = ["[patron]", f"database_url = {json.dumps(database_url)}", f"plugins = {json.dumps(list(plugins))}"]
+    lines = [
+        "[patron]",
+        f"database_url = {json.dumps(database_url)}",
+        f"plugins = {json.dumps(list(plugins))}",
+        # Erasure keys its pseudonyms with the installation's secret ('patron init' writes one).
+        f"secret_key = {json.dumps(TEST_SECRET_KEY)}",
+    ]
     for name, section in sections.items():
         lines.append(f"[plugins.{name}]")
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in section.items())

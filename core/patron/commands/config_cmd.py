@@ -41,11 +41,12 @@ def show(as_json: bool) -> None:
         },
     }
     if as_json:
-        click.echo(json.dumps({"config_file": str(settings.path) if settings.path else None, **data}, indent=2))
+        document: dict[str, object] = {"config_file": str(settings.path) if settings.path else None, **data}
+        click.echo(json.dumps(document, indent=2))
         return
     source = settings.path or "no file: built-in defaults"
     click.echo(f"# effective configuration (from {source} and the environment)")
-    click.echo(tomlkit.dumps(_drop_none(data)).rstrip())
+    click.echo(tomlkit.dumps({k: _drop_none(v) for k, v in data.items()}).rstrip())
 
 
 def _drop_none(value: object) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from patron.cli_options import get_app
+from patron.terminal import clean
 
 
 @click.group()
@@ -18,8 +19,8 @@ def _change(ref: str, channel: str, purpose: str, granted: bool, source: str) ->
     from patron.privacy import find_customer
 
     app = get_app()
-    with app.transaction() as session:
-        customer = find_customer(session, ref)
+    with app.transaction(immediate=True) as session:
+        customer = find_customer(session, ref, app)
         if customer.erased_at is not None:
             from patron.errors import InputError
 
@@ -73,7 +74,7 @@ def show(ref: str, as_json: bool) -> None:
 
     app = get_app()
     with app.transaction() as session:
-        customer = find_customer(session, ref)
+        customer = find_customer(session, ref, app)
         states = current_states(session, [customer.id])
         audit(session, "consent.view", "customer", customer.id, {"entries": len(states)})
     rows = [
@@ -93,4 +94,4 @@ def show(ref: str, as_json: bool) -> None:
         click.echo(f"customer #{customer.id}: no consent recorded (nothing may be sent)")
     for r in rows:
         state = "granted" if r["granted"] else "revoked"
-        click.echo(f"{r['channel']:<10} {r['purpose']:<12} {state:<8} since {r['since']} ({r['source']})")
+        click.echo(clean(f"{r['channel']:<10} {r['purpose']:<12} {state:<8} since {r['since']} ({r['source']})"))

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from patron.cli_options import get_app
+from patron.terminal import clean
 
 
 @click.group()
@@ -57,25 +58,26 @@ def search(query: str, limit: int, as_json: bool) -> None:
         click.echo(f"no customer's name or email contains {query!r}")
         return
     for c in found:
-        click.echo(f"#{c['id']:<8} {c['external_id']:<20} {c['name'] or '-':<30} {c['email'] or '-'}")
+        click.echo(clean(f"#{c['id']:<8} {c['external_id']:<20} {c['name'] or '-':<30} {c['email'] or '-'}"))
 
 
 @customers.command()
 @click.argument("ref", metavar="ID")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("-o", "--output", metavar="PATH", help="Write to this file (default: stdout).")
 def export(ref: str, output: str | None) -> None:
     """Export everything held about one customer as JSON (GDPR right of access)."""
     import json
     from pathlib import Path
 
     from patron.privacy import export_customer, find_customer
+    from patron.reports.output import write_file
 
     app = get_app()
     with app.transaction() as session:
-        data = export_customer(app, session, find_customer(session, ref).id)
+        data = export_customer(app, session, find_customer(session, ref, app).id)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        write_file(Path(output), text + "\n", shown=output)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text)
@@ -89,16 +91,18 @@ def erase(ref: str, yes: bool, as_json: bool) -> None:
     """Erase one customer's personal data everywhere (GDPR erasure); amounts and dates stay."""
     import json
 
-    from patron.privacy import erase_customer, find_customer
+    from patron.privacy import erase_customer, find_customer, scrub_storage
 
     app = get_app()
     with app.transaction() as session:
-        customer_id = find_customer(session, ref).id
+        customer_id = find_customer(session, ref, app).id
     if not yes:
         click.confirm(f"Erase the personal data of customer #{customer_id}? This cannot be undone", abort=True)
     result: dict[str, Any]
-    with app.transaction() as session:
+    with app.transaction(immediate=True) as session:
         result = erase_customer(app, session, customer_id)
+    # Old row versions hold the erased values until purged (PostgreSQL: VACUUM; SQLite: the WAL).
+    result["storage"] = scrub_storage(app)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     elif result["already_erased"]:

@@ -1,10 +1,10 @@
-"""``patron db upgrade|status``: apply and inspect migrations of the core and plugins."""
+"""``patron db upgrade|status|vacuum``: apply and inspect migrations; purge erased data from storage."""
 
 from __future__ import annotations
 
 import click
 
-from patron.cli_options import get_app
+from patron.cli_options import echo_json, get_app, json_option
 
 
 @click.group()
@@ -48,3 +48,22 @@ def status(as_json: bool) -> None:
             click.echo(f"{s.branch:<16} applied {', '.join(s.current) or '-':<24} newest {', '.join(s.heads)}  {state}")
     if not all(s.up_to_date for s in statuses):
         raise SystemExit(1)
+
+
+@db.command()
+@click.option("--full", is_flag=True, help="Rewrite the whole database/tables (SQLite VACUUM, PostgreSQL VACUUM FULL).")
+@json_option
+def vacuum(full: bool, as_json: bool) -> None:
+    """Purge old row versions of erased data from storage (run after erasures; also done by 'customers erase').
+
+    SQLite: checkpoint and truncate the WAL (deleted values are already zeroed:
+    secure_delete is on). PostgreSQL: VACUUM the tables erasure touches.
+    """
+    from patron.privacy import scrub_storage
+
+    done = scrub_storage(get_app(), full=full)
+    if as_json:
+        echo_json({"done": done})
+        return
+    for line in done:
+        click.echo(line)

@@ -1,4 +1,4 @@
-"""``patron import customers|interactions FILE``: streaming, idempotent import.
+"""``patron import customers|interactions|cdnow FILE``: streaming, idempotent import.
 
 Exit codes: 0 when every row was imported or unchanged; 8 when some rows were
 rejected (the good ones are stored unless ``--strict``; the bad ones are in the
@@ -21,7 +21,7 @@ EXIT_REJECTED = 8  # keep in step with patron.importer.runner.EXIT_REJECTED (not
 
 @click.group("import")
 def import_group() -> None:
-    """Import customers or interactions from CSV or JSON Lines (see docs/importing.md)."""
+    """Import customers or interactions from CSV or JSON Lines, or the CDNOW log (see docs/importing.md)."""
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,6 +33,13 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             metavar="SRC=DST",
             help="Rename a column of the file to a Patron column (repeatable).",
+        ),
+        click.option(
+            "--set",
+            "constants",
+            multiple=True,
+            metavar="COLUMN=VALUE",
+            help="Give every row a column the file lacks, e.g. --set kind=purchase --set currency=USD (repeatable).",
         ),
         click.option(
             "--date-format",
@@ -88,6 +95,7 @@ def _run(
     *,
     file: str,
     mappings: tuple[str, ...],
+    constants: tuple[str, ...],
     date_format: str | None,
     file_format: str | None,
     encoding: str,
@@ -100,7 +108,7 @@ def _run(
     import json
     from pathlib import Path
 
-    from patron.importer.readers import detect_format, parse_mapping
+    from patron.importer.readers import detect_format, parse_constants, parse_mapping
     from patron.importer.runner import ImportOptions, run_import
     from patron.ingest import audit
 
@@ -111,6 +119,7 @@ def _run(
         path=path,
         format=detect_format(path, file_format),
         mapping=parse_mapping(mappings),
+        constants=parse_constants(constants),
         date_format=date_format,
         on_conflict=on_conflict,  # type: ignore[arg-type]
         strict=strict,
@@ -120,8 +129,19 @@ def _run(
     )
     show_progress = not as_json and sys.stderr.isatty()
     if show_progress:
-        with click.progressbar(length=path.stat().st_size, label=f"Importing {kind}", file=sys.stderr) as bar:
-            summary = run_import(app, options, progress=bar.update)
+        import time
+
+        started = time.monotonic()
+
+        def speed(rows: int | None) -> str:
+            if not rows:
+                return ""
+            return f"{rows:,} rows, {rows / max(time.monotonic() - started, 1e-6):,.0f} rows/s"
+
+        with click.progressbar(
+            length=path.stat().st_size, label=f"Importing {kind}", file=sys.stderr, item_show_func=speed
+        ) as bar:
+            summary = run_import(app, options, progress=lambda done, rows: bar.update(done, rows))
     else:
         summary = run_import(app, options)
     with app.transaction() as session:
@@ -147,4 +167,58 @@ def _run(
         if not summary.written:
             click.echo("--strict: nothing was written; fix the rejected rows and run the import again", err=True)
     if summary.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+@import_group.command("cdnow")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Import only the first N purchases.")
+@json_option
+def cdnow(file: str, limit: int | None, as_json: bool) -> None:
+    """Import the CDNOW purchase log (CDNOW_master.txt or a sample of it): customers, then their purchases.
+
+    Each line is 'customer_id YYYYMMDD cds dollars'; purchases become interactions of
+    kind purchase in USD with payload cds. Re-importing the same file changes nothing.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from patron.errors import InputError
+    from patron.importer.cdnow import write_cdnow_csv
+    from patron.importer.runner import ImportOptions, run_import
+    from patron.ingest import audit
+
+    app = get_app()
+    source = Path(file)
+    summaries = {}
+    with tempfile.TemporaryDirectory(prefix="patron-cdnow-") as folder:
+        try:
+            converted = write_cdnow_csv(source, folder, limit=limit)
+        except (ValueError, UnicodeDecodeError) as exc:  # a line that is not CDNOW's format
+            raise InputError(f"{exc}; is it the CDNOW purchase log?") from None
+        with converted[1].open(encoding="utf-8") as purchases:
+            if next(purchases, None) is not None and next(purchases, None) is None:
+                raise InputError(
+                    f"{source} has no purchase lines ('customer_id YYYYMMDD cds dollars'); "
+                    "is it the CDNOW purchase log?"
+                )
+        for kind, path in zip(("customers", "interactions"), converted, strict=True):
+            rejects = source.with_name(f"{source.name}.{kind}.rejects.csv")
+            summary = run_import(app, ImportOptions(kind, path, rejects_path=rejects))  # type: ignore[arg-type]
+            summary.file = str(source)
+            summaries[kind] = summary
+            with app.transaction() as session:
+                audit(session, f"import.{kind}", kind, None, {"source": "cdnow", "rows": summary.rows})
+    if as_json:
+        click.echo(json.dumps({kind: summary.as_dict() for kind, summary in summaries.items()}, indent=2))
+    else:
+        for kind, summary in summaries.items():
+            click.echo(
+                f"{source.name}: {summary.rows} {kind}: {summary.inserted} inserted, {summary.unchanged} unchanged, "
+                f"{summary.rejected} rejected"
+            )
+    rejected = [summary.rejects_file for summary in summaries.values() if summary.rejected]
+    if rejected:
+        click.echo(f"rejected rows (line, column, reason, row): {', '.join(map(str, rejected))}", err=True)
         sys.exit(EXIT_REJECTED)

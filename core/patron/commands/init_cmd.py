@@ -18,7 +18,7 @@ def init(database_url: str, plugins: str, force: bool) -> None:
 
     from patron.app import App
     from patron.config import CONFIG_FILENAME, load_settings, mask_url
-    from patron.configfile import render_template, write_atomic
+    from patron.configfile import add_secret_key, render_template, write_atomic
     from patron.db import describe_database_error
     from patron.errors import ConfigError, PatronError, PluginError
     from patron.registry import installed_plugins
@@ -43,6 +43,8 @@ def init(database_url: str, plugins: str, force: bool) -> None:
                 "or pass --force to overwrite it"
             )
         click.echo(f"Using existing {path}")
+        if not os.environ.get("PATRON_SECRET_KEY") and add_secret_key(path):
+            click.echo(f"Added a secret key to {path} ([patron] secret_key): keep this file private")
         candidate = path
     else:
         if not path.parent.is_dir():

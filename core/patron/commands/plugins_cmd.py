@@ -42,6 +42,13 @@ def get_state() -> _State:
     return cast(_State, click.get_current_context().find_root().obj)
 
 
+def _complete_plugin(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Installed plugin names for shell completion (entry-point metadata only: nothing is imported)."""
+    from patron.registry import installed_plugins
+
+    return sorted(name for name in installed_plugins() if name.startswith(incomplete))
+
+
 @click.group()
 def plugins() -> None:
     """List, inspect, enable and disable plugins."""
@@ -124,7 +131,7 @@ def list_(hook: str | None, as_json: bool) -> None:
 
 
 @plugins.command()
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_plugin)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(name: str, as_json: bool) -> None:
     """Show one plugin: distribution, requirements, hooks, settings and contributions."""
@@ -152,10 +159,15 @@ def info(name: str, as_json: bool) -> None:
         click.echo(json.dumps(row, indent=2, default=str))
         return
     for key, value in row.items():
+        if value is None:
+            continue  # hooks and requirements are known only once the plugin is loaded (enabled)
         if isinstance(value, dict):
-            click.echo(f"{key}:")
+            if key == "contributions":
+                value = {kind: names for kind, names in value.items() if names}  # only what it contributes
+            click.echo(f"{key}:" if value else f"{key}: -")
             for k, v in value.items():
-                click.echo(f"  {k}: {', '.join(v) if isinstance(v, list) else v}")
+                shown = ", ".join(map(str, v)) if isinstance(v, list) else v
+                click.echo(f"  {k}: {'-' if shown in ('', None) else shown}")
         elif isinstance(value, list):
             click.echo(f"{key}: {', '.join(value) or '-'}")
         else:
@@ -163,7 +175,7 @@ def info(name: str, as_json: bool) -> None:
 
 
 @plugins.command()
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=_complete_plugin)
 def enable(names: tuple[str, ...]) -> None:
     """Enable installed plugins in patron.toml (comments and layout are kept)."""
     from patron.errors import PluginError
@@ -177,12 +189,15 @@ def enable(names: tuple[str, ...]) -> None:
             f"not installed: {', '.join(unknown)}. Installed plugins: {', '.join(sorted(installed)) or 'none'}"
         )
     wanted = list(current) + [n for n in names if n not in current]
-    _check_combination(path, wanted)
+    app = _check_combination(path, wanted)
     _write(path, wanted, f"Enabled {', '.join(names)}")
+    with_tables = [n for n in names if n not in current and app.migrations_of(n)]
+    if with_tables:
+        click.echo(f"Run 'patron db upgrade' to create the tables of {', '.join(with_tables)}.")
 
 
 @plugins.command()
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=_complete_plugin)
 def disable(names: tuple[str, ...]) -> None:
     """Disable plugins in patron.toml. Their tables and data are kept."""
     from patron.errors import PluginError
@@ -216,7 +231,7 @@ def _config_file() -> tuple[Path, tuple[str, ...]]:
     return path, load_settings(path, env={}).plugins
 
 
-def _check_combination(path: Path, wanted: list[str]) -> None:
+def _check_combination(path: Path, wanted: list[str]) -> App:
     # Load the would-be set once (plugins and their config sections), so a bad
     # combination is refused before the file changes.
     from dataclasses import replace
@@ -224,7 +239,7 @@ def _check_combination(path: Path, wanted: list[str]) -> None:
     from patron.app import App
     from patron.config import load_settings
 
-    App(replace(load_settings(path, env={}), plugins=tuple(wanted)))
+    return App(replace(load_settings(path, env={}), plugins=tuple(wanted)))
 
 
 def _write(path: Path, plugins: list[str], message: str) -> None:
@@ -232,4 +247,3 @@ def _write(path: Path, plugins: list[str], message: str) -> None:
 
     set_enabled_plugins(path, plugins)
     click.echo(f"{message} in {path}. Now enabled: {', '.join(plugins) or 'none'}")
-    click.echo("Run 'patron db upgrade' to create the tables of newly enabled plugins.")

@@ -60,8 +60,20 @@ def list_reports(as_json: bool) -> None:
     click.echo("Run one with: patron report run NAME --format html -o NAME.html [--param name=value ...]")
 
 
+def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Report names for shell completion: those of the core and the enabled plugins."""
+    from patron.errors import PatronError
+
+    state = getattr(ctx.find_root().command, "state", None)  # the group's callback has not run while completing
+    try:
+        names = list(state.app.reports) if state is not None else []
+    except PatronError:  # a broken config or plugin: offer nothing rather than an error inside the shell
+        return []
+    return sorted(name for name in names if name.startswith(incomplete))
+
+
 @report.command("run")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_report)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter (repeatable).")
 @format_option(
     choices=(*FILE_FORMATS, "text"),

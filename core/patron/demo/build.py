@@ -16,12 +16,12 @@ Steps, each printed by ``patron demo``:
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import func, select
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 #: Distributions shipped in this repository whose plugins the demo enables when installed.
 SHIPPED_DISTRIBUTIONS = ("patron-rfm", "patron-loyalty", "patron-nps", "patron-email")
 DEMO_FILES = ("patron.toml", "patron.db", "patron.db-wal", "patron.db-shm", "index.html")
+T = TypeVar("T")
 BATCH = 2000
 #: First line of the demo's patron.toml: only a setup carrying it may be replaced by ``--force``.
 DEMO_MARKER = "# Written by 'patron demo': a synthetic data set, safe to delete."
@@ -147,20 +148,20 @@ def load(app: App, data: DemoData, outcome: DemoOutcome) -> None:
         for batch in _batches(data.customers):
             outcome.customers += len(upsert_customers(app, session, batch).inserted_ids)
         ids = {ext: cid for ext, cid in session.execute(select(Customer.external_id, Customer.id))}
-        for batch in _batches(data.consents):
+        for consent_batch in _batches(data.consents):
             changes = [
                 ConsentChange(ids[ext], channel, "marketing", granted, at, source)
-                for ext, channel, granted, at, source in batch
+                for ext, channel, granted, at, source in consent_batch
             ]
             append_consents(app, session, changes)
             outcome.consents += len(changes)
-        for batch in _batches(data.interactions):
+        for interaction_batch in _batches(data.interactions):
             rows = [
                 {
                     **{k: v for k, v in r.items() if k != "customer_external_id"},
                     "customer_id": ids[r["customer_external_id"]],
                 }
-                for r in batch
+                for r in interaction_batch
             ]
             outcome.interactions += len(record_interactions(app, session, rows))
 
@@ -215,5 +216,5 @@ consent choices over 2024–2025, in <code>patron.db</code>. Plugins enabled:
     return path
 
 
-def _batches(rows: list[object]) -> list[list[object]]:  # type: ignore[type-arg]
+def _batches(rows: Sequence[T]) -> list[Sequence[T]]:
     return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]

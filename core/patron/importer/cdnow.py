@@ -2,7 +2,9 @@
 
 ``CDNOW_master.txt`` (Fader & Hardie's public data set) has one purchase per
 line, whitespace-separated: customer id, date ``YYYYMMDD``, number of CDs,
-dollar value; a first header line names the columns. It has no purchase id, so
+dollar value; a first header line names the columns (the 1/10 sample,
+``CDNOW_sample.txt``, has no header and a second id, the customer's number in the
+sample, after the first; it is dropped). It has no purchase id, so
 one is derived that is stable for the same file: ``<customer>-<date>-<line>``.
 
 ``write_cdnow_csv`` writes ``customers.csv`` (external_id, created_at = first
@@ -71,8 +73,13 @@ def write_cdnow_csv(source: str | Path, out_dir: str | Path, *, limit: int | Non
             fields = line.split()
             if not fields or (line_no == 1 and not fields[0].isdigit()):
                 continue  # the header line, or a blank one
+            if len(fields) == 5 and fields[1].isdigit():
+                fields = [fields[0], *fields[2:]]  # the 1/10 sample: master id, sample id, date, cds, dollars
             if len(fields) != 4 or not (fields[0].isdigit() and fields[1].isdigit() and len(fields[1]) == 8):
-                raise ValueError(f"{source}: line {line_no}: expected 'customer_id YYYYMMDD cds dollars', got {line!r}")
+                raise ValueError(
+                    f"{source}: line {line_no}: expected 'customer_id YYYYMMDD cds dollars' "
+                    f"(or the sample's 'customer_id sample_id YYYYMMDD cds dollars'), got {line.strip()!r}"
+                )
             if limit is not None and written >= limit:
                 break
             customer, day, cds, dollars = fields
@@ -85,7 +92,8 @@ def write_cdnow_csv(source: str | Path, out_dir: str | Path, *, limit: int | Non
     with customers_path.open("w", newline="", encoding="utf-8") as dst:
         writer = csv.writer(dst)
         writer.writerow(["external_id", "created_at"])
-        writer.writerows(sorted(first_purchase.items(), key=lambda item: int(item[0])))
+        by_number: list[tuple[str, str]] = sorted(first_purchase.items(), key=lambda item: int(item[0]))
+        writer.writerows(by_number)
     return customers_path, interactions_path
 
 

@@ -28,7 +28,7 @@ def date_parser(date_format: str | None = None) -> Callable[[str], datetime]:
                     f"{text!r} is not an ISO 8601 date such as 2024-03-01 or 2024-03-01T10:15:00Z; "
                     "for another format use --date-format (e.g. --date-format %d/%m/%Y)"
                 ) from None
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return _utc(text, value)
 
         return parse
 
@@ -37,6 +37,16 @@ def date_parser(date_format: str | None = None) -> Callable[[str], datetime]:
             value = datetime.strptime(text.strip(), date_format)
         except ValueError:
             raise DateError(f"{text!r} does not match --date-format {date_format}") from None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _utc(text, value)
 
     return parse_formatted
+
+
+def _utc(text: str, value: datetime) -> datetime:
+    """``value`` in UTC; a time whose UTC instant falls outside years 1–9999 is refused, not a crash."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise DateError(
+            f"{text!r} falls outside the years 1 to 9999 once converted to UTC; check the date and its offset"
+        ) from None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from patron.errors import InputError
 
@@ -44,6 +44,20 @@ def detect_format(path: Path, given: str | None) -> Format:
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"
 
 
+def parse_constants(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``--set COLUMN=VALUE`` options → ``{column: value}`` (a value may contain ``=``; it may be empty)."""
+    constants: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, value = pair.partition("=")
+        column = column.strip()
+        if not sep or not column:
+            raise InputError(f"--set {pair!r}: expected COLUMN=VALUE, e.g. --set currency=USD")
+        if column in constants:
+            raise InputError(f"--set {column}=…: given twice; give each column once")
+        constants[column] = value
+    return constants
+
+
 def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Parse ``--map src=dst`` options into ``{src: dst}``."""
     mapping: dict[str, str] = {}
@@ -63,10 +77,24 @@ def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 class Reader:
     """Iterate the rows of one file; ``columns`` is known after the header (CSV) is read."""
 
-    def __init__(self, path: Path, fmt: Format, mapping: Mapping[str, str], encoding: str = "utf-8") -> None:
+    def __init__(
+        self,
+        path: Path,
+        fmt: Format,
+        mapping: Mapping[str, str],
+        encoding: str = "utf-8",
+        constants: Mapping[str, str] | None = None,
+        scalars: Collection[str] = (),
+        scalar_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.path = path
+        #: Columns that hold one value: a JSON object or list there is refused, never stored as its repr.
+        self.scalars = frozenset(scalars)
+        self.scalar_prefixes = scalar_prefixes
         self.format = fmt
         self.mapping = dict(mapping)
+        #: ``--set COLUMN=VALUE``: columns every row gets, which the file must not have itself.
+        self.constants = dict(constants or {})
         self.encoding = encoding
         self.size = path.stat().st_size
         #: Bytes consumed so far (for progress bars).
@@ -108,7 +136,8 @@ class Reader:
                 yield from self._jsonl_rows(stream)
 
     def _csv_rows(self, stream: IO[bytes]) -> Iterator[SourceRow]:
-        reader = csv.reader(self._lines(stream))
+        lines = _Lines(self._lines(stream))
+        reader = csv.reader(lines)
         try:
             header = next(reader)
             while not header:  # blank lines before the header
@@ -118,32 +147,56 @@ class Reader:
                 f"{self.path} is empty: expected a header line naming the columns, then one row per line"
             ) from None
         except csv.Error as exc:
-            raise InputError(f"{self.path}: line {reader.line_num}: the header is not valid CSV: {exc}") from None
+            raise InputError(f"{self.path}: line {lines.number}: the header is not valid CSV: {exc}") from None
         self.header = [cell.strip() for cell in header]
-        self.columns = self._map_header(self.header)
-        width = len(self.columns)
-        columns = self.columns
+        columns = self._map_header(self.header)
+        width = len(columns)
+        constants = self.constants
+        clash = next((name for name in constants if name in columns), None)
+        if clash is not None:
+            raise InputError(
+                f"--set {clash}=…: {self.path} already has a column {clash!r}; drop the --set, "
+                "or --map the file's column to another name"
+            )
+        self.columns = [*columns, *constants]
         any_row = False
-        previous_line = reader.line_num
         while True:
+            lines.start_record()
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                # The csv module cannot resynchronise after a broken quote; stop with a clear message.
-                raise InputError(
-                    f"{self.path}: line {reader.line_num}: not valid CSV ({exc}); fix the quoting of that row"
-                ) from None
-            line = previous_line + 1
-            previous_line = reader.line_num
+                # One bad record (e.g. a field over the size limit) is one rejected row; the next line starts afresh.
+                any_row = True
+                yield SourceRow(lines.first, {}, lines.record_text(), f"not valid CSV ({exc})")
+                reader = csv.reader(lines)
+                continue
+            line = lines.first
             if not cells:
                 continue
             any_row = True
             if len(cells) != width:
+                if lines.number > line and lines.record[0].count('"') % 2 == 1:
+                    # A quote opened on this line swallowed the lines after it: reject this line only and
+                    # read the following lines again as rows of their own.
+                    yield SourceRow(
+                        line,
+                        {},
+                        [lines.record[0].rstrip("\r\n")],
+                        "a quote opens on this line and is not closed on it (fix the quoting of this row); "
+                        "the lines after it were read again as rows of their own",
+                    )
+                    lines.push_back(lines.record[1:], line + 1)
+                    reader = csv.reader(lines)
+                    continue
                 yield SourceRow(line, {}, cells, f"the row has {len(cells)} cells but the header has {width}")
                 continue
-            yield SourceRow(line, dict(zip(columns, cells, strict=True)), cells)
+            if any("\x00" in cell for cell in cells):
+                yield SourceRow(line, {}, cells, NUL_PROBLEM)
+                continue
+            values = dict(zip(columns, cells, strict=True))
+            yield SourceRow(line, {**values, **constants} if constants else values, cells)
         if not any_row:
             raise InputError(f"{self.path} has a header but no rows: nothing to import")
 
@@ -179,21 +232,113 @@ class Reader:
             any_line = True
             original = [text.rstrip("\r\n")]
             try:
-                obj = json.loads(text, parse_float=Decimal)
+                obj = json.loads(text, parse_float=Decimal, parse_int=_exact_int)
             except json.JSONDecodeError as exc:
                 yield SourceRow(number, {}, original, f"not valid JSON: {exc.msg} at column {exc.colno}")
                 continue
+            except RecursionError:
+                yield SourceRow(number, {}, original, f"nested more than {MAX_DEPTH} levels deep")
+                continue
+            except ValueError as exc:
+                # E.g. a number Python refuses to convert; the row, not the import, is wrong.
+                yield SourceRow(number, {}, original, f"not valid JSON: {exc}")
+                continue
             if not isinstance(obj, dict):
                 yield SourceRow(number, {}, original, f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            problem = _problem(obj, self.scalars, self.scalar_prefixes, mapping)
+            if problem is not None:
+                yield SourceRow(number, {}, original, problem)
                 continue
             values = (
                 {mapping.get(k, k): _plain(v) for k, v in obj.items()}
                 if mapping
                 else {k: _plain(v) for k, v in obj.items()}
             )
-            yield SourceRow(number, values, original)
+            clash = next((name for name in self.constants if name in values), None)
+            if clash is not None:
+                yield SourceRow(number, {}, original, f"has its own {clash!r}, which --set {clash}=… would replace")
+                continue
+            yield SourceRow(number, {**cast("dict[str, Any]", values), **self.constants}, original)
         if not any_line:
             raise InputError(f"{self.path} is empty: expected one JSON object per line")
+
+
+#: How deep a JSON Lines row may nest (payloads are small documents, not trees).
+MAX_DEPTH = 64
+#: Longest integer kept as a JSON number inside a payload; longer ones are kept as exact text.
+_INT_DIGITS = 4000
+NUL_PROBLEM = "contains a NUL character (\\x00 or \\u0000), which the database cannot store; remove it"
+
+
+def _exact_int(text: str) -> int | Decimal:
+    # Python refuses int() of more than 4,300 digits; such a number is kept exact as a Decimal (then text).
+    return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
+
+
+def _problem(
+    obj: dict[str, Any], scalars: frozenset[str], prefixes: tuple[str, ...], mapping: Mapping[str, str]
+) -> str | None:
+    """Why a parsed JSON object cannot be a row, or None: depth, NUL characters, objects in scalar columns."""
+    for key, value in obj.items():
+        if isinstance(value, dict | list):
+            column = mapping.get(key, key)
+            if column in scalars or (prefixes and column.startswith(prefixes)):
+                kind = "an object" if isinstance(value, dict) else "a list"
+                return f"column {column!r} holds {kind}; it takes a single value (text or a number)"
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return NUL_PROBLEM
+        elif isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} levels deep"
+            stack.extend((k, depth) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} levels deep"
+            stack.extend((v, depth + 1) for v in value)
+    return None
+
+
+class _Lines:
+    """The decoded lines fed to ``csv.reader``, remembering those of the current record.
+
+    Lets the reader name the line where a record starts and, after a quote that
+    never closes, read the swallowed lines again (``push_back``).
+    """
+
+    def __init__(self, source: Iterator[str]) -> None:
+        self._source = source
+        self._pending: list[str] = []
+        #: The line number of the last line handed out.
+        self.number = 0
+        #: The line number of the current record's first line, and its lines.
+        self.first = 1
+        self.record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._pending.pop(0) if self._pending else next(self._source)
+        self.number += 1
+        self.record.append(line)
+        return line
+
+    def start_record(self) -> None:
+        self.first = self.number + 1
+        self.record = []
+
+    def record_text(self) -> list[str]:
+        return ["".join(self.record).rstrip("\r\n")]
+
+    def push_back(self, lines: list[str], first_number: int) -> None:
+        self._pending = lines + self._pending
+        self.number = first_number - 1
 
 
 def _plain(value: Any) -> Any:

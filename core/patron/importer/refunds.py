@@ -34,6 +34,8 @@ def check_refunds(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[R
     A refund's purchase is looked up in the database and among the rows before
     it, so a file may hold a purchase and its refund. Other kinds are not checked.
     """
+    if not any(row["kind"] == REFUND for row in rows):
+        return []  # the usual batch of a big file: nothing to check, no lookups, no bookkeeping
     from sqlalchemy import select
 
     from patron.models import Interaction

@@ -11,6 +11,7 @@ one transaction that is rolled back when any row is rejected.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -18,9 +19,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import exc as sa_exc
 
-from patron.errors import InputError
+from patron.errors import InputError, PatronError
 from patron.importer import rows as rowmod
 from patron.importer.dates import date_parser
 from patron.importer.readers import Format, Reader, SourceRow
@@ -36,7 +37,6 @@ Kind = Literal["customers", "interactions"]
 EXIT_REJECTED = 8
 DEFAULT_BATCH_SIZE = 5000
 MAX_BATCH_SIZE = 50_000
-_IN_CHUNK = 5000  # ids per IN (...) list: below SQLite's and PostgreSQL's bound-parameter limits
 
 
 @dataclass
@@ -47,6 +47,8 @@ class ImportOptions:
     path: Path
     format: Format = "csv"
     mapping: dict[str, str] = field(default_factory=dict)
+    #: ``--set COLUMN=VALUE``: a constant column added to every row.
+    constants: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
     on_conflict: Literal["update", "skip"] = "update"
     strict: bool = False
@@ -103,6 +105,16 @@ class BatchOutcome:
     accepted: list[tuple[str, int]] = field(default_factory=list)
 
 
+#: ``progress(bytes_done_since_last_call, rows_so_far)``, called after every batch.
+Progress = Callable[[int, int], None]
+
+
+class ImportInterrupted(PatronError):
+    """Ctrl-C during an import: the message says what is stored and that re-running resumes."""
+
+    exit_code = 130  # the shell's code for a process ended by SIGINT
+
+
 class _StrictRollback(Exception):
     """Raised inside the strict transaction to roll it back after rows were rejected."""
 
@@ -136,8 +148,13 @@ class RejectsWriter:
             self._file.close()
 
 
-def run_import(app: App, options: ImportOptions, progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import ``options.path`` into the app's database and return the summary."""
+def run_import(app: App, options: ImportOptions, progress: Progress | None = None) -> ImportSummary:
+    """Import ``options.path`` into the app's database and return the summary.
+
+    ``progress(bytes_done, rows_so_far)`` is called after every batch. Ctrl-C
+    (``KeyboardInterrupt``) becomes ``ImportInterrupted``, whose message says how
+    many rows are stored and that re-running the same command resumes.
+    """
     from patron.sql import run_transaction
 
     if options.strict:
@@ -191,11 +208,20 @@ def payload_checks(app: App) -> dict[str, RowCheck]:
 class _Import:
     """One run over one file."""
 
-    def __init__(self, app: App, options: ImportOptions, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, app: App, options: ImportOptions, progress: Progress | None) -> None:
         self.app = app
         self.options = options
         self.progress = progress
-        self.reader = Reader(options.path, options.format, options.mapping, options.encoding)
+        scalars = rowmod.CUSTOMER_COLUMNS if options.kind == "customers" else rowmod.INTERACTION_COLUMNS
+        self.reader = Reader(
+            options.path,
+            options.format,
+            options.mapping,
+            options.encoding,
+            options.constants,
+            scalars=[c for c in scalars if c != "payload"],
+            scalar_prefixes=(rowmod.CONSENT_PREFIX,) if options.kind == "customers" else (),
+        )
         self.parse_date = date_parser(options.date_format)
         assert options.rejects_path is not None
         self.rejects = RejectsWriter(options.rejects_path, self.reader)
@@ -204,7 +230,7 @@ class _Import:
 
     def run(self, session: Session | None) -> ImportSummary:
         """Process every batch; in ``session`` when given (strict), else one transaction each."""
-        seen = SeenIds()
+        seen = SeenIds(scratch_folder(self.app))
         reported = 0
         try:
             for batch in _batched(self.reader.rows(), self.options.batch_size):
@@ -215,8 +241,10 @@ class _Import:
                 seen.add(outcome.accepted)
                 self.rejects.write(outcome.rejects)
                 if self.progress is not None:
-                    self.progress(self.reader.bytes_read - reported)
+                    self.progress(self.reader.bytes_read - reported, self.summary.rows)
                     reported = self.reader.bytes_read
+        except KeyboardInterrupt:
+            raise ImportInterrupted(self._interrupted(session is not None)) from None
         except InputError as exc:
             if session is None and self.summary.inserted + self.summary.updated:
                 raise InputError(
@@ -231,6 +259,20 @@ class _Import:
         self._finish()
         return self.summary
 
+    def _interrupted(self, strict: bool) -> str:
+        s = self.summary
+        if strict:
+            return (
+                "interrupted: nothing was written (--strict imports the whole file in one transaction, "
+                "which was rolled back); run the same command again to import the file"
+            )
+        return (
+            f"interrupted after {s.rows:,} rows in {s.batches:,} committed batches: {s.inserted:,} inserted, "
+            f"{s.updated:,} updated, {s.unchanged:,} unchanged, {s.rejected:,} rejected are stored; the batch "
+            "in progress was rolled back. Re-running the same command resumes: rows already imported are "
+            "matched on external_id and counted as unchanged"
+        )
+
     def _check_columns(self) -> None:
         columns = self.reader.columns
         if columns is None:
@@ -241,7 +283,8 @@ class _Import:
             raise InputError(
                 f"{self.options.path}: missing required column{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)} (the header has: {', '.join(self.reader.header or [])}); "
-                f"rename a column with --map, e.g. --map YOUR_COLUMN={missing[0]}"
+                f"rename a column with --map, e.g. --map YOUR_COLUMN={missing[0]}, or give every row the same "
+                f"value with --set, e.g. --set {missing[0]}=VALUE"
             )
 
     def _count(self, outcome: BatchOutcome, rows: int) -> None:
@@ -278,9 +321,18 @@ class _Import:
             write(s, parsed, outcome)
             return outcome
 
-        if session is not None:
-            return work(session)
-        return run_transaction(self.app.sessions, work, immediate=True)
+        try:
+            if session is not None:
+                return work(session)
+            return run_transaction(self.app.sessions, work, immediate=True)
+        except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+            # The database refused a value the checks let through: name the lines, never the values
+            # (SQLAlchemy's message would carry the whole batch's bound parameters: names, emails).
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            raise InputError(
+                f"{self.options.path}: lines {batch[0].line}-{batch[-1].line}: the database refused this batch "
+                f"({reason}); nothing of it was stored. Fix those rows and run the import again"
+            ) from None
 
     def _validate(self, batch: list[SourceRow], rejects: list[Reject]) -> list[tuple[SourceRow, Any]]:
         parsed: list[tuple[SourceRow, Any]] = []
@@ -324,6 +376,8 @@ class _Import:
         customers = self.options.kind == "customers"
         ids = [(p.values if customers else p)["external_id"] for _, p in parsed]
         earlier = seen.lines_of(ids)
+        if not earlier and len(set(ids)) == len(ids):
+            return parsed  # the usual batch: no id seen before, none twice
         kept: list[tuple[SourceRow, Any]] = []
         first_line: dict[str, int] = {}
         for (source, row), external_id in zip(parsed, ids, strict=True):
@@ -351,7 +405,7 @@ class _Import:
 
         wanted = list({row["customer_external_id"] for _, row in parsed})
         customer_ids = dict(_lookup(session, Customer.external_id, Customer.id, wanted))
-        erased = _erased(session, [e for e in wanted if e not in customer_ids])
+        erased = _erased(self.app, session, [e for e in wanted if e not in customer_ids])
         rows: list[dict[str, Any]] = []
         sources: list[SourceRow] = []
         for source, row in parsed:
@@ -366,8 +420,9 @@ class _Import:
                 )
                 out.rejects.append((source, rowmod.RowError("customer_external_id", reason)))
                 continue
-            # A new dict: the parsed row stays as validated should the transaction be retried.
-            rows.append({**row, "customer_id": cid})
+            # Set in place (no copy of a million dicts): a retried transaction sets the same id again.
+            row["customer_id"] = cid
+            rows.append(row)
             sources.append(source)
         # Refunds follow the core convention (patron.kinds); their purchase may be earlier in this batch.
         bad = {p.index: p for p in check_refunds(session, rows)}
@@ -386,7 +441,7 @@ class _Import:
         from patron.ingest import append_consents, upsert_customers
         from patron.models import Customer, utcnow
 
-        erased = _erased(session, [row.values["external_id"] for _, row in parsed])
+        erased = _erased(self.app, session, [row.values["external_id"] for _, row in parsed])
         keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
         for source, row in parsed:
             if row.values["external_id"] in erased:
@@ -444,25 +499,51 @@ class _Import:
         return changes
 
 
+def scratch_folder(app: App) -> Path | None:
+    """Where an import keeps its scratch data: beside the SQLite file, else beside the config file."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return app.settings.path.parent if app.settings.path is not None else None
+
+
 def _batched(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
     while batch := list(islice(rows, size)):
         yield batch
 
 
 def _lookup(session: Session, key: Any, value: Any, wanted: list[str]) -> Iterator[tuple[Any, Any]]:
-    """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``, one IN query per chunk."""
-    for start in range(0, len(wanted), _IN_CHUNK):
-        yield from session.execute(select(key, value).where(key.in_(wanted[start : start + _IN_CHUNK])))
+    """``(key, value)`` pairs for rows whose ``key`` is in ``wanted``: one query, whatever the count.
+
+    The ids travel as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL) rather than as thousands of bound parameters that SQLAlchemy
+    would name and render one by one for every batch.
+    """
+    if not wanted:
+        return
+    connection = session.connection()
+    table, k, v = key.table.name, key.name, value.name
+    if connection.dialect.name == "postgresql":
+        found = connection.exec_driver_sql(f"SELECT {k}, {v} FROM {table} WHERE {k} = ANY(%s)", (wanted,))
+    else:
+        found = connection.exec_driver_sql(
+            f"SELECT {k}, {v} FROM {table} WHERE {k} IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
+        )
+    for row in found.all():
+        yield row[0], row[1]
 
 
-def _erased(session: Session, external_ids: list[str]) -> set[str]:
+def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:
     """Those of ``external_ids`` that belonged to a customer who has since been erased."""
-    if not external_ids:
+    if not external_ids or not getattr(app.settings, "secret_key", None):
+        # No key: nobody can have been erased by this installation.
         return set()
     from patron.models import Customer
-    from patron.privacy import pseudonym
+    from patron.pseudonyms import pseudonyms
 
-    by_pseudonym = {pseudonym(e): e for e in external_ids}
+    by_pseudonym = pseudonyms(app, external_ids)
     found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
     return {by_pseudonym[p] for p, _ in found}
 

@@ -5,10 +5,19 @@ id of a 5-million-row file in memory would make memory grow with the file. A
 scratch SQLite database in a temporary directory holds them instead (with the
 line of their first occurrence, for the message); SQLite's page cache keeps
 memory bounded whatever the file size.
+
+The scratch folder (``.patron-import-<pid>-<random>``, mode 0700) lives beside
+the database (a SQLite file's folder, else the config file's), not in a
+world-shared temporary folder: it holds external ids, which may be personal.
+A run killed before it could clean up leaves it behind; the next import in the
+same place deletes every such folder whose process is gone.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -16,13 +25,39 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _CHUNK = 900  # under SQLite's smallest historical limit on bound parameters
+PREFIX = ".patron-import-"
+_NAME = re.compile(re.escape(PREFIX) + r"(\d+)-")
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Delete scratch folders in ``folder`` left by imports whose process no longer runs."""
+    removed = []
+    for path in folder.glob(PREFIX + "*"):
+        match = _NAME.match(path.name)
+        if match and path.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # Another user's live process.
+        return True
+    return True
 
 
 class SeenIds:
     """External ids seen so far, each with the line where it first appeared."""
 
-    def __init__(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="patron-import-"))
+    def __init__(self, folder: Path | None = None) -> None:
+        self._dir = _scratch_dir(folder)
         self._db = sqlite3.connect(self._dir / "seen.db", isolation_level=None)
         # Scratch data: durability would only cost time; the file is deleted at the end anyway.
         self._db.execute("PRAGMA journal_mode = OFF")
@@ -32,12 +67,14 @@ class SeenIds:
 
     def lines_of(self, ids: list[str]) -> dict[str, int]:
         """The first-occurrence line of each of ``ids`` seen before (absent ones are left out)."""
-        found: dict[str, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            found.update(self._db.execute(f"SELECT id, line FROM seen WHERE id IN ({marks})", chunk))
-        return found
+        if not ids:
+            return {}
+        # One query per batch: the ids travel as one JSON array, not as thousands of bound parameters.
+        return dict(
+            self._db.execute(
+                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+            )
+        )
 
     def add(self, pairs: Iterable[tuple[str, int]]) -> None:
         """Remember ``(id, line)`` pairs; an id already present keeps its first line."""
@@ -49,3 +86,14 @@ class SeenIds:
         """Delete the scratch database."""
         self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _scratch_dir(folder: Path | None) -> Path:
+    if folder is not None:
+        try:
+            clean_stale(folder)
+            return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=folder))
+        except OSError:
+            # A read-only database folder: fall back to a private (0700) temporary folder.
+            pass
+    return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))

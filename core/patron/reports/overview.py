@@ -22,11 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 
+<<<<<<< HEAD
 from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, as_of_instant
+=======
+from patron.contracts import Figure, ReportResult, Table, as_of_instant
+>>>>>>> main
 from patron.errors import InputError
 from patron.kinds import PURCHASE, REFUND, net_amount
 from patron.models import Customer, Interaction
 from patron.money import Money, round_money, to_minor
+from patron.reports.specs import OVERVIEW
 from patron.reports.sqlparts import month_key, month_range, months_back
 
 if TYPE_CHECKING:
@@ -38,30 +43,8 @@ if TYPE_CHECKING:
 class OverviewReport:
     """Customers, active customers, revenue by month, new vs returning buyers, top customers."""
 
-    name = "overview"
-    title = "Customer base overview"
-    description = (
-        "How many customers there are, how many are active, revenue by month, new versus "
-        "returning buyers, activity by channel and the top customers by revenue."
-    )
-    params = (
-        ReportParam(
-            "as_of",
-            date,
-            None,
-            "Only data before 00:00 UTC of this day counts (default: the day after the last interaction).",
-        ),
-        ReportParam(
-            "months",
-            int,
-            12,
-            "Months in the window, ending at as_of (the last month is partial, and labelled so, "
-            "unless as_of is the 1st).",
-        ),
-        ReportParam("top", int, 10, "How many top customers to list."),
-        ReportParam("active_days", int, 90, "A customer is active with a purchase in this many days before as_of."),
-        ReportParam("currency", str, None, "Revenue currency (default: the one most purchases use)."),
-    )
+    spec = OVERVIEW
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         months, top, active_days = params["months"], params["top"], params["active_days"]

@@ -66,8 +66,12 @@ def get_report(app: App, name: str) -> Report:
     """The registered report ``name``; NotFoundError lists the available ones."""
     reports = app.reports
     if name not in reports:
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, list(reports), n=1)
+        guess = f'did you mean "{close[0]}"? ' if close else ""
         available = ", ".join(sorted(reports)) or "none (enable a plugin that provides reports)"
-        raise NotFoundError(f"no report named \"{name}\"; available: {available} (see 'patron report list')")
+        raise NotFoundError(f"no report named \"{name}\"; {guess}available: {available} (see 'patron report list')")
     return reports[name]
 
 

@@ -46,10 +46,7 @@ def patron_refresh(app: App, as_of: datetime) -> str:
     # Expire first: a tier review should not count points that lapsed before as_of.
     expired = expire(app, as_of)
     review = run_transaction(app, lambda session: recompute(app, session, as_of), immediate=True)
-    return (
-        f"{expired} expiry entries; tier review ({review.scheme}): {review.placed} customers, "
-        f"{review.changed} changed ({review.upgrades} up, {review.downgrades} down)"
-    )
+    return f"{expired} expiry entries; tier review ({review.scheme}): {review.placed} customers, {review.describe()}"
 
 
 @hookimpl
@@ -88,10 +85,11 @@ def patron_audiences(register: Callable[[Audience], None]) -> None:
 
 @hookimpl
 def patron_reports(register: Callable[[Report], None]) -> None:
-    from patron_loyalty.reports import ActivityReport, LiabilityReport, TiersReport
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron_loyalty.report_specs import SPECS
 
-    for report in (TiersReport(), LiabilityReport(), ActivityReport()):
-        register(report)
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl

@@ -180,13 +180,10 @@ def tiers_recompute(as_of: datetime | None, as_json: bool) -> None:
     when = _now(as_of)
     result = run_transaction(app, lambda session: recompute(app, session, when), immediate=True)
     if as_json:
-        keys = ("scheme", "placed", "changed", "upgrades", "downgrades")
+        keys = ("scheme", "placed", "changed", "upgrades", "downgrades", "first")
         echo_json({"as_of": when.isoformat(), **{key: getattr(result, key) for key in keys}})
         return
-    click.echo(
-        f"scheme {result.scheme}: {result.placed} customers reviewed, {result.changed} changed "
-        f"({result.upgrades} up, {result.downgrades} down)"
-    )
+    click.echo(f"scheme {result.scheme}: {result.placed} customers reviewed, {result.describe()}")
 
 
 @loyalty.command()

@@ -182,8 +182,11 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
             earned.points.label("earned"),
             (earned.points - expired).label("unexpired"),
             earned.amount_minor.label("base"),
-            (
-                refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0))
+            # sum() of integers is numeric on PostgreSQL, where ``//`` would then divide exactly and the
+            # insert round: cast back to an integer so both engines floor (74 points, not 73 on PostgreSQL).
+            cast(
+                refunded_before + func.sum(amount).over(partition_by=purchase.id, order_by=refund.id, rows=(None, 0)),
+                BigInteger,
             ).label("cum"),
         )
         .select_from(refund)

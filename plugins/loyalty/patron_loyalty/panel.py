@@ -37,7 +37,11 @@ class LoyaltyPanel:
         return {
             "points": account.balance if account else 0,
             "tier": tier.tier if tier else None,
-            "tier since": tier.since.date().isoformat() if tier else None,
-            "next expiry": f"{next_expiry[1]} points on {next_expiry[0].date().isoformat()}" if next_expiry else None,
+            "tier since": tier.since.date().isoformat() if tier and tier.since else None,
+            "next expiry": (
+                f"{next_expiry[1]} points on {next_expiry[0].date().isoformat()}"
+                if next_expiry and next_expiry[0]
+                else None
+            ),
             "ledger entries": entries,
         }

@@ -31,6 +31,7 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
             LedgerEntry.reason,
             LedgerEntry.occurred_at,
             LedgerEntry.interaction_id,
+            LedgerEntry.idempotency_key,
         )
         .where(LedgerEntry.customer_id == customer_id)
         .order_by(LedgerEntry.id)
@@ -61,8 +62,9 @@ def export(session: Session, customer_id: int) -> dict[str, Any] | None:
                 "reason": r,
                 "occurred_at": o.isoformat(),
                 "interaction_id": n,
+                "idempotency_key": key,
             }
-            for i, k, p, s, r, o, n in entries
+            for i, k, p, s, r, o, n, key in entries
         ],
         "tier_history": [
             {"scheme": s, "from": f, "to": t, "changed_at": c.isoformat(), "reason": r} for s, f, t, c, r in history

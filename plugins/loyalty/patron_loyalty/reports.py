@@ -16,13 +16,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import case, func, literal_column, select
 
+<<<<<<< HEAD
 from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, as_of_instant
+=======
+from patron.contracts import Figure, ReportResult, Table, as_of_instant
+>>>>>>> main
 from patron.errors import ConfigError
 from patron.models import Interaction
 from patron.money import ROUNDING, Money
 from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
+from patron_loyalty.report_specs import ACTIVITY, LIABILITY, TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,18 +47,13 @@ def _start_of(day: date | None) -> datetime | None:
 class TiersReport:
     """Current tier distribution and tier movements in a period."""
 
-    name = "loyalty-tiers"
-    title = "Loyalty tiers"
-    description = "How many customers are in each tier, and who moved between tiers in a period."
-    params = (
-        ReportParam("since", date, default=None, help="Movements on or after this date (default: all)."),
-        ReportParam("until", date, default=None, help="Movements on or before this date (default: all)."),
-    )
+    spec = TIERS
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
-        dist = [
-            tuple(r)
-            for r in session.execute(
+        dist: list[tuple[str, str, int]] = [
+            (scheme, tier, n)
+            for scheme, tier, n in session.execute(
                 select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
                 .group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
                 .order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
@@ -116,14 +116,8 @@ class TiersReport:
 class LiabilityReport:
     """Outstanding points and what they are worth."""
 
-    name = "loyalty-liability"
-    title = "Loyalty points liability"
-    description = "Outstanding points (positive balances) times the configured point value, as of a date."
-    params = (
-        ReportParam(
-            "as_of", date, default=None, help="Only entries before 00:00 UTC of this day count (default: all)."
-        ),
-    )
+    spec = LIABILITY
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         config = app.plugin_config("loyalty", LoyaltyConfig)
@@ -200,13 +194,8 @@ def liability_currency(session: Session, config: LoyaltyConfig, where: list[Any]
 class ActivityReport:
     """Earned, redeemed (burned), expired, adjusted and reversed points by month."""
 
-    name = "loyalty-activity"
-    title = "Loyalty points by month"
-    description = "Points earned, burned (redeemed), expired, adjusted and clawed back, per month."
-    params = (
-        ReportParam("since", date, default=None, help="From this date (default: all)."),
-        ReportParam("until", date, default=None, help="Up to and including this date (default: all)."),
-    )
+    spec = ACTIVITY
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
     KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
     LABELS: ClassVar[dict[str, str]] = {
         "earn": "Earned",

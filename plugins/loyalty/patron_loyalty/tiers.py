@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import InstrumentedAttribute, Session
 
     from patron.app import App
-    from patron.contracts import TierScheme
+    from patron.contracts import AnySelect, TierScheme
 
     #: An ORM attribute (``Interaction.kind``) or any SQL column expression.
     ColumnExpression = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -64,7 +64,7 @@ class ClassicScheme:
     description: str = "Regular/Silver/Gold/Diamond on net spend over a rolling 12 months."
     tiers: Sequence[str] = TIERS
 
-    def metric(self, as_of: datetime) -> Select[Any]:
+    def metric(self, as_of: datetime) -> AnySelect:
         """``(customer_id, value)``: net spend in minor units in the window."""
         cfg = self.config
         # Earning kinds add their amount; refunds are subtracted by the core convention (patron.kinds).
@@ -83,7 +83,7 @@ class ClassicScheme:
             .group_by(Interaction.customer_id)
         )
 
-    def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def qualify(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Every customer with the tier their spend earns (``regular`` without any)."""
         m = self.metric(as_of).subquery()
         return select(
@@ -99,7 +99,7 @@ class FrequencyScheme(ClassicScheme):
     name: str = "frequency"
     description: str = "Regular/Silver/Gold/Diamond on purchase count over a rolling 12 months."
 
-    def metric(self, as_of: datetime) -> Select[Any]:
+    def metric(self, as_of: datetime) -> AnySelect:
         """``(customer_id, value)``: purchases in the window."""
         where = [
             Interaction.kind.in_(self.config.earn_kinds),
@@ -110,7 +110,7 @@ class FrequencyScheme(ClassicScheme):
             select(Interaction.customer_id, func.count().label("value")).where(*where).group_by(Interaction.customer_id)
         )
 
-    def qualify(self, session: Session, *, as_of: datetime) -> Select[Any]:
+    def qualify(self, session: Session, *, as_of: datetime) -> AnySelect:
         """Every customer with the tier their purchase count earns."""
         m = self.metric(as_of).subquery()
         return select(
@@ -153,6 +153,13 @@ class ReviewResult:
     changed: int
     upgrades: int
     downgrades: int
+    #: customers who had no tier in this scheme before (counted in ``changed``, neither up nor down)
+    first: int = 0
+
+    def describe(self) -> str:
+        """``12 changed (5 up, 7 down, 3 placed for the first time)``, for the commands' one-line summary."""
+        first = f", {self.first} placed for the first time" if self.first else ""
+        return f"{self.changed} changed ({self.upgrades} up, {self.downgrades} down{first})"
 
 
 def propose(session: Session, scheme: TierScheme, policy: Downgrade, as_of: datetime) -> Select[Any]:
@@ -272,6 +279,7 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
             func.count().filter(changed),
             func.count().filter(and_(changed, r.old_tier.is_not(None), _up(r, scheme.tiers))),
             func.count().filter(and_(changed, r.old_tier.is_not(None), ~_up(r, scheme.tiers))),
+            func.count().filter(and_(changed, r.old_tier.is_(None))),
         ).where(r.review == review)
     ).one()
     changed_ids = list(session.scalars(select(r.customer_id).where(changed).order_by(r.customer_id)))
@@ -285,7 +293,7 @@ def recompute(app: App, session: Session, as_of: datetime) -> ReviewResult:
             review=review,
             customer_ids=changed_ids,
         )
-    return ReviewResult(review, scheme.name, counts[0], counts[1], counts[2], counts[3])
+    return ReviewResult(review, scheme.name, counts[0], counts[1], counts[2], counts[3], counts[4])
 
 
 def _up(r: type[LoyaltyTierReview], tiers: Sequence[str]) -> ColumnElement[bool]:

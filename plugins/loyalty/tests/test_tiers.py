@@ -55,6 +55,8 @@ def test_classic_qualifies_on_rolling_net_spend_and_records_history(make_patron_
     refund(app, c, "c1r", "c1", 5500, when=AS_OF - timedelta(days=5))  # net 500
     result = _review(app)
     assert (result.placed, result.changed) == (3, 3)
+    assert (result.upgrades, result.downgrades, result.first) == (0, 0, 3)  # first placements are neither
+    assert result.describe() == "3 changed (0 up, 0 down, 3 placed for the first time)"
     assert [_tier(app, x) for x in (a, b, c)] == ["gold", "regular", "regular"]
     with app.transaction() as session:
         rows = session.execute(
@@ -155,7 +157,7 @@ def test_patron_refresh_expires_then_reviews_tiers_and_changes_nothing_twice(mak
     purchase(app, a, "a1", 6000, when=AS_OF - timedelta(days=10))
     first = patron_cli(app, "refresh", "--as-of", "2025-12-31")
     assert first.exit_code == 0, first.output
-    assert "tier review (classic): 1 customers, 1 changed" in first.output  # the initial placement
+    assert "tier review (classic): 1 customers, 1 changed (0 up, 0 down, 1 placed for the first time)" in first.output
     assert _tier(app, a) == "gold"
     second = patron_cli(app, "refresh", "--as-of", "2025-12-31")
     assert "0 expiry entries; tier review (classic): 1 customers, 0 changed" in second.output

@@ -36,7 +36,7 @@ def score(as_of: datetime | None, as_json: bool) -> None:
     from patron_rfm.snapshots import score as run_score
 
     app = get_app()
-    with app.transaction() as session:
+    with app.transaction(immediate=True) as session:
         run = run_score(app, session, _day(as_of))
     if as_json:
         echo_json(

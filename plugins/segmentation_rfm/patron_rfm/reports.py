@@ -11,19 +11,19 @@ PostgreSQL (numeric) print the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, as_of_instant
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import InputError, NotFoundError
 from patron.kinds import PURCHASE
 from patron.models import Interaction
 from patron.money import ROUNDING, Money, round_ratio
 from patron_rfm.abc import TIERS
 from patron_rfm.models import RfmScore, RfmSnapshot
+from patron_rfm.report_specs import HEATMAP, MIGRATION, PARETO, SEGMENTS
 from patron_rfm.segments import SegmentRule, segment_names
 from patron_rfm.snapshots import find_snapshot
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from patron.app import App
 
-AS_OF = ReportParam("as_of", date, default=None, help="As-of date of the snapshot (default: the latest).")
 AS_OF_KEY = Column("as_of", "Snapshot as of")
 NOTE_KEY = Column("note", "Note")
 NO_SNAPSHOT = "no RFM snapshot yet; run 'patron rfm score' first"
@@ -87,10 +86,8 @@ def _labels(snapshot: RfmSnapshot) -> dict[str, str]:
 class SegmentSummaryReport:
     """Customers, shares and mean metrics per segment."""
 
-    name = "rfm-segments"
-    title = "RFM segments"
-    description = "Customers, share, revenue share and mean recency/frequency/monetary per RFM segment."
-    params = (AS_OF,)
+    spec = SEGMENTS
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
@@ -171,10 +168,8 @@ class SegmentSummaryReport:
 class HeatmapReport:
     """Mean monetary value in each cell of the R×F grid."""
 
-    name = "rfm-heatmap"
-    title = "RFM heatmap: recency × frequency"
-    description = "Customers and mean monetary value for each R score (rows) and F score (columns)."
-    params = (AS_OF,)
+    spec = HEATMAP
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
@@ -235,10 +230,8 @@ class HeatmapReport:
 class ParetoReport:
     """The ABC Pareto curve: cumulative revenue share against cumulative customer share."""
 
-    name = "rfm-pareto"
-    title = "ABC Pareto curve"
-    description = "Customers and revenue per ABC tier, and the cumulative revenue curve by customer percentile."
-    params = (AS_OF,)
+    spec = PARETO
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
@@ -320,13 +313,8 @@ class ParetoReport:
 class MigrationReport:
     """How customers moved between segments from one snapshot to another."""
 
-    name = "rfm-migration"
-    title = "RFM segment migration"
-    description = "Customers per (segment before, segment after) between two snapshots."
-    params = (
-        ReportParam("from_date", date, default=None, help="Earlier snapshot (default: second latest)."),
-        ReportParam("to_date", date, default=None, help="As-of date of the later snapshot (default: the latest)."),
-    )
+    spec = MIGRATION
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         dates = list(session.scalars(select(RfmSnapshot.as_of).order_by(RfmSnapshot.as_of.desc()).limit(2)))
@@ -384,5 +372,5 @@ class MigrationReport:
 
 
 def reports() -> list[Any]:
-    """Every report this plugin offers."""
+    """Every report this plugin offers, as implementations (the plugin registers ``report_specs.SPECS``)."""
     return [SegmentSummaryReport(), HeatmapReport(), ParetoReport(), MigrationReport()]

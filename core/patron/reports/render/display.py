@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from patron.contracts import Column, column_spec
 from patron.money import Money
+from patron.terminal import clean
 
 if TYPE_CHECKING:
     from patron.contracts import Table
@@ -95,7 +96,8 @@ def display(value: Any, column: str = "") -> str:
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    # Control characters in stored text are shown as escapes, never passed to a terminal or a page.
+    return clean(value)
 
 
 def display_rows(table: Table) -> tuple[list[Column], list[list[str]]]:

@@ -38,8 +38,8 @@ def nice_max(value: float) -> float:
     base = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 4, 6, 8, 10):
         if step * base >= value:
-            return step * base
-    return 10 * base
+            return float(step * base)
+    return float(10 * base)
 
 
 def fmt_number(value: float) -> str:
