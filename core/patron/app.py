@@ -194,14 +194,7 @@ class App:
             # Anything else from a plugin aborts the work; say whose it was.
             info = self.pm.infos.get(plugin)
             label = info.label if info is not None else f'"{plugin}"'
-<<<<<<< HEAD
-            # One line: a database error's own first line (SQLAlchemy appends the SQL and a URL).
-            cause = getattr(exc, "orig", None) or exc
-            reason = (str(cause).strip().splitlines() or [""])[0]
-            raise PluginError(f"plugin {label} failed in {doing}: {type(cause).__name__}: {reason}") from exc
-=======
             raise PluginError(f"plugin {label} failed in {doing}: {_describe(exc)}") from exc
->>>>>>> main
 
     def caller_for(self, name: str, hook_name: str) -> Any:
         """A hook caller that reaches only plugin ``name``, or None when it lacks the hook."""

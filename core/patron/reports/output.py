@@ -47,18 +47,8 @@ def write_outputs(name: str, fmt: str, docs: Mapping[str, str], output: str | No
             )
         return None
     target = Path(output)
-<<<<<<< HEAD
+    # "out/" (or an existing directory) always names a folder, even before it exists.
     if is_folder(output) or (fmt == "csv" and several):
-        if target.exists() and not target.is_dir():
-            raise InputError(f'-o {output}: is a file, but report "{name}" has several tables; give a directory')
-        target.mkdir(parents=True, exist_ok=True)
-        if fmt == "csv":
-            return [_write(target / f"{name}-{table}.csv", text) for table, text in docs.items()]
-        return [_write(target / f"{name}.{EXTENSIONS.get(fmt, fmt)}", next(iter(docs.values())))]
-    return [_write(target, next(iter(docs.values())))]
-=======
-    # "out/" names a directory even before it exists (Path() would drop the slash).
-    if fmt == "csv" and (several or target.is_dir() or output.endswith(("/", os.sep))):
         if target.exists() and not target.is_dir():
             raise InputError(f'-o {output}: is a file, but report "{name}" has several tables; give a directory')
         if not target.exists():
@@ -68,11 +58,10 @@ def write_outputs(name: str, fmt: str, docs: Mapping[str, str], output: str | No
                 target.mkdir()
             except OSError as exc:
                 raise InputError(f"-o {output}: cannot create the folder: {exc.strerror or exc}") from exc
-        return [write_file(target / f"{name}-{table}.csv", text) for table, text in docs.items()]
-    if target.is_dir():
-        raise InputError(f"-o {output}: is a directory; give a file name such as {target / (name + '.' + fmt)}")
+        if fmt == "csv":
+            return [write_file(target / f"{name}-{table}.csv", text) for table, text in docs.items()]
+        return [write_file(target / f"{name}.{EXTENSIONS.get(fmt, fmt)}", next(iter(docs.values())))]
     return [write_file(target, next(iter(docs.values())), shown=output)]
->>>>>>> main
 
 
 def write_file(path: Path, text: str, *, shown: str | None = None) -> Path:

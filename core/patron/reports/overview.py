@@ -22,11 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 
-<<<<<<< HEAD
-from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, as_of_instant
-=======
-from patron.contracts import Figure, ReportResult, Table, as_of_instant
->>>>>>> main
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import InputError
 from patron.kinds import PURCHASE, REFUND, net_amount
 from patron.models import Customer, Interaction

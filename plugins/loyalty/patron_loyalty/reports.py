@@ -16,11 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import case, func, literal_column, select
 
-<<<<<<< HEAD
-from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, as_of_instant
-=======
-from patron.contracts import Figure, ReportResult, Table, as_of_instant
->>>>>>> main
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import ConfigError
 from patron.models import Interaction
 from patron.money import ROUNDING, Money
