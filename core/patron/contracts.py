@@ -254,9 +254,98 @@ class ReportParam:
     choices: Sequence[Any] | None = None
 
 
+#: How a column's (or summary value's) numbers are shown to people.
+#: ``count``: whole numbers with grouping; ``number``: ``decimals`` places (default 2);
+#: ``percent``: the value is in percent (``12.5`` shows ``12.5%``, default 1 decimal);
+#: ``money``: ``patron.money.Money`` cells formatted with their currency;
+#: ``days``: a duration in days (default 1 decimal, unit ``days`` in the label);
+#: ``id``: identifiers and ranks, plain digits; ``date``, ``text``: as they are.
+ColumnFormat = Literal["text", "count", "number", "percent", "money", "days", "id", "date"]
+COLUMN_FORMATS: tuple[str, ...] = ("text", "count", "number", "percent", "money", "days", "id", "date")
+_DEFAULT_DECIMALS = {"count": 0, "id": 0, "number": 2, "percent": 1, "days": 1}
+
+
+class Column(str):
+    """A column name with what people should read: a label, a number format and a unit.
+
+    A ``Column`` *is* its machine name (a ``str`` subclass), so it is accepted wherever a
+    column name is (``Table.columns``, a ``ReportResult.summary`` key) and CSV/JSON keep the
+    name; HTML, Markdown and the terminal view show ``label`` and format values by ``format``.
+    A plain ``str`` column still works: its label is the name made readable
+    (``new_buyers`` → ``New buyers``) and its format is inferred from its values.
+
+    :param name: the machine name (``snake_case``; CSV header and JSON key).
+    :param label: what people read (default: ``name`` made readable).
+    :param format: one of ``COLUMN_FORMATS`` (default: inferred from the values).
+    :param unit: shown after the label, ``Recency (days)``; ``days`` defaults to ``days``.
+    :param decimals: decimal places for ``number``/``percent``/``days`` (defaults 2/1/1).
+    """
+
+    label: str
+    #: The ``format`` given (``str.format`` stays the string method).
+    number_format: str | None
+    unit: str
+    decimals: int | None
+
+    def __new__(
+        cls,
+        name: str,
+        label: str = "",
+        format: ColumnFormat | None = None,
+        unit: str = "",
+        decimals: int | None = None,
+    ) -> Column:
+        if format is not None and format not in COLUMN_FORMATS:
+            raise ValueError(f"column {name!r}: unknown format {format!r}; use one of {', '.join(COLUMN_FORMATS)}")
+        self = super().__new__(cls, name)
+        self.label = label or readable(name)
+        self.number_format = format
+        self.unit = unit or ("days" if format == "days" else "")
+        self.decimals = decimals
+        return self
+
+    @property
+    def name(self) -> str:
+        """The machine name (a plain ``str``)."""
+        return str.__str__(self)
+
+    @property
+    def heading(self) -> str:
+        """The label with its unit: ``Mean recency (days)``."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    @property
+    def places(self) -> int | None:
+        """Decimal places for numeric formats (declared, else the format's default)."""
+        if self.decimals is not None:
+            return self.decimals
+        return _DEFAULT_DECIMALS.get(self.number_format or "")
+
+    def __reduce__(self) -> Any:
+        return (Column, (self.name, self.label, self.number_format, self.unit, self.decimals))
+
+
+def readable(name: str) -> str:
+    """A machine name as a label: ``new_buyers`` → ``New buyers``, ``customer_id`` → ``Customer ID``."""
+    if "_" not in name and not name.islower():
+        return name
+    words = [("ID" if w == "id" else w) for w in name.replace("_", " ").split(" ")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def column_spec(column: str) -> Column:
+    """``column`` as a ``Column`` (a plain name gets a readable label and no declared format)."""
+    return column if isinstance(column, Column) else Column(column)
+
+
 @dataclass(frozen=True)
 class Table:
-    """A table of a report result: named columns and rows of plain values."""
+    """A table of a report result: named columns and rows of plain values.
+
+    ``columns`` holds names or ``Column`` specs (label, format, unit); amounts are
+    ``patron.money.Money`` cells, never integer minor units.
+    """
 
     name: str
     title: str

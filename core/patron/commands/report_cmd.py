@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from patron.cli_options import format_option, get_app, json_option
+from patron.cli_options import FILE_FORMATS, format_option, get_app, json_option
 
 if TYPE_CHECKING:
     from patron.app import App
@@ -75,20 +75,30 @@ def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str
 @report.command("run")
 @click.argument("name", shell_complete=_complete_report)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter (repeatable).")
-@format_option(default="html", help="File format: html, md, csv or json.")
-@click.option("--output", "-o", "output", metavar="PATH", help="Write to this file (CSV: file or directory).")
+@format_option(
+    choices=(*FILE_FORMATS, "text"),
+    help="html, md, csv, json or text (default: text on a terminal, else from -o's extension, else html).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    metavar="PATH",
+    help="Write to this file, or into this folder when PATH ends with / or is a directory (NAME.html, NAME-TABLE.csv).",
+)
 @click.option(
     "--csv-safe/--no-csv-safe",
     default=True,
     show_default=True,
     help="Prefix CSV cells starting with = + - @ (formulas) with ' so spreadsheets show them as text.",
 )
-def run_cmd(name: str, params: tuple[str, ...], fmt: str, output: str | None, csv_safe: bool) -> None:
-    """Run report NAME and render it as HTML, Markdown, CSV or JSON."""
+def run_cmd(name: str, params: tuple[str, ...], fmt: str | None, output: str | None, csv_safe: bool) -> None:
+    """Run report NAME: a text view on a terminal, or HTML, Markdown, CSV or JSON (-o FILE or -o DIR/)."""
     from patron.reports.output import write_outputs
     from patron.reports.render import render
     from patron.reports.runner import run_report
 
+    fmt = fmt or _default_format(output)
     app = get_app()
     run = run_report(app, name, params)
     docs = render(run, fmt, csv_safe=csv_safe)  # type: ignore[arg-type]
@@ -99,6 +109,26 @@ def run_cmd(name: str, params: tuple[str, ...], fmt: str, output: str | None, cs
     else:
         for path in written:
             click.echo(f"Wrote {path}", err=True)
+
+
+def _default_format(output: str | None) -> str:
+    """No ``-f``: the text view on a terminal; else the format ``-o``'s extension names; else HTML."""
+    import sys
+
+    from patron.reports.output import is_folder
+
+    if output is None:
+        return "text" if sys.stdout.isatty() else "html"
+    suffix = "" if is_folder(output) else output.rsplit(".", 1)[-1].lower() if "." in output else ""
+    return {
+        "htm": "html",
+        "html": "html",
+        "md": "md",
+        "markdown": "md",
+        "csv": "csv",
+        "json": "json",
+        "txt": "text",
+    }.get(suffix, "html")
 
 
 def _audit(app: App, name: str, fmt: str) -> None:

@@ -22,24 +22,33 @@ from pathlib import Path
 
 from patron.errors import InputError
 
+#: File name extension of each format (a folder given with ``-o DIR/`` gets ``NAME.EXT``).
+EXTENSIONS = {"html": "html", "md": "md", "csv": "csv", "json": "json", "text": "txt"}
+
+
+def is_folder(output: str) -> bool:
+    """``-o`` names a folder: it ends with a path separator or is an existing directory."""
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
 
 def write_outputs(name: str, fmt: str, docs: Mapping[str, str], output: str | None) -> list[Path] | None:
     """Write ``docs`` (``{table or "": text}``) to ``output``; None means "print to stdout".
 
-    CSV with several tables needs a directory and writes ``NAME-TABLE.csv`` files;
-    with one table, an existing directory gets ``NAME-TABLE.csv`` and any other path is the file.
+    ``-o DIR/`` (a trailing slash, or an existing directory) always means a folder: it is
+    created if missing and gets ``NAME.EXT`` (CSV: ``NAME-TABLE.csv`` for each table).
+    CSV with several tables needs a folder; any other path is the file to write.
     """
     several = len(docs) > 1
     if output is None:
         if several:
             raise InputError(
                 f'report "{name}" has {len(docs)} tables ({", ".join(docs)}); CSV holds one table per file, '
-                f"so give -o DIR to write {name}-TABLE.csv files into DIR"
+                f"so give -o DIR/ to write {name}-TABLE.csv files into DIR"
             )
         return None
     target = Path(output)
-    # "out/" names a directory even before it exists (Path() would drop the slash).
-    if fmt == "csv" and (several or target.is_dir() or output.endswith(("/", os.sep))):
+    # "out/" (or an existing directory) always names a folder, even before it exists.
+    if is_folder(output) or (fmt == "csv" and several):
         if target.exists() and not target.is_dir():
             raise InputError(f'-o {output}: is a file, but report "{name}" has several tables; give a directory')
         if not target.exists():
@@ -49,9 +58,9 @@ def write_outputs(name: str, fmt: str, docs: Mapping[str, str], output: str | No
                 target.mkdir()
             except OSError as exc:
                 raise InputError(f"-o {output}: cannot create the folder: {exc.strerror or exc}") from exc
-        return [write_file(target / f"{name}-{table}.csv", text) for table, text in docs.items()]
-    if target.is_dir():
-        raise InputError(f"-o {output}: is a directory; give a file name such as {target / (name + '.' + fmt)}")
+        if fmt == "csv":
+            return [write_file(target / f"{name}-{table}.csv", text) for table, text in docs.items()]
+        return [write_file(target / f"{name}.{EXTENSIONS.get(fmt, fmt)}", next(iter(docs.values())))]
     return [write_file(target, next(iter(docs.values())), shown=output)]
 
 

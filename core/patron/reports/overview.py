@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 
-from patron.contracts import Figure, ReportResult, Table, as_of_instant
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import InputError
 from patron.kinds import PURCHASE, REFUND, net_amount
 from patron.models import Customer, Interaction
@@ -129,19 +129,35 @@ class OverviewReport:
                 Table(
                     "revenue_by_month",
                     f"Revenue by month ({label})",
-                    ("month", "purchases", "revenue"),
+                    (
+                        Column("month", "Month"),
+                        Column("purchases", "Purchases", "count"),
+                        Column("revenue", "Revenue", "money"),
+                    ),
                     revenue_rows,
                 ),
                 Table(
                     "new_vs_returning",
                     "New vs returning buyers by month",
-                    ("month", "new_buyers", "returning_buyers"),
+                    (
+                        Column("month", "Month"),
+                        Column("new_buyers", "New buyers", "count"),
+                        Column("returning_buyers", "Returning buyers", "count"),
+                    ),
                     mix_rows,
                 ),
                 Table(
                     "top_customers",
                     f"Top {top} customers by revenue ({label})",
-                    ("rank", "customer_id", "external_id", "name", "purchases", "revenue", "last_purchase"),
+                    (
+                        Column("rank", "Rank", "id"),
+                        Column("customer_id", "Customer ID", "id"),
+                        Column("external_id", "External ID"),
+                        Column("name", "Name"),
+                        Column("purchases", "Purchases", "count"),
+                        Column("revenue", "Revenue", "money"),
+                        Column("last_purchase", "Last purchase", "date"),
+                    ),
                     top_rows,
                 ),
             ),
@@ -151,18 +167,18 @@ class OverviewReport:
                     f"Revenue by month ({label})",
                     "bar",
                     [labels[k] for k in keys],
-                    {"revenue": [float(_amount(r[2])) for r in revenue_rows]},
-                    "month",
-                    label,
+                    {"Revenue": [float(_amount(r[2])) for r in revenue_rows]},
+                    "Month",
+                    f"Revenue ({label})",
                 ),
                 Figure(
                     "buyers",
                     "New vs returning buyers",
                     "line",
                     [labels[k] for k in keys],
-                    {"new": [float(r[1]) for r in mix_rows], "returning": [float(r[2]) for r in mix_rows]},
-                    "month",
-                    "buyers",
+                    {"New": [float(r[1]) for r in mix_rows], "Returning": [float(r[2]) for r in mix_rows]},
+                    "Month",
+                    "Buyers",
                 ),
                 Figure(
                     "channels",
@@ -170,7 +186,7 @@ class OverviewReport:
                     "heatmap",
                     [labels[k] for k in keys],
                     {ch: [float(heat.get((ch, m), 0)) for m in keys] for ch in channels},
-                    "month",
+                    "Month",
                     "",
                 ),
             ),

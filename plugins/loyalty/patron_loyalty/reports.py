@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import case, func, literal_column, select
 
-from patron.contracts import Figure, ReportResult, Table, as_of_instant
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import ConfigError
 from patron.models import Interaction
 from patron.money import ROUNDING, Money
@@ -76,8 +76,24 @@ class TiersReport:
             title=self.title,
             summary={"customers with a tier": sum(r[2] for r in dist), "tier changes": sum(r[4] for r in moves)},
             tables=(
-                Table("distribution", "Customers per tier", ("scheme", "tier", "customers"), dist),
-                Table("movements", "Tier movements", ("scheme", "from", "to", "reason", "customers"), moves),
+                Table(
+                    "distribution",
+                    "Customers per tier",
+                    (Column("scheme", "Scheme"), Column("tier", "Tier"), Column("customers", "Customers", "count")),
+                    dist,
+                ),
+                Table(
+                    "movements",
+                    "Tier movements",
+                    (
+                        Column("scheme", "Scheme"),
+                        Column("from", "From tier"),
+                        Column("to", "To tier"),
+                        Column("reason", "Reason"),
+                        Column("customers", "Customers", "count"),
+                    ),
+                    moves,
+                ),
             ),
             figures=(
                 Figure(
@@ -85,7 +101,9 @@ class TiersReport:
                     "Customers per tier",
                     "bar",
                     [f"{s}:{t}" for s, t, _ in dist],
-                    {"customers": [float(n) for _, _, n in dist]},
+                    {"Customers": [float(n) for _, _, n in dist]},
+                    x_label="Scheme: tier",
+                    y_label="Customers",
                 ),
             ),
         )
@@ -132,7 +150,12 @@ class LiabilityReport:
                 Table(
                     "liability",
                     "Points liability",
-                    ("outstanding_points", "negative_balances", "holders", "liability"),
+                    (
+                        Column("outstanding_points", "Outstanding points", "count"),
+                        Column("negative_balances", "Negative balances (points)", "count"),
+                        Column("holders", "Customers holding points", "count"),
+                        Column("liability", "Liability", "money"),
+                    ),
                     [row],
                 ),
             ),
@@ -170,6 +193,13 @@ class ActivityReport:
     spec = ACTIVITY
     name, title, description, params = spec.name, spec.title, spec.description, spec.params
     KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
+    LABELS: ClassVar[dict[str, str]] = {
+        "earn": "Earned",
+        "redeem": "Redeemed",
+        "expire": "Expired",
+        "adjust": "Adjusted",
+        "reverse": "Clawed back",
+    }
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         where = []
@@ -187,17 +217,27 @@ class ActivityReport:
         ]
         return ReportResult(
             title=self.title,
-            summary={"months": len(rows), **{k: sum(r[i + 1] for r in rows) for i, k in enumerate(self.KINDS)}},
-            tables=(Table("by_month", "Points by month", ("month", *self.KINDS), rows),),
+            summary={
+                "Months": len(rows),
+                **{self.LABELS[k]: sum(r[i + 1] for r in rows) for i, k in enumerate(self.KINDS)},
+            },
+            tables=(
+                Table(
+                    "by_month",
+                    "Points by month",
+                    (Column("month", "Month"), *(Column(k, self.LABELS[k], "count") for k in self.KINDS)),
+                    rows,
+                ),
+            ),
             figures=(
                 Figure(
                     "by_month",
                     "Points by month",
                     "bar",
                     [r[0] for r in rows],
-                    {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(self.KINDS)},
-                    x_label="month",
-                    y_label="points",
+                    {self.LABELS[k]: [float(r[i + 1]) for r in rows] for i, k in enumerate(self.KINDS)},
+                    x_label="Month",
+                    y_label="Points",
                 ),
             ),
         )

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from patron.contracts import Figure, ReportResult, Table
+from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
 from patron.errors import InputError, NotFoundError
-from patron.money import round_ratio
+from patron.kinds import PURCHASE
+from patron.models import Interaction
+from patron.money import ROUNDING, Money, round_ratio
 from patron_rfm.abc import TIERS
 from patron_rfm.models import RfmScore, RfmSnapshot
 from patron_rfm.report_specs import HEATMAP, MIGRATION, PARETO, SEGMENTS
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
     from patron.app import App
 
+AS_OF_KEY = Column("as_of", "Snapshot as of")
+NOTE_KEY = Column("note", "Note")
 NO_SNAPSHOT = "no RFM snapshot yet; run 'patron rfm score' first"
 
 
@@ -42,6 +46,27 @@ def _share(part: Any, whole: Any) -> float:
     if not whole:
         return 0.0
     return float(round_ratio(Decimal(str(part or 0)) * 100 / Decimal(str(whole))))
+
+
+def _currency(session: Session, snapshot: RfmSnapshot) -> str:
+    """The currency monetary values are in: the one most purchases before the snapshot's as_of use."""
+    code = session.scalar(
+        select(Interaction.currency)
+        .where(
+            Interaction.kind == PURCHASE,
+            Interaction.currency.is_not(None),
+            Interaction.occurred_at < as_of_instant(snapshot.as_of),
+        )
+        .group_by(Interaction.currency)
+        .order_by(func.count().desc(), Interaction.currency)
+        .limit(1)
+    )
+    return code or "USD"
+
+
+def _money(minor: Any, currency: str) -> Money:
+    """A (possibly fractional, e.g. a mean) amount in minor units as a ``Money`` cell, rounded half-even."""
+    return Money(int(Decimal(str(minor or 0)).quantize(Decimal(1), rounding=ROUNDING)), currency)
 
 
 def _snapshot(session: Session, params: Mapping[str, Any]) -> RfmSnapshot | None:
@@ -67,7 +92,7 @@ class SegmentSummaryReport:
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
         if snapshot is None:
-            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+            return ReportResult(self.title, {NOTE_KEY: NO_SNAPSHOT})
         s = RfmScore
         rows = session.execute(
             select(
@@ -84,6 +109,7 @@ class SegmentSummaryReport:
         customers = sum(r[1] for r in rows)
         revenue = sum(int(r[2]) for r in rows)
         labels = _labels(snapshot)
+        currency = _currency(session, snapshot)
         found = {r[0]: r for r in rows}
         table_rows: list[list[Any]] = []
         for slug, label in labels.items():
@@ -92,19 +118,27 @@ class SegmentSummaryReport:
                 table_rows.append([label, 0, 0.0, 0.0, None, None, None])
                 continue
             table_rows.append(
-                [label, r[1], _share(r[1], customers), _share(r[2], revenue), _num(r[3]), _num(r[4]), _num(r[5])]
+                [
+                    label,
+                    r[1],
+                    _share(r[1], customers),
+                    _share(r[2], revenue),
+                    _num(r[3]),
+                    _num(r[4]),
+                    _money(r[5], currency),
+                ]
             )
         table = Table(
             "segments",
             "Segments",
             (
-                "segment",
-                "customers",
-                "share_pct",
-                "revenue_share_pct",
-                "mean_recency_days",
-                "mean_frequency",
-                "mean_monetary_minor",
+                Column("segment", "Segment"),
+                Column("customers", "Customers", "count"),
+                Column("share_pct", "Share of customers", "percent"),
+                Column("revenue_share_pct", "Share of revenue", "percent"),
+                Column("mean_recency_days", "Mean recency", "days"),
+                Column("mean_frequency", "Mean purchases", "number", decimals=1),
+                Column("mean_monetary", "Mean spend", "money"),
             ),
             table_rows,
         )
@@ -113,17 +147,17 @@ class SegmentSummaryReport:
             "Customers per segment",
             "bar",
             [r[0] for r in table_rows],
-            {"customers": [float(r[1]) for r in table_rows]},
-            x_label="segment",
-            y_label="customers",
+            {"Customers": [float(r[1]) for r in table_rows]},
+            x_label="Segment",
+            y_label="Customers",
         )
         return ReportResult(
             self.title,
             {
-                "as_of": snapshot.as_of.isoformat(),
-                "method": snapshot.method,
-                "customers": customers,
-                "revenue_minor": revenue,
+                AS_OF_KEY: snapshot.as_of.isoformat(),
+                Column("method", "Method"): snapshot.method,
+                Column("customers", "Customers", "count"): customers,
+                Column("revenue", "Revenue", "money"): Money(revenue, currency),
             },
             (table,),
             (figure,),
@@ -140,7 +174,7 @@ class HeatmapReport:
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
         if snapshot is None:
-            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+            return ReportResult(self.title, {NOTE_KEY: NO_SNAPSHOT})
         s = RfmScore
         cells = {
             (int(r), int(f)): (n, mean)
@@ -151,24 +185,42 @@ class HeatmapReport:
             )
         }
         scores = range(1, 6)
+        currency = _currency(session, snapshot)
+        # The chart is in major units (what people read); the table keeps exact Money cells.
         series = {
-            f"R{r}": [_num(cells[(r, f)][1]) if (r, f) in cells else None for f in scores] for r in reversed(scores)
+            f"R{r}": [float(_money(cells[(r, f)][1], currency).amount) if (r, f) in cells else None for f in scores]
+            for r in reversed(scores)
         }
         rows = [[r, f, *cells.get((r, f), (0, None))] for r in reversed(scores) for f in scores]
-        rows = [[r, f, n, None if mean is None else _num(mean)] for r, f, n, mean in rows]
+        rows = [[r, f, n, None if mean is None else _money(mean, currency)] for r, f, n, mean in rows]
         return ReportResult(
             self.title,
-            {"as_of": snapshot.as_of.isoformat(), "customers": sum(n for n, _ in cells.values())},
-            (Table("cells", "R×F cells", ("r_score", "f_score", "customers", "mean_monetary_minor"), rows),),
+            {
+                AS_OF_KEY: snapshot.as_of.isoformat(),
+                Column("customers", "Customers", "count"): sum(n for n, _ in cells.values()),
+            },
+            (
+                Table(
+                    "cells",
+                    "R×F cells",
+                    (
+                        Column("r_score", "R score", "id"),
+                        Column("f_score", "F score", "id"),
+                        Column("customers", "Customers", "count"),
+                        Column("mean_monetary", "Mean spend", "money"),
+                    ),
+                    rows,
+                ),
+            ),
             (
                 Figure(
                     "heatmap",
-                    "Mean monetary by R and F score",
+                    f"Mean spend ({currency}) by R and F score",
                     "heatmap",
                     [f"F{f}" for f in scores],
                     series,
-                    x_label="frequency score",
-                    y_label="recency score",
+                    x_label="Frequency score",
+                    y_label="Recency score",
                 ),
             ),
             as_of=snapshot.as_of,
@@ -184,7 +236,7 @@ class ParetoReport:
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         snapshot = _snapshot(session, params)
         if snapshot is None:
-            return ReportResult(self.title, {"note": NO_SNAPSHOT})
+            return ReportResult(self.title, {NOTE_KEY: NO_SNAPSHOT})
         s = RfmScore
         tiers = {
             t: (n, int(rev))
@@ -203,6 +255,7 @@ class ParetoReport:
             .where(s.snapshot_id == snapshot.id, positive)
             .subquery()
         )
+        currency = _currency(session, snapshot)
         n = sum(tiers.get(t, (0, 0))[0] for t in "ABC")
         total = sum(tiers.get(t, (0, 0))[1] for t in "ABC")
         curve: list[tuple[int, float]] = []
@@ -214,13 +267,19 @@ class ParetoReport:
         table = Table(
             "tiers",
             "ABC tiers",
-            ("tier", "customers", "customer_share_pct", "revenue_minor", "revenue_share_pct"),
+            (
+                Column("tier", "Tier"),
+                Column("customers", "Customers", "count"),
+                Column("customer_share_pct", "Share of customers", "percent"),
+                Column("revenue", "Revenue", "money"),
+                Column("revenue_share_pct", "Share of revenue", "percent"),
+            ),
             [
                 [
                     t,
                     tiers.get(t, (0, 0))[0],
                     _share(tiers.get(t, (0, 0))[0], snapshot.customers),
-                    tiers.get(t, (0, 0))[1],
+                    Money(tiers.get(t, (0, 0))[1], currency),
                     _share(tiers.get(t, (0, 0))[1], total),
                 ]
                 for t in TIERS
@@ -231,19 +290,19 @@ class ParetoReport:
             "Cumulative revenue share by customer share",
             "line",
             [p for p, _ in curve],
-            {"revenue_share_pct": [v for _, v in curve]},
-            x_label="customers (%)",
-            y_label="revenue (%)",
+            {"Share of revenue (%)": [v for _, v in curve]},
+            x_label="Customers, best first (%)",
+            y_label="Revenue (%)",
         )
         params_used = snapshot.params
         return ReportResult(
             self.title,
             {
-                "as_of": snapshot.as_of.isoformat(),
-                "customers": snapshot.customers,
-                "revenue_minor": total,
-                "a_percent": params_used["abc_a_percent"],
-                "b_percent": params_used["abc_b_percent"],
+                AS_OF_KEY: snapshot.as_of.isoformat(),
+                Column("customers", "Customers", "count"): snapshot.customers,
+                Column("revenue", "Revenue", "money"): Money(total, currency),
+                Column("a_percent", "A tier: share of revenue", "percent", decimals=0): params_used["abc_a_percent"],
+                Column("b_percent", "A+B tiers: share of revenue", "percent", decimals=0): params_used["abc_b_percent"],
             },
             (table,),
             (figure,),
@@ -263,7 +322,7 @@ class MigrationReport:
         from_date = params.get("from_date") or (dates[1] if len(dates) > 1 else None)
         if to_date is None or from_date is None:
             return ReportResult(
-                self.title, {"note": "needs two RFM snapshots; run 'patron rfm score --as-of DATE' for two dates"}
+                self.title, {NOTE_KEY: "needs two RFM snapshots; run 'patron rfm score --as-of DATE' for two dates"}
             )
         if from_date >= to_date:
             raise InputError(f"rfm-migration: from_date {from_date} must be before to_date {to_date}")
@@ -294,16 +353,18 @@ class MigrationReport:
         return ReportResult(
             self.title,
             {
-                "from": from_date.isoformat(),
-                "to": to_date.isoformat(),
-                "customers_moved": moved,
-                "customers_stayed": sum(n for (f, t), n in counts.items() if f == t),
+                Column("from", "From snapshot"): from_date.isoformat(),
+                Column("to", "To snapshot"): to_date.isoformat(),
+                Column("customers_moved", "Customers who moved", "count"): moved,
+                Column("customers_stayed", "Customers who stayed", "count"): sum(
+                    n for (f, t), n in counts.items() if f == t
+                ),
             },
             (
                 Table(
                     "matrix",
                     "Segment before (rows) → after (columns)",
-                    ("from \\ to", *[labels[t] for t in order]),
+                    (Column("from \\ to", "Before \\ after"), *[Column(labels[t], labels[t], "count") for t in order]),
                     rows,
                 ),
             ),

@@ -118,18 +118,19 @@ def test_reports_summarise_the_snapshot(shop, rfm, rfm_score):
         pareto = shop.reports["rfm-pareto"].run(shop, s, {"as_of": None})
     rows = {r[0]: r for r in summary.tables[0].rows}
     assert len(rows) == 11 and sum(r[1] for r in rows.values()) == 10
-    assert summary.summary["revenue_minor"] == sum(v[2] for v in stored.values())
+    assert summary.summary["revenue"].minor == sum(v[2] for v in stored.values())
     champions = [v for v in stored.values() if v[6] == "champions"]
     assert rows["Champions"][1] == len(champions)
     assert sum(r[2] for r in rows.values()) == pytest.approx(100, abs=0.1)
     fig = heat.figures[0]
     assert fig.kind == "heatmap" and list(fig.x) == ["F1", "F2", "F3", "F4", "F5"] and next(iter(fig.series)) == "R5"
     cell = [v for v in stored.values() if v[3] == 5 and v[4] == 5]
-    expected = round(sum(v[2] for v in cell) / len(cell), 2) if cell else None
-    assert fig.series["R5"][4] == expected
+    # Charted in major units (the mean rounded to the minor unit), as people read money.
+    expected = round(sum(v[2] for v in cell) / len(cell)) / 100 if cell else None
+    assert fig.series["R5"][4] == (pytest.approx(expected) if cell else None)
     tiers = {r[0]: r for r in pareto.tables[0].rows}
     assert {t: tiers[t][1] for t in "ABCD"} == {t: sum(v[7] == t for v in stored.values()) for t in "ABCD"}
-    curve = pareto.figures[0].series["revenue_share_pct"]
+    curve = pareto.figures[0].series["Share of revenue (%)"]
     assert curve[-1] == 100.0 and curve == sorted(curve)
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.contracts import Figure, ReportParam, ReportResult, Table, readable
 from patron.errors import InputError
 from patron_nps import scores, stats
 from patron_nps.answers import plugin_config
@@ -215,8 +215,8 @@ def _p(value: float) -> float:
 
 
 def _short(group: str) -> str:
-    """``rfm:segment:champions`` → ``champions`` (the table is titled with the family)."""
-    return group.rsplit(":", 1)[-1]
+    """``rfm:segment:at_risk`` → ``At risk``: what people read (the table is titled with the family)."""
+    return readable(group.rsplit(":", 1)[-1]) if ":" in group else group
 
 
 def _category(kind: str, score: int) -> str:

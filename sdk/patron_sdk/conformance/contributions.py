@@ -378,6 +378,7 @@ def _table_problems(table: Any) -> Iterator[str]:
         return
     if not all(isinstance(c, str) for c in table.columns):
         yield f"table {table.name!r} has non-text column names"
+    yield from _minor_problems(table)
     for i, row in enumerate(table.rows):
         if len(row) != len(table.columns):
             yield f"table {table.name!r} row {i} has {len(row)} values for {len(table.columns)} columns"
@@ -386,6 +387,30 @@ def _table_problems(table: Any) -> Iterator[str]:
         if bad:
             yield f"table {table.name!r} row {i} holds a non-plain value {bad[0]!r}"
             return
+
+
+MINOR_HINT = "return patron.money.Money(minor, currency) cells (or a Column with format='money'), not minor units"
+
+
+def _is_minor_name(name: str) -> bool:
+    return name.lower().replace(" ", "_").endswith(("_minor", "minor_units", "(minor_units)"))
+
+
+def _minor_problems(table: Any) -> Iterator[str]:
+    """A column named ``*_minor`` holding plain numbers shows minor units to people (``$2.5M`` as 250031563)."""
+    for i, column in enumerate(table.columns):
+        if not isinstance(column, str) or not _is_minor_name(column):
+            continue
+        values = [row[i] for row in table.rows if i < len(row)]
+        if any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            yield f"table {table.name!r} column {column!r} shows minor units as plain numbers; {MINOR_HINT}"
+
+
+def summary_minor_problems(summary: Any) -> Iterator[str]:
+    """A summary key named ``*_minor`` with a plain number value."""
+    for key, value in dict(summary).items():
+        if _is_minor_name(str(key)) and isinstance(value, int | float) and not isinstance(value, bool):
+            yield f"summary value {key!r} shows minor units as a plain number; {MINOR_HINT}"
 
 
 def _figure_problems(figure: Any) -> Iterator[str]:
@@ -397,6 +422,8 @@ def _figure_problems(figure: Any) -> Iterator[str]:
     if figure.kind not in ("bar", "line", "heatmap"):
         yield f"figure {figure.name!r} has kind {figure.kind!r}; use bar, line or heatmap"
     for series, values in figure.series.items():
+        if _is_minor_name(str(series)):
+            yield f"figure {figure.name!r} series {series!r} charts minor units; chart major units (Money.amount)"
         if len(values) != len(figure.x):
             yield f"figure {figure.name!r} series {series!r} has {len(values)} values for {len(figure.x)} x values"
         if any(
@@ -431,6 +458,7 @@ def _report_result(ctx: ConformanceContext) -> Iterator[str]:
             bad = {k: v for k, v in result.summary.items() if not isinstance(k, str) or not isinstance(v, PLAIN)}
             if bad:
                 yield f"report {name!r} summary holds non-plain entries {bad!r}"
+            yield from (f"report {name!r}: {p}" for p in summary_minor_problems(result.summary))
         for table in result.tables:
             yield from (f"report {name!r}: {p}" for p in _table_problems(table))
         for figure in result.figures:

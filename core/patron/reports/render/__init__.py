@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from patron.reports.runner import ReportRun
 
-Format = Literal["html", "md", "csv", "json"]
+Format = Literal["html", "md", "csv", "json", "text"]
 FORMATS: tuple[Format, ...] = ("html", "md", "csv", "json")
 
 
@@ -30,8 +30,12 @@ def render(run: ReportRun, fmt: Format, *, csv_safe: bool = True) -> dict[str, s
         from patron.reports.render.json_out import render_json
 
         return {"": render_json(run)}
+    if fmt == "text":
+        from patron.reports.render.text import render_text
+
+        return {"": render_text(run)}
     if fmt == "csv":
         from patron.reports.render.csv_out import render_csv
 
         return render_csv(run, safe=csv_safe)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)} or text")

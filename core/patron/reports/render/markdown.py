@@ -4,34 +4,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from patron.reports.render.display import display
+from patron.reports.render.display import display, figure_table, spec_for
 from patron.reports.render.templating import environment
 
 if TYPE_CHECKING:
+    from patron.contracts import Column, Figure
     from patron.reports.runner import ReportRun
 
 
+def md_escape(text: str) -> str:
+    """Pipes and line breaks escaped so a table stays one row per line."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def md_cell(value: Any, column: str = "") -> str:
-    """A table cell: pipes and line breaks escaped so the table stays one row per line."""
-    return display(value, column).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """A table cell, displayed (``display``) and escaped."""
+    return md_escape(display(value, column))
+
+
+def figure_specs(figure: Figure) -> tuple[list[Column], list[list[Any]]]:
+    """A figure's data table: x then one column per series, with readable labels and inferred formats."""
+    names, rows = figure_table(figure.x_label or "x", figure.x, figure.series)
+    specs = [spec_for(n, (r[i] for r in rows)) for i, n in enumerate(names)]
+    return specs, rows
 
 
 def render_markdown(run: ReportRun) -> str:
     """The report as GitHub-flavoured Markdown."""
     env = environment()
-    figures = [
-        (
-            f,
-            [f.x_label or "x", *f.series.keys()],
-            [[x, *(vals[i] for vals in f.series.values())] for i, x in enumerate(f.x)],
-        )
-        for f in run.result.figures
-    ]
+    figures = [(f, *figure_specs(f)) for f in run.result.figures]
     return env.get_template("report.md").render(
         run=run,
         result=run.result,
         footer=run.footer,
         figures=figures,
         cell=md_cell,
+        escape=md_escape,
         description=run.report.description,
     )

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from patron.reports.render.display import display, is_numeric
+from patron.reports.render.display import display, is_numeric, summary_items, table_specs
 
 
 @lru_cache(maxsize=1)
@@ -22,4 +22,6 @@ def environment() -> Environment:
     )
     env.filters["display"] = display
     env.tests["numeric"] = is_numeric
+    env.globals["summary_items"] = summary_items
+    env.globals["table_specs"] = table_specs
     return env
