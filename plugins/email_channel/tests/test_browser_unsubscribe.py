@@ -8,17 +8,12 @@ installs Chromium; without it the test skips locally and fails under ``CI=true``
 
 from __future__ import annotations
 
-import contextlib
 import email.policy
-import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from email import message_from_bytes
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,115 +22,7 @@ from sqlalchemy import func, select
 from patron.models import Consent
 from patron_email.models import EmailSuppression
 from patron_email.testing import SECRET, free_port, seed, send
-
-FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    message = "chromium is not installed: run 'python tools/ensure_chromium.py' as root (make test does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-class Browser:
-    """A headless Chromium page driven over the DevTools pipe."""
-
-    def __init__(self, profile: Path) -> None:
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def wire() -> None:
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
-
-        self.proc = subprocess.Popen(
-            [chromium(), *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
-            # close_fds=False: fds 3 and 4 are made in the child by wire(); closing would take them away.
-            preexec_fn=wire, close_fds=False,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._next = 0
-        self.events: list[dict[str, Any]] = []
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.call("Page.enable", session=True)
-
-    def _read(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
-                raise TimeoutError("chromium did not answer")
-            chunk = os.read(self._from_chrome, 65536)
-            if not chunk:
-                raise RuntimeError("chromium closed the DevTools pipe")
-            self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return dict(json.loads(raw))
-
-    def call(self, method: str, session: bool = False, timeout: float = 60, **params: Any) -> dict[str, Any]:
-        self._next += 1
-        message: dict[str, Any] = {"id": self._next, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == self._next:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return dict(reply.get("result", {}))
-            self.events.append(reply)
-
-    def wait_for_load(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
-            self.events.append(self._read(deadline))
-        self.events.clear()
-
-    def open(self, url: str) -> None:
-        self.events.clear()
-        self.call("Page.navigate", session=True, url=url)
-        self.wait_for_load()
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def close(self) -> None:
-        # It is being shut down anyway: a failed goodbye changes nothing.
-        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
-            self.call("Browser.close", timeout=10)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_chrome)
-        os.close(self._from_chrome)
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"patron serve exited: {server.stderr.read().decode()[-2000:] if server.stderr else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"patron serve did not answer {url}")
+from patron_sdk.browser import Browser, chromium, wait_until_up
 
 
 def log_entries(app: Any, customer_id: int) -> list[tuple[bool, str]]:
