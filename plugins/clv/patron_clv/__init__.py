@@ -63,10 +63,11 @@ def patron_audiences(register: Callable[[Any], None], app: App) -> None:
 
 @hookimpl
 def patron_reports(register: Callable[[Any], None]) -> None:
-    from patron_clv.reports import reports
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron_clv.report_specs import SPECS
 
-    for report in reports():
-        register(report)
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl

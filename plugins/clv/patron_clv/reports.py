@@ -9,15 +9,15 @@ an empty result whose summary says what to run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.contracts import Figure, ReportResult, Table
 from patron.errors import NotFoundError
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
+from patron_clv.report_specs import BY_SEGMENT, DISTRIBUTION, HOLDOUT
 from patron_clv.snapshots import latest_fit
 
 if TYPE_CHECKING:
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
     from patron.app import App
 
-CALIBRATION_END = ReportParam(
-    "calibration_end", date, default=None, help="Calibration end of the fit (default: the latest)."
-)
 NO_FIT = "no CLV fit yet; run 'patron clv fit' first"
 
 
@@ -67,10 +64,8 @@ def _header(fit: ClvFit) -> dict[str, Any]:
 class DistributionReport:
     """CLV per decile of customers and the distribution of P(alive)."""
 
-    name = "clv-distribution"
-    title = "CLV distribution"
-    description = "Customers, CLV and P(alive) per CLV decile, and how P(alive) is spread, in a stored fit."
-    params = (CALIBRATION_END,)
+    spec = DISTRIBUTION
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         fit = _fit(session, params)
@@ -169,16 +164,8 @@ class DistributionReport:
 class BySegmentReport:
     """CLV per audience of one family (RFM segments, loyalty tiers, …), through ``app.audiences``."""
 
-    name = "clv-by-segment"
-    title = "CLV by segment"
-    description = (
-        "Customers, total and mean CLV and mean P(alive) per audience of a family, e.g. rfm:segment or "
-        "loyalty:tier (default: every audience of other plugins)."
-    )
-    params = (
-        CALIBRATION_END,
-        ReportParam("family", str, default="", help="Audience name prefix, e.g. 'rfm:segment' (default: all)."),
-    )
+    spec = BY_SEGMENT
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         fit = _fit(session, params)
@@ -241,13 +228,8 @@ class BySegmentReport:
 class HoldoutReport:
     """Predicted against actual repeat purchases in the holdout period, per frequency and over time."""
 
-    name = "clv-holdout"
-    title = "CLV holdout validation"
-    description = (
-        "Predicted vs actual repeat purchases per calibration frequency and cumulatively over time, with the "
-        "errors (fits made with --holdout-end)."
-    )
-    params = (CALIBRATION_END,)
+    spec = HOLDOUT
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         query = select(ClvFit).where(ClvFit.holdout_end.is_not(None))
@@ -327,5 +309,5 @@ class HoldoutReport:
 
 
 def reports() -> list[Any]:
-    """Every report this plugin offers."""
+    """Every report this plugin offers, as implementations (the plugin registers ``report_specs.SPECS``)."""
     return [DistributionReport(), BySegmentReport(), HoldoutReport()]

@@ -71,10 +71,11 @@ def patron_web_routes(register: Callable[[WebRoute], None], app: App) -> None:
 
 @hookimpl
 def patron_reports(register: Callable[[Report], None]) -> None:
-    from patron_email.reports import CampaignReport, DeliverabilityReport
+    # Specs: 'patron report list' shows them without importing the implementations (or SQLAlchemy).
+    from patron_email.report_specs import SPECS
 
-    register(CampaignReport())
-    register(DeliverabilityReport())
+    for spec in SPECS:
+        register(spec)
 
 
 @hookimpl

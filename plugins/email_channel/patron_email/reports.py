@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.contracts import Figure, ReportResult, Table
 from patron.models import Consent
 from patron_email.models import EmailBounce, EmailSend
+from patron_email.report_specs import CAMPAIGN, DELIVERABILITY
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -39,10 +40,8 @@ def month_of(session: Session, column: Any) -> ColumnElement[str]:
 class CampaignReport:
     """Per campaign: how many were considered, sent, skipped by reason, failed, bounced, unsubscribed."""
 
-    name = "email-campaign"
-    title = "Email campaigns"
-    description = "Per campaign: considered, sent, skipped by reason, failed, unknown, bounced, unsubscribed."
-    params = (ReportParam("campaign", str, default=None, help="One campaign (default: every campaign)."),)
+    spec = CAMPAIGN
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         only = params.get("campaign")
@@ -95,10 +94,8 @@ class CampaignReport:
 class DeliverabilityReport:
     """By month: messages sent, hard and soft bounces, complaints, unsubscribes, and their rates."""
 
-    name = "email-deliverability"
-    title = "Email deliverability"
-    description = "By month: sent, bounced (hard, soft), complaints and unsubscribes, with rates per sent message."
-    params = ()
+    spec = DELIVERABILITY
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         months: dict[str, dict[str, int]] = {}

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table, readable
+from patron.contracts import Figure, ReportResult, ReportSpec, Table, readable
 from patron.errors import InputError
-from patron_nps import scores, stats
+from patron_nps import report_specs, scores, stats
 from patron_nps.answers import plugin_config
 from patron_nps.config import NpsConfig, SurveyConfig
 from patron_nps.metrics import METRICS, compare, headline, rounded
 from patron_nps.models import NpsAnswer
+from patron_nps.report_specs import BREAKDOWN, FOLLOWUPS, TREND
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from patron.app import App
     from patron.contracts import Audience
 
-AS_OF = ReportParam("as_of", date, None, "End of the window, exclusive (default: the day after the last answer).")
-MONTHS = ReportParam("months", int, 12, "Calendar months in the window, ending with as_of.")
 CATEGORY = {"nps": ((0, 6, "detractor"), (7, 8, "passive"), (9, 10, "promoter"))}
 
 
@@ -132,16 +131,10 @@ def _summary_base(w: Window, config: NpsConfig) -> dict[str, Any]:
 class SummaryReport:
     """Headline score with interval, distribution by score, and the change from the previous window."""
 
-    def __init__(self, kind: str, name: str, title: str, description: str) -> None:
+    def __init__(self, kind: str, spec: ReportSpec) -> None:
         self.kind = kind
-        self.name = name
-        self.title = title
-        self.description = description
-        self.params = (
-            ReportParam("survey", str, None, f"A {kind.upper()} survey (default: the first configured)."),
-            AS_OF,
-            MONTHS,
-        )
+        self.spec = spec
+        self.name, self.title, self.description, self.params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         config = plugin_config(app)
@@ -242,16 +235,8 @@ def _interval_text(e: stats.Estimate, digits: int) -> str:
 class TrendReport:
     """The score per month or quarter with its interval, for a survey and optionally one audience."""
 
-    name = "nps-trend"
-    title = "Survey score trend"
-    description = "NPS (or CSAT/CES) per month or quarter with its interval band, overall or within one audience."
-    params = (
-        ReportParam("survey", str, None, "Any survey (default: the first NPS survey)."),
-        AS_OF,
-        ReportParam("months", int, 24, "Calendar months in the window, ending with as_of."),
-        ReportParam("interval", str, "month", "Bucket size.", choices=("month", "quarter")),
-        ReportParam("audience", str, None, "Only customers in this audience (e.g. rfm:segment:champions)."),
-    )
+    spec = TREND
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         config = plugin_config(app)
@@ -335,18 +320,8 @@ def families(app: App) -> dict[str, list[Audience]]:
 class BreakdownReport:
     """The score per group of an audience family, each group tested against everyone else."""
 
-    name = "nps-breakdown"
-    title = "Survey score by audience"
-    description = (
-        "NPS (or CSAT/CES) per group of each audience family (rfm:segment, loyalty:tier, …) and per touchpoint, "
-        "sorted, with each group's difference from the whole and its significance."
-    )
-    params = (
-        ReportParam("survey", str, None, "Any survey (default: the first NPS survey)."),
-        AS_OF,
-        MONTHS,
-        ReportParam("by", str, None, "One audience family, e.g. rfm:segment, or 'touchpoint' (default: all)."),
-    )
+    spec = BREAKDOWN
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         config = plugin_config(app)
@@ -429,10 +404,8 @@ class BreakdownReport:
 class FollowupReport:
     """The follow-up queue: open, overdue, closed, and time to close."""
 
-    name = "nps-followups"
-    title = "Survey follow-ups"
-    description = "Open and overdue follow-ups of low answers per survey, and how long closing them took."
-    params = (AS_OF,)
+    spec = FOLLOWUPS
+    name, title, description, params = spec.name, spec.title, spec.description, spec.params
 
     def run(self, app: App, session: Session, params: Mapping[str, Any]) -> ReportResult:
         from patron_nps.followups import queue_stats
@@ -461,31 +434,11 @@ class FollowupReport:
         return ReportResult(self.title, summary, (table,), as_of=moment.date() if as_of else None)
 
 
+NPS_SUMMARY = SummaryReport("nps", report_specs.NPS_SUMMARY)
+CSAT_SUMMARY = SummaryReport("csat", report_specs.CSAT_SUMMARY)
+CES_SUMMARY = SummaryReport("ces", report_specs.CES_SUMMARY)
+
+
 def reports() -> list[Any]:
-    """Every report this plugin offers."""
-    return [
-        SummaryReport(
-            "nps",
-            "nps-summary",
-            "Net Promoter Score",
-            "NPS with its interval, the 0–10 distribution (detractors, passives, promoters) and the change "
-            "from the previous window with its significance.",
-        ),
-        SummaryReport(
-            "csat",
-            "csat-summary",
-            "Customer satisfaction (CSAT)",
-            "Share of 4–5 answers with its Wilson interval, the 1–5 distribution and the change from the "
-            "previous window.",
-        ),
-        SummaryReport(
-            "ces",
-            "ces-summary",
-            "Customer effort score (CES)",
-            "Mean effort score with its t interval, the share of 5–7 (easy), the 1–7 distribution and the "
-            "change from the previous window.",
-        ),
-        TrendReport(),
-        BreakdownReport(),
-        FollowupReport(),
-    ]
+    """Every report this plugin offers, as implementations (the plugin registers ``report_specs.SPECS``)."""
+    return [NPS_SUMMARY, CSAT_SUMMARY, CES_SUMMARY, TrendReport(), BreakdownReport(), FollowupReport()]
