@@ -39,6 +39,13 @@ class LedgerEntry(Base):
             sqlite_where=text("purchase_id IS NOT NULL"),
             postgresql_where=text("purchase_id IS NOT NULL"),
         ),
+        # Only expiry entries name a lot: clawbacks look up what expired from a purchase's lot.
+        Index(
+            "ix_loyalty_ledger_lot",
+            "lot_id",
+            sqlite_where=text("lot_id IS NOT NULL"),
+            postgresql_where=text("lot_id IS NOT NULL"),
+        ),
         CheckConstraint("kind IN ('earn', 'redeem', 'expire', 'adjust', 'reverse')", name="kind"),
     )
 
