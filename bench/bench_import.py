@@ -213,14 +213,25 @@ def pg_digest(url: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def pg_truncate(url: str) -> None:
+def pg_fresh(url: str, template: str) -> Any:
+    """A setup step: replace the database at ``url`` by a copy of ``template`` (schema and customers, no interactions).
+
+    A copy, not a TRUNCATE: the audit log is append-only (its triggers refuse DELETE
+    and TRUNCATE), and every round must start from the same state.
+    """
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        conn.execute("TRUNCATE interactions")
-        conn.execute("DELETE FROM audit_events")
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE interactions")
+    base, _, name = url.rpartition("/")
+    admin = f"{base}/postgres".replace("postgresql+psycopg://", "postgresql://")
+
+    def fresh() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+
+    return fresh
 
 
 @benchmark(
@@ -232,27 +243,30 @@ def pg_truncate(url: str) -> None:
 def import_postgres(options: Options) -> Pairs:
     assert options.postgres is not None
     rows = pick(options, 2000, 50_000, 1_000_000)
+    template_url, drop_template = pg_database(options.postgres)
     url, drop = pg_database(options.postgres)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-import-pg-") as tmp:
             folder = Path(tmp)
             cpath, ipath = generate(folder, rows)
+            template_config = write_config(folder / "template", template_url)
+            patron(template_config, "db", "upgrade")
+            patron(template_config, "import", "customers", str(cpath))
             config = write_config(folder / "patron", url)
-            patron(config, "db", "upgrade")
-            patron(config, "import", "customers", str(cpath))
+            fresh = pg_fresh(url, template_url.rpartition("/")[2])
             yield Pair(
                 Arm.process(
                     "patron import interactions (PostgreSQL)",
                     [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
                     env=python_env(),
-                    setup=lambda: pg_truncate(url),
+                    setup=fresh,
                     result=lambda _out: pg_digest(url),
                 ),
                 Arm.process(
                     "psycopg COPY",
                     [sys.executable, BASELINES, "pg-copy-interactions", url, str(ipath)],
                     env=python_env(),
-                    setup=lambda: pg_truncate(url),
+                    setup=fresh,
                     result=lambda _out: pg_digest(url),
                 ),
                 server=postmaster_pid(url),
@@ -260,6 +274,7 @@ def import_postgres(options: Options) -> Pairs:
             )
     finally:
         drop()
+        drop_template()
 
 
 @benchmark("import-memory", target=1.10, metric="rss", doc="peak RSS of patron import: large / small file")

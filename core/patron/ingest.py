@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, update
 
 from patron.contracts import ConsentChange
 from patron.models import AuditEvent, Consent, Customer, Interaction, utcnow
+from patron.sql import in_chunks
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 #: Customer fields an upsert may set; anything else belongs in ``attributes``.
 CUSTOMER_FIELDS = ("external_id", "name", "email", "phone", "created_at", "attributes")
-#: Values per ``IN (...)`` list: under the bound-parameter limits of SQLite and PostgreSQL.
-_IN_CHUNK = 5000
 INTERACTION_FIELDS = (
     "external_id",
     "customer_id",
@@ -225,10 +224,8 @@ def _erased_interactions(app: App, connection: Any, external_ids: list[str]) -> 
     wanted = list(by_pseudonym)
     return {
         by_pseudonym[p]
-        for start in range(0, len(wanted), _IN_CHUNK)
-        for p in connection.scalars(
-            select(Interaction.external_id).where(Interaction.external_id.in_(wanted[start : start + _IN_CHUNK]))
-        )
+        for chunk in in_chunks(wanted)
+        for p in connection.scalars(select(Interaction.external_id).where(Interaction.external_id.in_(chunk)))
     }
 
 

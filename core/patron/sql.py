@@ -98,6 +98,16 @@ def _pg_time(value: Column | datetime) -> Column:
     return value
 
 
+#: Values per ``IN (...)`` list: under the bound-parameter limits of SQLite and PostgreSQL.
+IN_LIST_LIMIT = 5000
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most :data:`IN_LIST_LIMIT`, one ``IN (...)`` list each."""
+    for start in range(0, len(values), IN_LIST_LIMIT):
+        yield values[start : start + IN_LIST_LIMIT]
+
+
 def month_bucket(column: Column, dialect: Dialect) -> ColumnElement[str]:
     """``'YYYY-MM'`` of a UTC timestamp, computed by the database.
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from patron.kinds import PURCHASE, REFUND, REFUND_OF, check_refund_payload
+from patron.sql import in_chunks
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-_IN_CHUNK = 5000  # ids per IN (...) list: below SQLite's and PostgreSQL's bound-parameter limits
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ def check_refunds(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[R
         }
     )
     stored: dict[str, tuple[str, int, str | None]] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
+    for chunk in in_chunks(wanted):
         query = select(Interaction.external_id, Interaction.kind, Interaction.customer_id, Interaction.currency).where(
-            Interaction.external_id.in_(wanted[start : start + _IN_CHUNK])
+            Interaction.external_id.in_(chunk)
         )
         stored.update({ext: (kind, cid, cur) for ext, kind, cid, cur in session.execute(query)})
     problems: list[RefundProblem] = []

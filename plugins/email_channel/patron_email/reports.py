@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import func, select
 
 from patron.contracts import Figure, ReportResult, Table
 from patron.models import Consent
+from patron.sql import month_bucket
 from patron_email.models import EmailBounce, EmailSend
 from patron_email.report_specs import CAMPAIGN, DELIVERABILITY
 
@@ -27,14 +28,6 @@ CAMPAIGN_COLUMNS = (
     "campaign", "considered", "sent", "no consent", "suppressed", "invalid address", "deferred",
     "failed", "unknown", "bounced hard", "bounced soft", "complaints", "unsubscribed",
 )  # fmt: skip
-
-
-def month_of(session: Session, column: Any) -> ColumnElement[str]:
-    """``YYYY-MM`` of a timestamp column, on SQLite and PostgreSQL."""
-    # Literals, not bound parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), column)
 
 
 class CampaignReport:
@@ -105,17 +98,17 @@ class DeliverabilityReport:
                 months.setdefault(month, {"sent": 0, "hard": 0, "soft": 0, "complaint": 0, "unsubscribed": 0})
                 months[month][column] += n
 
-        sent_month = month_of(session, EmailSend.sent_at)
+        sent_month = month_bucket(EmailSend.sent_at, session)
         for month, n in session.execute(
             select(sent_month, func.count()).where(EmailSend.state == "sent").group_by(sent_month)
         ):
             add(month, "sent", n)
-        bounce_month = month_of(session, EmailBounce.occurred_at)
+        bounce_month = month_bucket(EmailBounce.occurred_at, session)
         for month, kind, n in session.execute(
             select(bounce_month, EmailBounce.kind, func.count()).group_by(bounce_month, EmailBounce.kind)
         ):
             add(month, kind, n)
-        unsub_month = month_of(session, Consent.occurred_at)
+        unsub_month = month_bucket(Consent.occurred_at, session)
         for month, n in session.execute(
             select(unsub_month, func.count())
             .where(Consent.granted.is_(False), Consent.source.like(UNSUBSCRIBE_SOURCE + "%"))

@@ -38,6 +38,7 @@ from patron.consent import consenting_customers
 from patron.contracts import Audience, SendSummary
 from patron.errors import InputError
 from patron.models import Customer, utcnow
+from patron.sql import insert_ignore
 from patron_email.models import EmailSend
 from patron_email.suppression import Hasher, suppressed_hashes
 
@@ -105,17 +106,8 @@ def check_campaign(name: str) -> str:
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     """INSERT send-log rows, leaving alone any (campaign, customer) another run inserted first."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        session.execute(pg_insert(EmailSend).on_conflict_do_nothing(), rows)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        session.execute(sqlite_insert(EmailSend).on_conflict_do_nothing(), rows)
+    if rows:
+        session.execute(insert_ignore(EmailSend, session, index_elements=("campaign", "customer_id")), rows)
 
 
 def load_members(session: Session, audience: Audience, campaign: str, purpose: str) -> list[Member]:
