@@ -66,8 +66,14 @@ class Browser:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def wire() -> None:
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Move both ends above 4 first: in a fresh process os.pipe() may itself return 3 or 4, and
+            # dup2 onto the same number is a no-op that leaves the fd close-on-exec (or clobbers the other).
+            import fcntl
+
+            high_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 5)
+            high_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 5)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
 
         self.proc = subprocess.Popen(
             [chromium(), *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}",
