@@ -292,3 +292,13 @@ def test_refused_links_record_nothing_and_say_why(invite_app, patron_cli):
     gone = client.post(mine)
     assert gone.status_code == 400 and "no longer" in gone.text
     assert answers(app) == []
+
+
+def test_the_email_preview_renders_an_invitation_with_the_customers_links(invite_app, patron_cli):
+    app = invite_app()
+    ids = testing.seed(app, 1)
+    shown = patron_cli(app, "email", "preview", "nps_invite", "--customer", "c0", "--campaign", "nps-nps-2026-01-01")
+    assert shown.exit_code == 0, shown.output
+    assert "How likely are you to recommend us" in shown.output and "Not at all likely" in shown.output
+    assert len(set(LINK.findall(shown.output))) == 11
+    assert all(f"/nps/answer/nps/{ids[0]}/" in link for link in LINK.findall(shown.output))
