@@ -100,10 +100,11 @@ def answer_from_link(
     new ``survey_response`` interaction (through ``patron.ingest``, so follow-ups
     open and events fire as for any answer); the invitation's earlier answer is
     marked replaced and its ``nps_answers`` row removed, so the scores count the
-    invitation once; an open follow-up it opened is closed with a note saying
-    so (a still-low new answer opens its own, with the event, carrying the comment). A click repeating the current answer records nothing. A comment is kept
-    across later clicks. ``keep_score``: only add or change the comment (the
-    comment form), keeping the current score.
+    invitation once; an open follow-up it opened is closed with a note saying so
+    (a new answer that is still low opens its own, whose event carries the
+    comment). A click repeating the current answer records nothing. A comment
+    is kept across later clicks. ``keep_score``: only add or change the comment
+    (the comment form), keeping the current score.
 
     :raises LinkError: the customer no longer exists or was erased.
     """

@@ -217,7 +217,7 @@ def test_link_verification_refuses_tampered_expired_foreign_and_wrong_purpose_to
     assert reason(*parts(stale)) == "expired"
 
 
-def test_the_web_answer_records_once_replaces_on_a_second_score_and_keeps_the_comment(invite_app):
+def test_the_web_answer_records_once_replaces_on_a_second_score_and_keeps_the_comment(invite_app, patron_cli):
     from starlette.testclient import TestClient
 
     from patron_nps.answer_links import score_links
@@ -263,6 +263,9 @@ def test_the_web_answer_records_once_replaces_on_a_second_score_and_keeps_the_co
         assert all("later answer from the same invitation" in (f.note or "") for f in followups)
         assert "(score 10)" in (followups[1].note or "")
         assert session.scalar(select(func.count()).where(NpsLinkAnswer.is_current.is_(True))) == 1
+    # 'patron refresh' indexes answers it has not seen: the replaced ones stay out.
+    assert patron_cli(app, "refresh").exit_code == 0
+    assert answers(app) == [(ids[0], 10, "nps")]
 
 
 def test_refused_links_record_nothing_and_say_why(invite_app, patron_cli):
