@@ -196,8 +196,9 @@ class Channel(Protocol):
     Contract: ``send`` checks consent for ``(consent_channel, purpose)`` for every
     recipient and skips those without it; it is idempotent on ``campaign``
     (a rerun never sends twice to the same customer); each send is recorded as
-    an interaction of kind ``<name>_sent``; with ``dry_run`` nothing is sent or
-    written.
+    an interaction of kind ``<name>_sent`` whose payload holds the ``campaign``
+    (so a plugin can tell whom a campaign of its own reached, e.g. the survey
+    plugin's re-ask interval); with ``dry_run`` nothing is sent or written.
     """
 
     @property

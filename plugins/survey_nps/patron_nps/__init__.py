@@ -2,13 +2,14 @@
 
 The hook implementations below only delegate; each job lives in its own
 module (config, kinds, answers, scores, stats, metrics, reports, followups,
-panel, privacy, recording, cli). Answers are core interactions of kind
-``survey_response``; ``answers`` keeps their typed copy in ``nps_answers``.
+panel, privacy, recording, invitations, answer_links, web, cli). Answers are
+core interactions of kind ``survey_response``; ``answers`` keeps their typed
+copy in ``nps_answers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from patron import CONTRACT_VERSION, PluginManifest, hookimpl
@@ -97,6 +98,32 @@ def patron_customer_panels(register: Callable[[Any], None]) -> None:
     from patron_nps.panel import SurveyPanel
 
     register(SurveyPanel())
+
+
+@hookimpl
+def patron_web_routes(register: Callable[[Any], None], app: App) -> None:
+    from patron_nps.web import routes
+
+    for route in routes(app):
+        register(route)
+
+
+@hookimpl(optionalhook=True)
+def patron_email_template_dirs(app: App) -> Sequence[str] | None:
+    """The invitation template (``nps_invite``), when the email channel asks; unused without it."""
+    from patron_nps.invitations import template_dirs
+
+    return template_dirs()
+
+
+@hookimpl(optionalhook=True)
+def patron_email_template_vars(
+    app: App, session: Session, campaign: str, customer_ids: Sequence[int]
+) -> Mapping[int, Mapping[str, Any]] | None:
+    """Each invitation recipient's own signed score links (``nps.links``); nothing for other campaigns."""
+    from patron_nps.invitations import template_vars
+
+    return template_vars(app, campaign, customer_ids)
 
 
 @hookimpl

@@ -21,7 +21,7 @@ from patron.errors import InputError
 from patron.models import Interaction
 from patron_nps.config import NpsConfig
 from patron_nps.kinds import SURVEY_RESPONSE, payload_checker
-from patron_nps.models import NpsAnswer, NpsFollowup
+from patron_nps.models import NpsAnswer, NpsFollowup, NpsLinkAnswer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -95,7 +95,12 @@ def backfill(app: App, session: Session) -> Indexed:
         session.scalars(
             select(Interaction.id)
             .outerjoin(NpsAnswer, NpsAnswer.interaction_id == Interaction.id)
-            .where(Interaction.kind == SURVEY_RESPONSE, NpsAnswer.interaction_id.is_(None))
+            .where(
+                Interaction.kind == SURVEY_RESPONSE,
+                NpsAnswer.interaction_id.is_(None),
+                # A link answer the same invitation's later click replaced is never counted again.
+                Interaction.id.not_in(select(NpsLinkAnswer.interaction_id).where(NpsLinkAnswer.is_current.is_(False))),
+            )
             .order_by(Interaction.id)
         )
     )
@@ -153,14 +158,20 @@ def _store(app: App, session: Session, rows: Sequence[Any], *, strict: bool) -> 
             )
         )
     done.answers = len(valid)
+    low = low_scores(config)
+    if valid and low is not None:
+        done.followups = len(_open_followups(app, session, config, valid, low))
+    return done
+
+
+def low_scores(config: NpsConfig) -> ColumnElement[bool] | None:
+    """The condition on ``nps_answers`` of the answers that open a follow-up; None when no survey opens any."""
     low = [
         and_(NpsAnswer.survey == name, NpsAnswer.score <= survey.followup_threshold)
         for name, survey in config.surveys.items()
         if survey.followup_threshold is not None
     ]
-    if valid and low:
-        done.followups = len(_open_followups(app, session, config, valid, or_(*low)))
-    return done
+    return or_(*low) if low else None
 
 
 def _open_followups(

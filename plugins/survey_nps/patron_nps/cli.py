@@ -179,3 +179,44 @@ def close_(followup_id: int, note: str, as_json: bool) -> None:
             "days_to_close": round(days, 2),
         }
     click.echo(json.dumps(out) if as_json else f"Follow-up #{out['id']} closed after {out['days_to_close']} days.")
+
+
+@nps.command()
+@click.argument("survey")
+@click.option("--audience", required=True, metavar="NAME", help="A registered audience, e.g. rfm:segment:champions.")
+@click.option("--channel", required=True, metavar="NAME", help="An enabled channel, e.g. email.")
+@click.option("--dry-run", is_flag=True, help="Count who would be invited and why the others are not; send nothing.")
+@JSON
+def invite(survey: str, audience: str, channel: str, dry_run: bool, as_json: bool) -> None:
+    """Invite an audience to SURVEY through a channel: one signed link per score (one round per day)."""
+    from datetime import UTC, datetime
+
+    from patron_nps.invitations import invite as run
+
+    app = _app()
+    done = run(app, survey, audience, channel, dry_run=dry_run, now=datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(done, indent=2, default=str))
+        return
+    s = done["summary"]
+    verb = "would invite" if dry_run else "invited"
+    click.echo(
+        f"{done['campaign']}: {done['members']} in {audience}, {verb} {s['sent']}"
+        + (f", failed {s['failed']}" if s["failed"] else "")
+    )
+    skips = {
+        f"answered within {done['reask_days']} days": done["answered_recently"],
+        f"invited within {done['reask_days']} days": done["invited_recently"],
+        "no consent": s["skipped_no_consent"],
+        "already invited in this round": s["skipped_already_sent"],
+    }
+    skips.update({k.replace("_", " "): v for k, v in s["skipped_by_reason"].items()})
+    for reason, n in skips.items():
+        if n:
+            click.echo(f"  not invited, {reason}: {n}")
+    if not getattr(app.settings, "base_url", None):
+        click.echo(
+            "  note: [patron] base_url is not set, so the links point at http://127.0.0.1:8000; "
+            "set it to the address 'patron serve' is reached at",
+            err=True,
+        )

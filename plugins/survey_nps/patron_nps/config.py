@@ -101,6 +101,20 @@ class NpsConfig(BaseModel):
     min_answers: int = Field(default=30, ge=1, description="below this many answers a score is not shown")
     confidence: float = Field(default=0.95, gt=0.5, lt=1, description="confidence level of every interval")
     followup_sla_days: int = Field(default=7, ge=1, description="an open follow-up older than this is overdue")
+    link_max_age_days: int = Field(
+        default=30, ge=1, le=365, description="an invitation's score links stop working this many days after sending"
+    )
+    invite_purpose: str = Field(
+        default="surveys",
+        min_length=1,
+        max_length=64,
+        description="the consent purpose a channel checks before sending an invitation",
+    )
+    invite_template: str = Field(
+        default="nps_invite",
+        min_length=1,
+        description="the channel template of invitations (the plugin ships nps_invite; a template folder may override)",
+    )
 
     @field_validator("surveys")
     @classmethod

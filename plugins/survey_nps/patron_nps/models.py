@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patron.models import Base, Id
@@ -57,3 +57,22 @@ class NpsFollowup(Base):
     assigned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class NpsLinkAnswer(Base):
+    """An answer given through an invitation's score link (ids only).
+
+    One invitation (``campaign``, ``customer_id``) has one *current* answer: a
+    later click records a new ``survey_response`` interaction (interactions are
+    never changed) and marks the earlier one replaced; its ``nps_answers`` row is
+    removed, so the scores count the invitation once. ``patron refresh`` never
+    indexes a replaced answer again.
+    """
+
+    __tablename__ = "nps_link_answers"
+    __table_args__ = (Index("ix_nps_link_answers_invitation", "campaign", "customer_id"),)
+
+    interaction_id: Mapped[int] = mapped_column(Id, ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean)

@@ -6,17 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from patron.errors import InputError
 from patron_nps.answers import plugin_config
-from patron_nps.kinds import SURVEY_RESPONSE, payload_checker
+from patron_nps.kinds import COMMENT_LIMIT, SURVEY_RESPONSE, payload_checker
 from patron_nps.models import NpsFollowup
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
+    from patron_nps.answer_links import Claim
 
 
 def parse_time(text: str | None) -> datetime:
@@ -84,3 +85,91 @@ def record_answer(
         "answered_at": moment.isoformat(),
         "followup": followup,
     }
+
+
+#: The touchpoint of answers given through an invitation's score link.
+LINK_TOUCHPOINT = "invitation"
+
+
+def answer_from_link(
+    app: App, session: Session, claim: Claim, *, comment: str | None = None, keep_score: bool = False
+) -> dict[str, Any]:
+    """Record the answer a verified score link carries; a later click of the same invitation replaces it.
+
+    Interactions are never changed, so each click that changes something is a
+    new ``survey_response`` interaction (through ``patron.ingest``, so follow-ups
+    open and events fire as for any answer); the invitation's earlier answer is
+    marked replaced and its ``nps_answers`` row removed, so the scores count the
+    invitation once; an open follow-up it opened is closed with a note saying so
+    (a new answer that is still low opens its own, whose event carries the
+    comment). A click repeating the current answer records nothing. A comment
+    is kept across later clicks. ``keep_score``: only add or change the comment
+    (the comment form), keeping the current score.
+
+    :raises LinkError: the customer no longer exists or was erased.
+    """
+    from patron.ingest import audit, record_interactions
+    from patron.links import LinkError
+    from patron.models import Customer, Interaction, utcnow
+    from patron_nps.models import NpsAnswer, NpsLinkAnswer
+
+    # The customer's row lock serialises two clicks of one invitation on PostgreSQL (a scanner and a person);
+    # on SQLite the caller's immediate transaction does.
+    customer = session.get(Customer, claim.customer_id, with_for_update=True)
+    if customer is None or customer.erased_at is not None:
+        raise LinkError("no_customer", "this invitation's customer is no longer with us")
+    current = session.scalar(
+        select(NpsLinkAnswer).where(
+            NpsLinkAnswer.campaign == claim.campaign,
+            NpsLinkAnswer.customer_id == claim.customer_id,
+            NpsLinkAnswer.is_current.is_(True),
+        )
+    )
+    before: dict[str, Any] = {}
+    if current is not None:
+        before = dict(session.scalar(select(Interaction.payload).where(Interaction.id == current.interaction_id)) or {})
+    score = int(before["score"]) if keep_score and "score" in before else claim.score
+    text = (comment or "").strip()[:COMMENT_LIMIT] or before.get("comment")
+    unchanged = current is not None and int(before.get("score", -1)) == score and text == before.get("comment")
+    if current is not None and unchanged:
+        return {"interaction_id": current.interaction_id, "score": score, "replaced": False, "changed": False}
+    payload: dict[str, Any] = {"survey": claim.survey, "score": score, "touchpoint": LINK_TOUCHPOINT}
+    if text:
+        payload["comment"] = text
+    now = utcnow()
+    ids = record_interactions(
+        app,
+        session,
+        [
+            {
+                "external_id": f"nps-link:{claim.campaign}:{claim.customer_id}:{uuid.uuid4().hex[:12]}",
+                "customer_id": claim.customer_id,
+                "kind": SURVEY_RESPONSE,
+                "occurred_at": now,
+                "payload": payload,
+            }
+        ],
+    )
+    session.add(
+        NpsLinkAnswer(interaction_id=ids[0], campaign=claim.campaign, customer_id=claim.customer_id, is_current=True)
+    )
+    if current is not None:
+        current.is_current = False
+        session.execute(delete(NpsAnswer).where(NpsAnswer.interaction_id == current.interaction_id))
+        session.execute(
+            update(NpsFollowup)
+            .where(NpsFollowup.interaction_id == current.interaction_id, NpsFollowup.closed_at.is_(None))
+            .values(
+                closed_at=now,
+                note=f"closed on its own: a later answer from the same invitation (score {score}) replaces this one",
+            )
+        )
+    audit(
+        session,
+        "nps.answer.link",
+        "interaction",
+        ids[0],
+        {"survey": claim.survey, "replaced": current.interaction_id if current is not None else None},
+    )
+    session.flush()
+    return {"interaction_id": ids[0], "score": score, "replaced": current is not None, "changed": True}
