@@ -62,6 +62,7 @@ ARGS = {
     "email suppressions remove": ["someone@example.com"],
     "clv show": ["r1"],
     "nps record": ["c2", "nps", "9"],
+    "nps invite": ["nps", "--audience", "email:consented:marketing", "--channel", "email", "--dry-run"],
     "nps followups assign": ["1", "someone"],
     "nps followups close": ["1", "--note", "called back"],
 }
