@@ -60,7 +60,8 @@ GEOMETRY = r"""
       const title = bar.querySelector('title').textContent;
       const r = bar.getBBox();  // in the chart's own units: a dashboard thumbnail is the same chart scaled down
       if (!/: [^0-9]*0(\.0+)?$/.test(title) && Math.min(r.width, r.height) < 2) {
-        out.problems.push(`${name}: the bar "${title}" is too thin to see (${r.width.toFixed(1)} x ${r.height.toFixed(1)} px)`);
+        const size = `${r.width.toFixed(1)} x ${r.height.toFixed(1)} px`;
+        out.problems.push(`${name}: the bar "${title}" is too thin to see (${size})`);
       }
     }
   }

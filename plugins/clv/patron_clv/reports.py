@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table
+from patron.contracts import Figure, ReportParam, ReportResult, Table, readable
 from patron.errors import NotFoundError
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
@@ -47,6 +47,12 @@ def _money(fit: ClvFit) -> Any:
         return None if minor is None else round(float(minor) / scale, 2)
 
     return major
+
+
+def _audience_label(name: str) -> str:
+    """``rfm:segment:potential_loyalist`` → ``Potential loyalist (rfm:segment)``: what a chart's reader reads."""
+    family, _, value = name.rpartition(":")
+    return f"{readable(value)} ({family})" if family else readable(name)
 
 
 def _num(value: Any, digits: int = 4) -> float | None:
@@ -230,7 +236,7 @@ class BySegmentReport:
                     "mean_clv",
                     "Mean CLV per audience",
                     "bar",
-                    [r[0] for r in rows],
+                    [_audience_label(r[0]) for r in rows],
                     {"Mean CLV": [r[3] for r in rows]},
                     x_label="Audience",
                     y_label=f"Mean CLV ({fit.currency or 'currency units'})",

@@ -67,8 +67,9 @@ class TiersReport:
         dist: list[tuple[str, str, int]] = [
             (scheme, tier, n)
             for scheme, tier, n in session.execute(
-                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
-                .group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count()).group_by(
+                    LoyaltyTier.scheme, LoyaltyTier.tier
+                )
             )
         ]
         # Tiers in rank order (regular → diamond), never alphabetical; the chart shows a tier nobody holds as 0.

@@ -34,7 +34,7 @@ def figure_specs(figure: Figure) -> tuple[list[Column], list[list[Any]]]:
         rows = [[r[0], *(None if v is None else _money(v, figure.currency) for v in r[1:])] for r in rows]
     specs = [spec_for(n, (r[i] for r in rows)) for i, n in enumerate(names)]
     if fmt in ("count", "number", "percent", "days"):
-        specs = [specs[0], *(Column(s.name, s.label, fmt) for s in specs[1:])]  # type: ignore[arg-type]
+        specs = [specs[0], *(Column(s.name, s.label, fmt) for s in specs[1:])]
     return specs, rows
 
 

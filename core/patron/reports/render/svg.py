@@ -75,9 +75,7 @@ def chart_svg(figure: Figure) -> Markup:
 def _empty(figure: Figure) -> Markup:
     """A chart without a single value: say so, rather than draw empty axes."""
     parts = _open(figure, figure.kind, 60)
-    parts.append(
-        f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="59" fill="#f6f8fa" stroke="#d1d9e0" rx="6"/>'
-    )
+    parts.append(f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="59" fill="#f6f8fa" stroke="#d1d9e0" rx="6"/>')
     parts.append(_text(WIDTH / 2, 34, "Nothing to draw: no value to chart (the table below says why).", anchor="middle",
                        size=13, cls="empty"))  # fmt: skip
     parts.append("</svg>")
@@ -123,13 +121,11 @@ def formatter(figure: Figure, *, compact: bool) -> Callable[[float], str]:
             if compact:
                 return str(format_currency(round(v), code, locale="en_US", format="¤#,##0", currency_digits=False))
             digits = exponent(code)
-            return str(
-                format_currency(v, code, locale="en_US", format="¤#,##0." + "0" * digits, currency_digits=False)
-            )
+            return str(format_currency(v, code, locale="en_US", format="¤#,##0." + "0" * digits, currency_digits=False))
 
         return money
     if fmt == "percent":
-        return lambda v: (f"{v:.0f}%" if compact or v == int(v) else f"{v:.1f}%")
+        return lambda v: f"{v:.0f}%" if compact or v == int(v) else f"{v:.1f}%"
     if fmt == "days":
         return lambda v: f"{fmt_number(v)} d"
     return fmt_number
@@ -323,7 +319,14 @@ def _y_axis(
     if figure.y_label:
         mid = (plot_top + plot_bottom) / 2
         parts.append(
-            _text(14, mid, figure.y_label, anchor="middle", cls="axis-title", extra=f' transform="rotate(-90 14 {mid:.1f})"')
+            _text(
+                14,
+                mid,
+                figure.y_label,
+                anchor="middle",
+                cls="axis-title",
+                extra=f' transform="rotate(-90 14 {mid:.1f})"',
+            )
         )
     return parts
 
@@ -371,7 +374,8 @@ def _horizontal_bars(figure: Figure, labels: list[str], series: list[tuple[str, 
         row_top = plot_top + i * row_h
         first = row_top + row_h / 2 - (len(lines) - 1) * 6.5 + 4
         spans = "".join(
-            f'<tspan x="{left - 10:.1f}" y="{first + k * 13:.1f}">{escape(line)}</tspan>' for k, line in enumerate(lines)
+            f'<tspan x="{left - 10:.1f}" y="{first + k * 13:.1f}">{escape(line)}</tspan>'
+            for k, line in enumerate(lines)
         )
         parts.append(
             f'<text class="y-label" x="{left - 10:.1f}" y="{first:.1f}" font-size="{FONT}" fill="{INK}" '
@@ -500,8 +504,15 @@ def _heatmap(figure: Figure) -> Markup:
             if show and v is not None:
                 ink = "#fff" if t > 0.55 else "#1f2328"
                 parts.append(
-                    _text(x + cell_w / 2, y + cell_h / 2 + size * 0.35, compact(v), anchor="middle", size=size,
-                          fill=ink, cls="cell-value")  # fmt: skip
+                    _text(
+                        x + cell_w / 2,
+                        y + cell_h / 2 + size * 0.35,
+                        compact(v),
+                        anchor="middle",
+                        size=size,
+                        fill=ink,
+                        cls="cell-value",
+                    )
                 )
     if upright:
         for i, label in enumerate(labels):
@@ -516,7 +527,14 @@ def _heatmap(figure: Figure) -> Markup:
     if figure.y_label:
         mid = (plot_top + plot_bottom) / 2
         parts.append(
-            _text(14, mid, figure.y_label, anchor="middle", cls="axis-title", extra=f' transform="rotate(-90 14 {mid:.1f})"')
+            _text(
+                14,
+                mid,
+                figure.y_label,
+                anchor="middle",
+                cls="axis-title",
+                extra=f' transform="rotate(-90 14 {mid:.1f})"',
+            )
         )
     parts.append("</svg>")
     return Markup("".join(parts))
