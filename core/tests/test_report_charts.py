@@ -58,7 +58,7 @@ def test_money_reads_as_money_on_marks_ticks_and_the_heatmap_legend() -> None:
                 {"Revenue": [1119.8, 44012.5]},
                 value_format="money",
                 currency="USD",
-            )  # fmt: skip
+            )
         )
     )
     assert texts(bars, "value") == ["$1,120", "$44K"]
@@ -73,7 +73,7 @@ def test_money_reads_as_money_on_marks_ticks_and_the_heatmap_legend() -> None:
                 {"R2": [51.83, None], "R1": [440.0, 64.35]},
                 value_format="money",
                 currency="USD",
-            )  # fmt: skip
+            )
         )
     )
     assert texts(heat, "legend-label") == ["$440.00", "$51.83"]
@@ -84,8 +84,15 @@ def test_money_reads_as_money_on_marks_ticks_and_the_heatmap_legend() -> None:
 def test_reference_lines_are_drawn_and_named() -> None:
     x = list(range(1, 101))
     curve = [min(100.0, 30 + 70 * (i / 100) ** 0.5) for i in x]
-    figure = Figure("p", "Pareto", "line", x, {"Share of revenue (%)": curve}, value_format="percent",
-                    reference_lines=[(80.0, "80% of revenue (A)"), (95.0, "95% of revenue (A+B)")])  # fmt: skip
+    figure = Figure(
+        "p",
+        "Pareto",
+        "line",
+        x,
+        {"Share of revenue (%)": curve},
+        value_format="percent",
+        reference_lines=[(80.0, "80% of revenue (A)"), (95.0, "95% of revenue (A+B)")],
+    )
     svg = str(chart_svg(figure))
     assert svg.count('class="reference"') == 2
     assert texts(svg, "reference-label") == ["80% of revenue (A)", "95% of revenue (A+B)"]
