@@ -61,7 +61,8 @@ def chart_svg(figure: Figure) -> Markup:
     """The SVG markup of ``figure`` according to its ``kind``."""
     if figure.kind not in ("bar", "line", "heatmap"):
         raise ValueError(f"figure {figure.name!r}: unknown kind {figure.kind!r} (use bar, line or heatmap)")
-    if not any(v is not None for values in figure.series.values() for v in values):
+    # A bar or line chart without a single value says so; a heatmap still shows its grid, every cell "no data".
+    if figure.kind != "heatmap" and not any(v is not None for values in figure.series.values() for v in values):
         return _empty(figure)
     if figure.kind == "bar":
         return _bar(figure)
@@ -158,16 +159,24 @@ def _values(figure: Figure) -> list[tuple[str, list[float | None]]]:
     return [(str(name), [None if v is None else float(v) for v in values]) for name, values in figure.series.items()]
 
 
-def _scale(series: list[tuple[str, list[float | None]]], extra: Sequence[float] = ()) -> tuple[float, float]:
+def _scale(
+    series: list[tuple[str, list[float | None]]], extra: Sequence[float] = ()
+) -> tuple[float, float, list[float]]:
+    """Axis bottom, top and ticks: multiples of a round step (1, 2, 2.5 or 5 × 10^k), at most four steps."""
     values = [v for _, vs in series for v in vs if v is not None] + list(extra)
-    top = nice_max(max(values, default=0.0))
-    low = min(values, default=0.0)
-    bottom = -nice_max(-low) if low < 0 else 0.0
-    return top, bottom
+    high, low = max(max(values, default=0.0), 0.0), min(min(values, default=0.0), 0.0)
+    if high == low:
+        high = 1.0
+    step = _step((high - low) / 4)
+    top = step * math.ceil(high / step - 1e-9) if high > 0 else 0.0
+    bottom = -step * math.ceil(-low / step - 1e-9) if low < 0 else 0.0
+    count = round((top - bottom) / step)
+    return top, bottom, [bottom + step * i for i in range(count + 1)]
 
 
-def _ticks(top: float, bottom: float) -> list[float]:
-    return [bottom + (top - bottom) * i / 4 for i in range(5)]
+def _step(raw: float) -> float:
+    base = 10 ** math.floor(math.log10(raw))
+    return float(next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw * (1 - 1e-9)))
 
 
 def _legend(names: Sequence[str], left: float, y: float) -> tuple[list[str], float]:
@@ -246,8 +255,7 @@ def _bar(figure: Figure) -> Markup:
 
 def _vertical_bars(figure: Figure, labels: list[str], series: list[tuple[str, list[float | None]]]) -> Markup:
     compact, exact = formatter(figure, compact=True), formatter(figure, compact=False)
-    top, bottom = _scale(series, [v for v, _ in figure.reference_lines])
-    ticks = _ticks(top, bottom)
+    top, bottom, ticks = _scale(series, [v for v, _ in figure.reference_lines])
     tick_w = max(text_width(compact(t)) for t in ticks)
     left = (26 if figure.y_label else 8) + tick_w + 8
     body: list[str] = []
@@ -333,8 +341,7 @@ def _y_axis(
 
 def _horizontal_bars(figure: Figure, labels: list[str], series: list[tuple[str, list[float | None]]]) -> Markup:
     compact, exact = formatter(figure, compact=True), formatter(figure, compact=False)
-    top, bottom = _scale(series, [v for v, _ in figure.reference_lines])
-    ticks = _ticks(top, bottom)
+    top, bottom, ticks = _scale(series, [v for v, _ in figure.reference_lines])
     name_w = min(max(text_width(label) for label in labels), 240.0)
     wrapped = [_wrap(label, name_w) for label in labels]
     name_w = max(text_width(line) for lines in wrapped for line in lines)
@@ -409,8 +416,7 @@ def _line(figure: Figure) -> Markup:
     labels = [str(x) for x in figure.x]
     series = _values(figure)
     compact, exact = formatter(figure, compact=True), formatter(figure, compact=False)
-    top, bottom = _scale(series, [v for v, _ in figure.reference_lines])
-    ticks = _ticks(top, bottom)
+    top, bottom, ticks = _scale(series, [v for v, _ in figure.reference_lines])
     tick_w = max(text_width(compact(t)) for t in ticks)
     left = (26 if figure.y_label else 8) + tick_w + 8
     legend, legend_bottom = _legend([name for name, _ in series], left, 8)
