@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from patron.contracts import Figure, ReportParam, ReportResult, Table, readable
+from patron.contracts import Column, Figure, ReportParam, ReportResult, Table, readable
 from patron.errors import NotFoundError
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
@@ -55,6 +55,11 @@ def _audience_label(name: str) -> str:
     return f"{readable(value)} ({family})" if family else readable(name)
 
 
+def _unit(fit: ClvFit) -> str:
+    """`` (EUR)`` after a money column's label: its values are in the currency's major units."""
+    return f" ({fit.currency})" if fit.currency else ""
+
+
 def _num(value: Any, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
@@ -65,7 +70,7 @@ def _header(fit: ClvFit) -> dict[str, Any]:
         "unit": fit.unit,
         "currency": fit.currency,
         "horizon_months": fit.horizon_months,
-        "monthly_discount_rate": fit.monthly_discount_rate,
+        Column("monthly_discount_rate", "Monthly discount rate", "number", decimals=4): fit.monthly_discount_rate,
         "customers": fit.customers,
     }
 
@@ -83,6 +88,7 @@ class DistributionReport:
         if fit is None:
             return ReportResult(self.title, {"note": NO_FIT})
         major = _money(fit)
+        unit = _unit(fit)
         s = ClvScore
         decile = ((s.clv_rank - 1) * 10 // fit.customers + 1).label("decile")
         rows = session.execute(
@@ -105,14 +111,14 @@ class DistributionReport:
             "deciles",
             "CLV deciles (1 = the most valuable 10 %)",
             (
-                "decile",
-                "customers",
-                "min_clv",
-                "max_clv",
-                "mean_clv",
-                "clv_share_pct",
-                "mean_p_alive",
-                "mean_purchases",
+                Column("decile", "Decile", "id"),
+                Column("customers", "Customers", "count"),
+                Column("min_clv", f"Lowest CLV{unit}", "number"),
+                Column("max_clv", f"Highest CLV{unit}", "number"),
+                Column("mean_clv", f"Mean CLV{unit}", "number"),
+                Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
+                Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
+                Column("mean_purchases", "Mean expected purchases", "number", decimals=2),
             ),
             [
                 [
@@ -137,15 +143,17 @@ class DistributionReport:
         alive = Table(
             "p_alive",
             "Customers by P(alive)",
-            ("p_alive", "customers"),
+            (Column("p_alive", "P(alive)"), Column("customers", "Customers", "count")),
             [[label, int(spread.get(b, 0))] for b, label in enumerate(labels)],
         )
         return ReportResult(
             self.title,
             {
                 **_header(fit),
-                "total_clv": major(total),
-                "mean_clv": major(total / fit.customers) if fit.customers else None,
+                Column("total_clv", f"Total CLV{unit}", "number"): major(total),
+                Column("mean_clv", f"Mean CLV{unit}", "number"): major(total / fit.customers)
+                if fit.customers
+                else None,
             },
             (deciles, alive),
             (
@@ -224,7 +232,14 @@ class BySegmentReport:
         table = Table(
             "segments",
             f"CLV per audience{' of ' + family if family else ''}",
-            ("audience", "customers", "total_clv", "mean_clv", "clv_share_pct", "mean_p_alive"),
+            (
+                Column("audience", "Audience"),
+                Column("customers", "Customers", "count"),
+                Column("total_clv", f"Total CLV{_unit(fit)}", "number"),
+                Column("mean_clv", f"Mean CLV{_unit(fit)}", "number"),
+                Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
+                Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
+            ),
             rows,
         )
         return ReportResult(
@@ -281,13 +296,23 @@ class HoldoutReport:
         groups = Table(
             "by_frequency",
             "Mean repeat purchases in the holdout, by repeat purchases in calibration",
-            ("frequency", "customers", "predicted_mean", "actual_mean"),
+            (
+                Column("frequency", "Repeat purchases in calibration"),
+                Column("customers", "Customers", "count"),
+                Column("predicted_mean", "Predicted mean", "number", decimals=2),
+                Column("actual_mean", "Actual mean", "number", decimals=2),
+            ),
             [[g["frequency"], g["customers"], g["predicted_mean"], g["actual_mean"]] for g in conditional["groups"]],
         )
         steps = Table(
             "tracking",
             f"Cumulative repeat purchases per {track['unit']}",
-            ("step_end", "period", "actual_cumulative", "predicted_cumulative"),
+            (
+                Column("step_end", "Period end"),
+                Column("period", "Period"),
+                Column("actual_cumulative", "Actual (cumulative)", "number", decimals=1),
+                Column("predicted_cumulative", "Predicted (cumulative)", "number", decimals=1),
+            ),
             [
                 [end, "calibration" if i < track["calibration_steps"] else "holdout", a, p]
                 for i, (end, a, p) in enumerate(
