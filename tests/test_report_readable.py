@@ -23,7 +23,7 @@ from patron.config import load_settings
 from patron.demo.build import build_demo
 from patron.kinds import PURCHASE
 from patron.models import Interaction
-from patron.reports.render import render
+from patron.reports.render.text import render_text
 from patron.reports.runner import run_report
 
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
@@ -47,10 +47,14 @@ def demo_reports(demo: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def text_views(demo: Path) -> dict[str, str]:
-    """Every report's terminal view (80 columns, no colour), as ``patron report run NAME`` prints it."""
+    """Every report's terminal view, as ``patron report run NAME`` prints it, without colour.
+
+    160 columns: wide enough that no cell is wrapped in the middle of a word (``rfm:segment:potent`` /
+    ``ial_loyalist`` would read as a snake_case fragment); fitting narrow terminals is test_report_text's job.
+    """
     app = App(load_settings(demo / "patron.toml", env={}))
     try:
-        return {name: render(run_report(app, name), "text")[""] for name in app.reports}
+        return {name: render_text(run_report(app, name), width=160, color=False) for name in app.reports}
     finally:
         app.dispose()
 
