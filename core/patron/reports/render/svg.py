@@ -222,7 +222,18 @@ def _wrap(label: str, width: float, size: int = FONT) -> list[str]:
     return lines or [""]
 
 
-def _reference_lines(figure: Figure, y_of: Callable[[float], float], left: float, right: float) -> list[str]:
+def _reference_lines(
+    figure: Figure,
+    y_of: Callable[[float], float],
+    left: float,
+    right: float,
+    marks: Sequence[tuple[float, float]] = (),
+) -> list[str]:
+    """Dashed lines at the given values, each named where its label crosses none of ``marks`` (points drawn).
+
+    Tried in order: below the line at the right end, above it at the left end, above at the right,
+    below at the left (a rising cumulative curve is above its cuts on the right, below them on the left).
+    """
     parts = []
     for value, label in figure.reference_lines:
         y = y_of(value)
@@ -230,9 +241,23 @@ def _reference_lines(figure: Figure, y_of: Callable[[float], float], left: float
             f'<line class="reference" x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#cc0000" stroke-width="1.2" stroke-dasharray="5 4"/>'
         )
-        # Above the line at the left end: a rising curve (Pareto, cumulative) is still below its cuts there.
-        parts.append(_text(left + 6, y - 5, label, fill="#a40000", cls="reference-label"))
+        width = text_width(label)
+        spots = (
+            (right - 4 - width, y + 14),
+            (left + 6, y - 5),
+            (right - 4 - width, y - 5),
+            (left + 6, y + 14),
+        )
+
+        x, base = next((spot for spot in spots if _clear(spot, width, marks)), spots[0])
+        parts.append(_text(x, base, label, fill="#a40000", cls="reference-label"))
     return parts
+
+
+def _clear(spot: tuple[float, float], width: float, marks: Sequence[tuple[float, float]]) -> bool:
+    """No mark falls in the box of a label of ``width`` whose baseline starts at ``spot`` (with a margin)."""
+    x0, base = spot
+    return not any(x0 - 4 <= mx <= x0 + width + 4 and base - 14 <= my <= base + 5 for mx, my in marks)
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +461,8 @@ def _line(figure: Figure) -> Markup:
 
     parts = _open(figure, "line", height) + legend
     parts += _y_axis(figure, ticks, compact, y_of, left, plot_top, plot_bottom)
-    parts += _reference_lines(figure, y_of, left, plot_right)
+    points = [(xs[i], y_of(v)) for _, values in series for i, v in enumerate(values) if v is not None]
+    parts += _reference_lines(figure, y_of, left, plot_right, points)
     for s, (name, values) in enumerate(series):
         colour = PALETTE[s % len(PALETTE)]
         # A gap (None) breaks the line into separate segments rather than drawing through zero.
