@@ -362,6 +362,15 @@ class Figure:
     :param x: the categories or x values.
     :param series: for ``bar``/``line``, series name → values aligned with ``x``;
         for ``heatmap``, row label → values aligned with ``x``.
+        Categories are drawn in the order given: give them in the domain's order
+        (tiers by rank, segments by value), never alphabetical by accident.
+    :param value_format: how the values read on labels, ticks and the colour
+        legend, one of ``COLUMN_FORMATS`` (``money`` needs ``currency``; the
+        values are then in major units, ``440.0`` is $440.00). Default: plain numbers.
+    :param currency: the ISO 4217 code of ``money`` values.
+    :param reference_lines: ``(value, label)`` horizontal lines on a bar or line
+        chart, e.g. the 80 % and 95 % cuts of a Pareto curve.
+    :param note: one sentence shown under the chart, e.g. why a heatmap column is empty.
     """
 
     name: str
@@ -371,6 +380,10 @@ class Figure:
     series: Mapping[str, Sequence[float | None]]
     x_label: str = ""
     y_label: str = ""
+    value_format: ColumnFormat | None = None
+    currency: str = ""
+    reference_lines: Sequence[tuple[float, str]] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """``patron report list|run``: list the registered reports and render one.
 
-Output: stdout unless ``-o``. CSV writes one document per table; a report with
+Output: stdout unless ``-o``. ``--all -o DIR/`` runs every report into DIR and
+writes ``DIR/index.html``, the dashboard (``patron.reports.dashboard``).
+CSV writes one document per table; a report with
 several tables needs ``-o DIR`` (created if missing) and gets one
 ``NAME-TABLE.csv`` per table; with one table ``-o`` may name a file or an
 existing directory. Each run writes one audit row (report name, format; no
@@ -73,7 +75,13 @@ def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str
 
 
 @report.command("run")
-@click.argument("name", shell_complete=_complete_report)
+@click.argument("name", required=False, shell_complete=_complete_report)
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="Run every report into -o DIR/ (NAME.html each) and write DIR/index.html, a dashboard of them all.",
+)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter (repeatable).")
 @format_option(
     choices=(*FILE_FORMATS, "text"),
@@ -92,12 +100,30 @@ def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str
     show_default=True,
     help="Prefix CSV cells starting with = + - @ (formulas) with ' so spreadsheets show them as text.",
 )
-def run_cmd(name: str, params: tuple[str, ...], fmt: str | None, output: str | None, csv_safe: bool) -> None:
-    """Run report NAME: a text view on a terminal, or HTML, Markdown, CSV or JSON (-o FILE or -o DIR/)."""
+def run_cmd(
+    name: str | None, run_all: bool, params: tuple[str, ...], fmt: str | None, output: str | None, csv_safe: bool
+) -> None:
+    """Run report NAME: a text view on a terminal, or HTML, Markdown, CSV or JSON (-o FILE or -o DIR/).
+
+    With --all instead of NAME: every report into -o DIR/, and DIR/index.html, a dashboard of their
+    headline numbers and main charts.
+    """
+    from patron.errors import InputError
     from patron.reports.output import write_outputs
     from patron.reports.render import render
     from patron.reports.runner import run_report
 
+    if run_all:
+        if name is not None:
+            raise InputError(f"give a report NAME or --all, not both (got {name!r} and --all)")
+        if params:
+            raise InputError("--param needs one report: parameters differ between reports, so --all runs defaults")
+        if output is None:
+            raise InputError("--all writes one file per report and an index.html: give -o DIR/")
+        _run_all(fmt or "html", output, csv_safe)
+        return
+    if name is None:
+        raise InputError("give the NAME of a report ('patron report list' shows them), or --all -o DIR/")
     fmt = fmt or _default_format(output)
     app = get_app()
     run = run_report(app, name, params)
@@ -109,6 +135,37 @@ def run_cmd(name: str, params: tuple[str, ...], fmt: str | None, output: str | N
     else:
         for path in written:
             click.echo(f"Wrote {path}", err=True)
+
+
+def _run_all(fmt: str, output: str, csv_safe: bool) -> None:
+    """Every report (the core's first) into the folder ``output`` and its dashboard as ``index.html``."""
+    import os
+    from pathlib import Path
+
+    from patron.errors import InputError
+    from patron.reports.dashboard import Card, render_dashboard
+    from patron.reports.output import write_file, write_outputs
+    from patron.reports.render import render
+    from patron.reports.runner import run_report
+
+    if fmt == "text":
+        raise InputError("--all writes files for a browser: use --format html (the default), md, csv or json")
+    # -o DIR (no trailing slash) still means a folder here: --all always writes several files.
+    folder = output if output.endswith(("/", os.sep)) else output + "/"
+    app = get_app()
+    reports = app.reports
+    cards = []
+    for name in sorted(reports, key=lambda n: reports.suppliers[n] != "core"):
+        run = run_report(app, name)
+        written = write_outputs(name, fmt, render(run, fmt, csv_safe=csv_safe), folder) or []  # type: ignore[arg-type]
+        _audit(app, name, fmt)
+        for path in written:
+            click.echo(f"Wrote {path}", err=True)
+        if written:
+            others = {path.name: path.name for path in written[1:]}
+            cards.append(Card(written[0].name, run, others))
+    index = write_file(Path(folder) / "index.html", render_dashboard(cards, title="Patron reports"))
+    click.echo(f"Wrote {index}   <- the dashboard: open it in a browser", err=True)
 
 
 def _default_format(output: str | None) -> str:

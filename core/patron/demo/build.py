@@ -4,18 +4,20 @@ Steps, each printed by ``patron demo``:
 
 1. write ``DIR/patron.toml`` enabling every *shipped* plugin that is installed
    (distributions ``patron-rfm``, ``patron-loyalty``, ``patron-nps``,
-   ``patron-email``; test plugins are never enabled) and create ``DIR/patron.db``;
+   ``patron-email``, ``patron-clv``; test plugins are never enabled) and create ``DIR/patron.db``;
 2. load the generated data through ``patron.ingest`` in batches (so every
    plugin's event hooks see it, as with a real import);
-3. every plugin's ``patron_refresh`` job runs as of the day after the last
-   interaction (scores, tier reviews, expiry), as ``patron refresh`` would;
+3. every plugin's ``patron_refresh`` job runs as of a quarter before the day
+   after the last interaction and then as of that day (scores, tier reviews,
+   expiry), as a scheduled ``patron refresh`` would: two RFM snapshots, so the
+   segment migration report has something to show;
 4. run every registered report into ``DIR/reports/NAME.html`` and ``NAME.md``,
-   and write ``DIR/index.html`` linking them.
+   and write the dashboard ``DIR/index.html``: each report's headline numbers
+   and a thumbnail of its main chart, linking to it.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -33,12 +35,15 @@ from patron.refresh import refresh as run_refresh
 if TYPE_CHECKING:
     from patron.app import App
     from patron.demo.generate import DemoData
+    from patron.reports.runner import ReportRun
 
 #: Distributions shipped in this repository whose plugins the demo enables when installed.
-SHIPPED_DISTRIBUTIONS = ("patron-rfm", "patron-loyalty", "patron-nps", "patron-email")
+SHIPPED_DISTRIBUTIONS = ("patron-rfm", "patron-loyalty", "patron-nps", "patron-email", "patron-clv")
 DEMO_FILES = ("patron.toml", "patron.db", "patron.db-wal", "patron.db-shm", "index.html")
 T = TypeVar("T")
 BATCH = 2000
+#: The earlier of the two refreshes the demo runs: this long before the later one.
+EARLIER_REFRESH = timedelta(days=91)
 #: First line of the demo's patron.toml: only a setup carrying it may be replaced by ``--force``.
 DEMO_MARKER = "# Written by 'patron demo': a synthetic data set, safe to delete."
 
@@ -54,6 +59,7 @@ class DemoOutcome:
     consents: int = 0
     prepared: list[str] = field(default_factory=list)
     reports: list[tuple[str, str, list[Path]]] = field(default_factory=list)
+    runs: list[ReportRun] = field(default_factory=list)
     index: Path | None = None
 
 
@@ -130,9 +136,12 @@ def build_demo(
             f"Loaded {outcome.customers:,} customers, {outcome.interactions:,} interactions and "
             f"{outcome.consents:,} consent choices (seed {seed})"
         )
-        for line in run_refresh(app, day_after_last_interaction(app)):
-            outcome.prepared.append(line)
-            say(line)
+        now = day_after_last_interaction(app)
+        for when in (now - EARLIER_REFRESH, now):
+            for line in run_refresh(app, when):
+                line = f"{line} (as of {when.date().isoformat()})"
+                outcome.prepared.append(line)
+                say(line)
         render_all(app, directory / "reports", outcome)
         outcome.index = write_index(directory, outcome)
     finally:
@@ -182,35 +191,31 @@ def render_all(app: App, folder: Path, outcome: DemoOutcome) -> None:
     from patron.reports.runner import run_report
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in app.reports:
+    # The core's reports (the overview) first: the dashboard opens with the whole customer base.
+    for name in sorted(app.reports, key=lambda n: app.reports.suppliers[n] != "core"):
         run = run_report(app, name)
         paths = []
         for fmt in ("html", "md"):
             paths += write_outputs(name, fmt, render(run, fmt), str(folder / f"{name}.{fmt}")) or []
         outcome.reports.append((name, run.result.title, paths))
+        outcome.runs.append(run)
 
 
 def write_index(directory: Path, outcome: DemoOutcome) -> Path:
-    """``DIR/index.html``: a page linking every rendered report."""
+    """``DIR/index.html``: the dashboard of every rendered report (headline numbers, main chart, links)."""
+    from patron.reports.dashboard import Card, render_dashboard
     from patron.reports.output import write_outputs
 
-    items = "\n".join(
-        f'<li><a href="reports/{html.escape(name)}.html">{html.escape(title)}</a> '
-        f'<small>(<a href="reports/{html.escape(name)}.md">Markdown</a>)</small></li>'
-        for name, title, _ in outcome.reports
+    cards = [
+        Card(f"reports/{run.report.name}.html", run, {"Markdown": f"reports/{run.report.name}.md"})
+        for run in outcome.runs
+    ]
+    intro = (
+        f"{outcome.customers:,} synthetic customers, {outcome.interactions:,} interactions and "
+        f"{outcome.consents:,} consent choices over 2024–2025, in patron.db. "
+        f"Plugins enabled: {', '.join(outcome.plugins) or 'none (core only)'}."
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Patron demo</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:760px;margin:40px auto;padding:0 20px;color:#1f2328}}
-li{{margin:6px 0}} code{{background:#f6f8fa;padding:1px 4px;border-radius:4px}}</style></head>
-<body><h1>Patron demo</h1>
-<p>{outcome.customers:,} synthetic customers, {outcome.interactions:,} interactions and {outcome.consents:,}
-consent choices over 2024–2025, in <code>patron.db</code>. Plugins enabled:
-{html.escape(", ".join(outcome.plugins) or "none (core only)")}.</p>
-<h2>Reports</h2><ul>
-{items}
-</ul></body></html>
-"""
+    page = render_dashboard(cards, title="Patron demo", intro=intro)
     path = directory / "index.html"
     write_outputs("index", "html", {"": page}, str(path))
     return path

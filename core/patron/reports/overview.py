@@ -170,6 +170,8 @@ class OverviewReport:
                     {"Revenue": [float(_amount(r[2])) for r in revenue_rows]},
                     "Month",
                     f"Revenue ({label})",
+                    value_format="money" if currency else None,
+                    currency=currency or "",
                 ),
                 Figure(
                     "buyers",
@@ -179,6 +181,7 @@ class OverviewReport:
                     {"New": [float(r[1]) for r in mix_rows], "Returning": [float(r[2]) for r in mix_rows]},
                     "Month",
                     "Buyers",
+                    value_format="count",
                 ),
                 Figure(
                     "channels",
@@ -188,6 +191,7 @@ class OverviewReport:
                     {ch: [float(heat.get((ch, m), 0)) for m in keys] for ch in channels},
                     "Month",
                     "",
+                    value_format="count",
                 ),
             ),
         )

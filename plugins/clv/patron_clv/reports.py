@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from patron.contracts import Figure, ReportResult, Table
+from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
@@ -46,6 +46,17 @@ def _money(fit: ClvFit) -> Any:
     return major
 
 
+def _audience_label(name: str) -> str:
+    """``rfm:segment:potential_loyalist`` → ``Potential loyalist (rfm:segment)``: what a chart's reader reads."""
+    family, _, value = name.rpartition(":")
+    return f"{readable(value)} ({family})" if family else readable(name)
+
+
+def _unit(fit: ClvFit) -> str:
+    """`` (EUR)`` after a money column's label: its values are in the currency's major units."""
+    return f" ({fit.currency})" if fit.currency else ""
+
+
 def _num(value: Any, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
@@ -56,7 +67,7 @@ def _header(fit: ClvFit) -> dict[str, Any]:
         "unit": fit.unit,
         "currency": fit.currency,
         "horizon_months": fit.horizon_months,
-        "monthly_discount_rate": fit.monthly_discount_rate,
+        Column("monthly_discount_rate", "Monthly discount rate", "number", decimals=4): fit.monthly_discount_rate,
         "customers": fit.customers,
     }
 
@@ -72,6 +83,7 @@ class DistributionReport:
         if fit is None:
             return ReportResult(self.title, {"note": NO_FIT})
         major = _money(fit)
+        unit = _unit(fit)
         s = ClvScore
         decile = ((s.clv_rank - 1) * 10 // fit.customers + 1).label("decile")
         rows = session.execute(
@@ -94,14 +106,14 @@ class DistributionReport:
             "deciles",
             "CLV deciles (1 = the most valuable 10 %)",
             (
-                "decile",
-                "customers",
-                "min_clv",
-                "max_clv",
-                "mean_clv",
-                "clv_share_pct",
-                "mean_p_alive",
-                "mean_purchases",
+                Column("decile", "Decile", "id"),
+                Column("customers", "Customers", "count"),
+                Column("min_clv", f"Lowest CLV{unit}", "number"),
+                Column("max_clv", f"Highest CLV{unit}", "number"),
+                Column("mean_clv", f"Mean CLV{unit}", "number"),
+                Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
+                Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
+                Column("mean_purchases", "Mean expected purchases", "number", decimals=2),
             ),
             [
                 [
@@ -126,15 +138,17 @@ class DistributionReport:
         alive = Table(
             "p_alive",
             "Customers by P(alive)",
-            ("p_alive", "customers"),
+            (Column("p_alive", "P(alive)"), Column("customers", "Customers", "count")),
             [[label, int(spread.get(b, 0))] for b, label in enumerate(labels)],
         )
         return ReportResult(
             self.title,
             {
                 **_header(fit),
-                "total_clv": major(total),
-                "mean_clv": major(total / fit.customers) if fit.customers else None,
+                Column("total_clv", f"Total CLV{unit}", "number"): major(total),
+                Column("mean_clv", f"Mean CLV{unit}", "number"): major(total / fit.customers)
+                if fit.customers
+                else None,
             },
             (deciles, alive),
             (
@@ -143,18 +157,20 @@ class DistributionReport:
                     "Share of total CLV per decile",
                     "bar",
                     [str(r[0]) for r in deciles.rows],
-                    {"clv_share_pct": [float(r[5]) for r in deciles.rows]},
+                    {"Share of CLV": [float(r[5]) for r in deciles.rows]},
                     x_label="CLV decile",
-                    y_label="% of total CLV",
+                    y_label="Share of total CLV",
+                    value_format="percent",
                 ),
                 Figure(
                     "p_alive",
                     "Customers by P(alive)",
                     "bar",
                     labels,
-                    {"customers": [float(r[1]) for r in alive.rows]},
+                    {"Customers": [float(r[1]) for r in alive.rows]},
                     x_label="P(alive)",
-                    y_label="customers",
+                    y_label="Customers",
+                    value_format="count",
                 ),
             ),
             as_of=fit.calibration_end,
@@ -203,7 +219,14 @@ class BySegmentReport:
         table = Table(
             "segments",
             f"CLV per audience{' of ' + family if family else ''}",
-            ("audience", "customers", "total_clv", "mean_clv", "clv_share_pct", "mean_p_alive"),
+            (
+                Column("audience", "Audience"),
+                Column("customers", "Customers", "count"),
+                Column("total_clv", f"Total CLV{_unit(fit)}", "number"),
+                Column("mean_clv", f"Mean CLV{_unit(fit)}", "number"),
+                Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
+                Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
+            ),
             rows,
         )
         return ReportResult(
@@ -215,10 +238,12 @@ class BySegmentReport:
                     "mean_clv",
                     "Mean CLV per audience",
                     "bar",
-                    [r[0] for r in rows],
-                    {"mean_clv": [r[3] for r in rows]},
-                    x_label="audience",
-                    y_label=f"mean CLV ({fit.currency or 'currency units'})",
+                    [_audience_label(r[0]) for r in rows],
+                    {"Mean CLV": [r[3] for r in rows]},
+                    x_label="Audience",
+                    y_label=f"Mean CLV ({fit.currency or 'currency units'})",
+                    value_format="money" if fit.currency else None,
+                    currency=fit.currency or "",
                 ),
             ),
             as_of=fit.calibration_end,
@@ -253,13 +278,23 @@ class HoldoutReport:
         groups = Table(
             "by_frequency",
             "Mean repeat purchases in the holdout, by repeat purchases in calibration",
-            ("frequency", "customers", "predicted_mean", "actual_mean"),
+            (
+                Column("frequency", "Repeat purchases in calibration"),
+                Column("customers", "Customers", "count"),
+                Column("predicted_mean", "Predicted mean", "number", decimals=2),
+                Column("actual_mean", "Actual mean", "number", decimals=2),
+            ),
             [[g["frequency"], g["customers"], g["predicted_mean"], g["actual_mean"]] for g in conditional["groups"]],
         )
         steps = Table(
             "tracking",
             f"Cumulative repeat purchases per {track['unit']}",
-            ("step_end", "period", "actual_cumulative", "predicted_cumulative"),
+            (
+                Column("step_end", "Period end"),
+                Column("period", "Period"),
+                Column("actual_cumulative", "Actual (cumulative)", "number", decimals=1),
+                Column("predicted_cumulative", "Predicted (cumulative)", "number", decimals=1),
+            ),
             [
                 [end, "calibration" if i < track["calibration_steps"] else "holdout", a, p]
                 for i, (end, a, p) in enumerate(
@@ -287,9 +322,9 @@ class HoldoutReport:
                     "Conditional expectations: holdout repeat purchases by calibration frequency",
                     "bar",
                     [g[0] for g in groups.rows],
-                    {"predicted": [float(g[2]) for g in groups.rows], "actual": [float(g[3]) for g in groups.rows]},
-                    x_label="repeat purchases in calibration",
-                    y_label="mean repeat purchases in holdout",
+                    {"Predicted": [float(g[2]) for g in groups.rows], "Actual": [float(g[3]) for g in groups.rows]},
+                    x_label="Repeat purchases in calibration",
+                    y_label="Mean repeat purchases in holdout",
                 ),
                 Figure(
                     "tracking",
@@ -297,11 +332,11 @@ class HoldoutReport:
                     "line",
                     list(track["step_end"]),
                     {
-                        "actual": [float(v) for v in track["actual_cumulative"]],
-                        "predicted": [float(v) for v in track["predicted_cumulative"]],
+                        "Actual": [float(v) for v in track["actual_cumulative"]],
+                        "Predicted": [float(v) for v in track["predicted_cumulative"]],
                     },
                     x_label=track["unit"],
-                    y_label="cumulative repeat purchases",
+                    y_label="Cumulative repeat purchases",
                 ),
             ),
             as_of=fit.holdout_end,

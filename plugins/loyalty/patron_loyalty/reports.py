@@ -24,6 +24,7 @@ from patron.sql import month_bucket
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier, LoyaltyTierChange
 from patron_loyalty.report_specs import ACTIVITY, LIABILITY, TIERS
+from patron_loyalty.tiers import TIERS as TIER_ORDER
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,6 +41,22 @@ def _start_of(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time(), UTC)
 
 
+def _with_empty_tiers(dist: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """``dist`` (ranked) with a zero row for every known tier of a scheme that nobody holds."""
+    out: list[tuple[str, str, int]] = []
+    for scheme in dict.fromkeys(s for s, _, _ in dist):
+        held = {t: n for s, t, n in dist if s == scheme}
+        out += [(scheme, t, held.pop(t, 0)) for t in TIER_ORDER]
+        out += [(scheme, t, n) for t, n in held.items()]
+    return out
+
+
+def _tier_labels(dist: list[tuple[str, str, int]]) -> list[str]:
+    """``Gold`` with one scheme, ``Gold (classic)`` when several schemes share the chart."""
+    several = len({s for s, _, _ in dist}) > 1
+    return [f"{t.title()} ({s})" if several else t.title() for s, t, _ in dist]
+
+
 class TiersReport:
     """Current tier distribution and tier movements in a period."""
 
@@ -50,11 +67,15 @@ class TiersReport:
         dist: list[tuple[str, str, int]] = [
             (scheme, tier, n)
             for scheme, tier, n in session.execute(
-                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count())
-                .group_by(LoyaltyTier.scheme, LoyaltyTier.tier)
-                .order_by(LoyaltyTier.scheme, LoyaltyTier.tier)
+                select(LoyaltyTier.scheme, LoyaltyTier.tier, func.count()).group_by(
+                    LoyaltyTier.scheme, LoyaltyTier.tier
+                )
             )
         ]
+        # Tiers in rank order (regular → diamond), never alphabetical; the chart shows a tier nobody holds as 0.
+        rank = {t: i for i, t in enumerate(TIER_ORDER)}
+        dist.sort(key=lambda r: (r[0], rank.get(r[1], len(rank)), r[1]))
+        shown = _with_empty_tiers(dist)
         where = []
         if params.get("since"):
             where.append(LoyaltyTierChange.changed_at >= _start_of(params["since"]))
@@ -100,10 +121,11 @@ class TiersReport:
                     "distribution",
                     "Customers per tier",
                     "bar",
-                    [f"{s}:{t}" for s, t, _ in dist],
-                    {"Customers": [float(n) for _, _, n in dist]},
-                    x_label="Scheme: tier",
+                    _tier_labels(shown),
+                    {"Customers": [float(n) for _, _, n in shown]},
+                    x_label="Tier",
                     y_label="Customers",
+                    value_format="count",
                 ),
             ),
         )

@@ -83,6 +83,30 @@ def _labels(snapshot: RfmSnapshot) -> dict[str, str]:
     return dict(segment_names(rules))
 
 
+def _empty_scores_note(cells: Mapping[tuple[int, int], Any], method: str) -> str:
+    """Why a row or column of the R×F grid is empty ("" when none is), for the note under the heatmap."""
+    if not cells:
+        return ""
+    empty_r = [r for r in range(1, 6) if not any((r, f) in cells for f in range(1, 6))]
+    empty_f = [f for f in range(1, 6) if not any((r, f) in cells for r in range(1, 6))]
+    if not empty_r and not empty_f:
+        return ""
+    names = [f"R = {r}" for r in empty_r] + [f"F = {f}" for f in empty_f]
+    why = (
+        "with the quantile method customers with the same value share one score (ties take the lowest), so when "
+        "many customers tie (e.g. everyone with a single purchase) the scores just above them are skipped"
+        if method == "quantile"
+        else "no customer's value falls between those cut points of the configured thresholds"
+    )
+    return f"No customer has {' or '.join(names)}: {why}."
+
+
+def _cut_label(tier: str, cut: Any, curve: list[tuple[int, float]]) -> str:
+    """``"80% of revenue (A): best 23% of customers"``: where the Pareto curve crosses a tier's cut."""
+    first = next((p for p, share in curve if share >= float(cut)), 100)
+    return f"{float(cut):g}% of revenue ({tier}): best {first}% of customers"
+
+
 class SegmentSummaryReport:
     """Customers, shares and mean metrics per segment."""
 
@@ -192,6 +216,7 @@ class HeatmapReport:
             for r in reversed(scores)
         }
         rows = [[r, f, *cells.get((r, f), (0, None))] for r in reversed(scores) for f in scores]
+        note = _empty_scores_note(cells, snapshot.method)
         rows = [[r, f, n, None if mean is None else _money(mean, currency)] for r, f, n, mean in rows]
         return ReportResult(
             self.title,
@@ -221,6 +246,9 @@ class HeatmapReport:
                     series,
                     x_label="Frequency score",
                     y_label="Recency score",
+                    value_format="money",
+                    currency=currency,
+                    note=note,
                 ),
             ),
             as_of=snapshot.as_of,
@@ -293,6 +321,13 @@ class ParetoReport:
             {"Share of revenue (%)": [v for _, v in curve]},
             x_label="Customers, best first (%)",
             y_label="Revenue (%)",
+            value_format="percent",
+            reference_lines=[
+                (float(cut), _cut_label(tier, cut, curve))
+                for tier, cut in (("A", snapshot.params["abc_a_percent"]), ("A+B", snapshot.params["abc_b_percent"]))
+            ]
+            if curve
+            else (),
         )
         params_used = snapshot.params
         return ReportResult(
@@ -366,6 +401,20 @@ class MigrationReport:
                     "Segment before (rows) → after (columns)",
                     (Column("from \\ to", "Before \\ after"), *[Column(labels[t], labels[t], "count") for t in order]),
                     rows,
+                ),
+            ),
+            (
+                Figure(
+                    "matrix",
+                    "Customers by segment before (rows) and after (columns)",
+                    "heatmap",
+                    [labels[t] for t in order],
+                    {labels[f]: [float(counts.get((f, t), 0)) for t in order] for f in order},
+                    x_label=f"Segment on {to_date.isoformat()}",
+                    y_label=f"Segment on {from_date.isoformat()}",
+                    value_format="count",
+                    note="The diagonal holds the customers who stayed in their segment; "
+                    "(not scored) means not in that snapshot (no purchase before its date).",
                 ),
             ),
         )

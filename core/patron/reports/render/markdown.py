@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from patron.contracts import Column
+from patron.money import Money, round_money, to_minor
 from patron.reports.render.display import display, figure_table, spec_for
 from patron.reports.render.templating import environment
 
 if TYPE_CHECKING:
-    from patron.contracts import Column, Figure
+    from patron.contracts import Figure
     from patron.reports.runner import ReportRun
 
 
@@ -25,8 +28,18 @@ def md_cell(value: Any, column: str = "") -> str:
 def figure_specs(figure: Figure) -> tuple[list[Column], list[list[Any]]]:
     """A figure's data table: x then one column per series, with readable labels and inferred formats."""
     names, rows = figure_table(figure.x_label or "x", figure.x, figure.series)
+    fmt = figure.value_format
+    if fmt == "money" and figure.currency:
+        # Money figures carry major units (what the chart draws); the table shows them as money again.
+        rows = [[r[0], *(None if v is None else _money(v, figure.currency) for v in r[1:])] for r in rows]
     specs = [spec_for(n, (r[i] for r in rows)) for i, n in enumerate(names)]
+    if fmt in ("count", "number", "percent", "days"):
+        specs = [specs[0], *(Column(s.name, s.label, fmt) for s in specs[1:])]
     return specs, rows
+
+
+def _money(major: float, currency: str) -> Money:
+    return Money(to_minor(round_money(Decimal(str(major)), currency), currency), currency)
 
 
 def render_markdown(run: ReportRun) -> str:
