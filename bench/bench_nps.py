@@ -17,7 +17,9 @@ connection):
   are turned into the same NPS, interval and p-values in Python.
 
 Both arms' numbers (per segment: answers, NPS, interval low, p-value; overall:
-answers, NPS) must be equal in every run before a ratio is printed.
+answers, NPS) must be equal in every run before a ratio is printed; the
+statement's segment keys are named as the report shows them (``at_risk`` →
+``At risk``) after each run, untimed.
 
 - ``nps-sqlite``: plugin / sql on SQLite (target 1.5, CPU);
 - ``nps-postgres``: the same on a fresh database on the ``--postgres`` server
