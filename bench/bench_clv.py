@@ -17,6 +17,9 @@ The estimates of both (r, alpha, a, b, p, q, gamma) are compared to 3
 significant digits, untimed, in every run before a ratio is printed.
 
 - ``clv-sqlite``: patron (SQLite) / lifetimes, target 0.5 (CPU);
+- ``clv-read-sql``: patron (SQLite) / lifetimes including ``pandas.read_sql`` of
+  the purchases from the same database (what a program starting from the
+  database pays), target 0.5 (CPU);
 - ``clv-postgres``: patron with the summary on a fresh PostgreSQL database /
   lifetimes, target 0.5 (CPU of the client and the server together).
 
@@ -159,6 +162,19 @@ def run_lifetimes(frame: Any) -> dict[str, float]:
     return {**dict(bg.params_), **{"p": gg.params_["p"], "q": gg.params_["q"], "gamma": gg.params_["v"]}}
 
 
+def read_and_run_lifetimes(app: Any) -> dict[str, float]:
+    import pandas as pd
+
+    with app.engine.connect() as conn:
+        frame = pd.read_sql(
+            "SELECT customer_id, occurred_at AS date, amount_minor / 100.0 AS amount FROM interactions "
+            "WHERE kind = 'purchase'",
+            conn,
+            parse_dates=["date"],
+        )
+    return run_lifetimes(frame)
+
+
 def estimates(params: dict[str, float]) -> dict[str, str]:
     """Untimed, after each run: the estimates to 3 significant digits (what both arms must agree on)."""
     return {k: f"{params[k]:.3g}" for k in PARAMS}
@@ -212,6 +228,28 @@ def clv_sqlite(options: Options) -> Pairs:
         shop(f"sqlite:///{Path(tmp) / 'patron.db'}", Path(tmp), options) as (app, frame, note),
     ):
         yield pair(app, frame, "SQLite", note)
+
+
+@benchmark(
+    "clv-read-sql",
+    target=0.5,
+    doc="patron summary (SQLite) + fits / lifetimes with pandas.read_sql from the same database (CPU)",
+)
+def clv_read_sql(options: Options) -> Pairs:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp,
+        shop(f"sqlite:///{Path(tmp) / 'patron.db'}", Path(tmp), options) as (app, frame, note),
+    ):
+        import pandas.io.sql  # noqa: F401  (read_sql's module imported once, before the forks)
+
+        base = pair(app, frame, "SQLite", note)
+        base.baseline = Arm.forked(
+            "lifetimes with read_sql (SQLite)",
+            lambda: read_and_run_lifetimes(app),
+            setup=app.dispose,
+            result=estimates,
+        )
+        yield base
 
 
 @contextmanager

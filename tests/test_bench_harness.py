@@ -130,6 +130,7 @@ def test_run_py_discovers_every_bench_script_and_its_registrations() -> None:
         "nps-sqlite",
         "nps-postgres",
         "clv-sqlite",
+        "clv-read-sql",
         "clv-postgres",
         "email-send",
     } <= names
