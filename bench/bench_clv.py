@@ -244,7 +244,7 @@ def clv_read_sql(options: Options) -> Pairs:
 
         base = pair(app, frame, "SQLite", note)
         base.baseline = Arm.forked(
-            "lifetimes with read_sql (SQLite)",
+            "lifetimes + read_sql",
             lambda: read_and_run_lifetimes(app),
             setup=app.dispose,
             result=estimates,
