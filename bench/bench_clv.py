@@ -1,42 +1,51 @@
-"""Benchmark: the CLV plugin's SQL summary + BG/NBD + Gamma-Gamma fits against ``lifetimes`` on the same data.
+"""Benchmarks: the CLV plugin's SQL summary + BG/NBD + Gamma-Gamma fits against ``lifetimes`` on the same data.
 
-Generates a seeded shop whose customers buy as BG/NBD says (default 100,000
-customers and about 1,000,000 purchases over two years, first purchases spread
-over the first year, spend varying around each customer's mean), stores it in
-a fresh SQLite database, then times in the same run:
+Generates a seeded shop whose customers buy as BG/NBD says (first purchases
+spread over the first year, spend varying around each customer's mean) and
+stores it in a fresh database, untimed. Then, each arm a function run in a
+forked child of this process (imports paid and both arms run once beforehand,
+untimed):
 
 - patron: ``patron_clv.summary.summarise`` (one SELECT on the database) +
-  ``fit_bgnbd`` + ``fit_gamma_gamma`` (with standard errors), unit = day;
+  ``fit_bgnbd`` + ``fit_gamma_gamma`` (with standard errors), unit = day; each
+  run opens its own connection;
 - lifetimes: ``summary_data_from_transaction_data`` (freq ``D``) on a
-  DataFrame of the same purchases already in memory, then
-  ``BetaGeoFitter().fit`` and ``GammaGammaFitter().fit``;
-- (for information) lifetimes including ``pandas.read_sql`` of the purchases
-  from the same database, and the plugin's whole ``patron clv fit`` (predictions
-  and the stored snapshot included).
+  DataFrame of the same purchases already in memory (built untimed), then
+  ``BetaGeoFitter().fit`` and ``GammaGammaFitter().fit``.
 
-The estimates of both are compared to 3 significant digits before the ratio
-is printed. Target: patron / lifetimes ≤ 0.5. ``lifetimes`` is not a test
-dependency: install it in the venv to run this (``pip install lifetimes``);
-without it only the plugin's arm runs. ``--postgres URL`` also times the
-plugin's arm on a fresh PostgreSQL database.
+The estimates of both (r, alpha, a, b, p, q, gamma) are compared to 3
+significant digits, untimed, in every run before a ratio is printed.
 
-    python bench/bench_clv.py [--customers N] [--repeat N] [--postgres URL]
+- ``clv-sqlite``: patron (SQLite) / lifetimes, target 0.5 (CPU);
+- ``clv-read-sql``: patron (SQLite) / lifetimes including ``pandas.read_sql`` of
+  the purchases from the same database (what a program starting from the
+  database pays), target 0.5 (CPU);
+- ``clv-postgres``: patron with the summary on a fresh PostgreSQL database /
+  lifetimes, target 0.5 (CPU of the client and the server together).
 
-Exit code 1 when the target is missed or the estimates differ.
+``lifetimes`` is not a test dependency: install it in the venv to run these
+(``pip install lifetimes``); without it they report that and give no ratio.
+
+Sizes (customers; about ten purchases each): smoke 2,000; quick 10,000; full 100,000.
+
+    python bench/bench_clv.py [clv-sqlite|clv-postgres] [--smoke|--full] [--rounds N] [--postgres URL]
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from harness import Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+
+SEED = 15
+#: What both arms estimate, compared to 3 significant digits.
+PARAMS = ("r", "alpha", "a", "b", "p", "q", "gamma")
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 END = date(2025, 1, 1)  # calibration end: purchases strictly before it
@@ -117,45 +126,17 @@ def store(app: Any, customers: int, purchases: list[tuple[int, float, int]]) -> 
             )
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Median wall-clock and CPU seconds of ``repeat`` runs, and the last result.
-
-    CPU time is this process's: the whole work of both arms on SQLite (in-process),
-    and a fairer figure than wall-clock on a busy machine; on PostgreSQL the
-    server's work is not in it.
-    """
-    walls, cpus, result = [], [], None
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), result
-
-
-PARTS: dict[str, float] = {}
-
-
 def run_patron(app: Any) -> dict[str, float]:
     import numpy as np
 
     from patron_clv.estimation import fit_bgnbd, fit_gamma_gamma
     from patron_clv.summary import summarise
 
-    start = time.perf_counter()
     with app.transaction() as session:
         s = summarise(session, END, 1, "USD")
-    PARTS["summary"] = time.perf_counter() - start
     bg = fit_bgnbd(s.frequency, s.recency, s.T)
     gg = fit_gamma_gamma(s.frequency, np.nan_to_num(s.mean_value, nan=0.0) / 100)
     return {**bg.params, **gg.params}
-
-
-def run_patron_fit(app: Any) -> int:
-    from patron_clv.snapshots import fit
-
-    with app.transaction() as session:
-        return fit(app, session, END).customers
 
 
 def purchases_frame(purchases: list[tuple[int, float, int]]) -> Any:
@@ -194,96 +175,120 @@ def read_and_run_lifetimes(app: Any) -> dict[str, float]:
     return run_lifetimes(frame)
 
 
-def same(a: dict[str, float], b: dict[str, float]) -> list[str]:
-    """Parameters whose values differ in the first 3 significant digits."""
-    return [k for k in a if f"{a[k]:.3g}" != f"{b[k]:.3g}"]
+def estimates(params: dict[str, float]) -> dict[str, str]:
+    """Untimed, after each run: the estimates to 3 significant digits (what both arms must agree on)."""
+    return {k: f"{params[k]:.3g}" for k in PARAMS}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--postgres", metavar="URL", help="also time the plugin on this PostgreSQL server")
-    args = parser.parse_args(argv)
-    purchases = simulate(args.customers, args.seed)
-    print(f"data: {args.customers:,} customers, {len(purchases):,} purchases (seed {args.seed})", flush=True)
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="bench-clv-") as folder:
-        app = make_app(f"sqlite:///{Path(folder) / 'patron.db'}", Path(folder))
-        start = time.perf_counter()
-        store(app, args.customers, purchases)
-        print(f"stored in SQLite in {time.perf_counter() - start:.1f} s", flush=True)
-        run_patron(app)  # warm-up: imports scipy, fills the page cache
-        patron_time, patron_cpu, patron_params = timed(lambda: run_patron(app), args.repeat)
-        print(
-            f"patron   summary (SQLite) + BG/NBD + Gamma-Gamma: {patron_time:7.2f} s (CPU {patron_cpu:.2f} s; "
-            f"summary {PARTS['summary']:.2f} s)  {fmt(patron_params)}",
-            flush=True,
-        )
-        whole, whole_cpu, _ = timed(lambda: run_patron_fit(app), 1)
-        print(f"(info)   patron clv fit, predictions and snapshot included: {whole:7.2f} s (CPU {whole_cpu:.2f} s)")
-        try:
-            import lifetimes  # noqa: F401
-        except ImportError as exc:
-            print(f"lifetimes is not installed ({exc}); run 'pip install lifetimes' for the comparison")
-            return 0
+def customers_of(options: Options) -> int:
+    return pick(options, 2_000, 10_000, 100_000)
+
+
+@contextmanager
+def shop(url: str, folder: Path, options: Options) -> Iterator[tuple[Any, Any, str]]:
+    """Untimed: the stored shop, a warm app with no open connection, the purchases as a DataFrame, a note."""
+    try:
+        import lifetimes  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(f"lifetimes is not installed ({exc}); 'pip install lifetimes' to compare") from None
+    customers = customers_of(options)
+    purchases = simulate(customers, SEED)
+    app = make_app(url, folder)
+    try:
+        store(app, customers, purchases)
+        if app.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            with app.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         frame = purchases_frame(purchases)
-        run_lifetimes(frame[frame["customer_id"] <= 5_000])  # warm-up: imports autograd and the pandas paths
-        life_time, life_cpu, life_params = timed(lambda: run_lifetimes(frame), args.repeat)
-        print(
-            f"lifetimes summary (in memory) + fits:             {life_time:7.2f} s (CPU {life_cpu:.2f} s)  "
-            f"{fmt(life_params)}",
-            flush=True,
-        )
-        read_time, read_cpu, _ = timed(lambda: read_and_run_lifetimes(app), 1)
-        print(f"(info)   lifetimes with read_sql from the same database: {read_time:7.2f} s (CPU {read_cpu:.2f} s)")
-        differ = same(patron_params, life_params)
-        if differ:
-            print(f"ESTIMATES DIFFER in the first 3 significant digits: {', '.join(differ)}")
-            ok = False
-        ratio = patron_time / life_time
-        print(
-            f"ratio patron / lifetimes = {ratio:.3f} wall, {patron_cpu / life_cpu:.3f} CPU (target ≤ 0.5); "
-            f"vs lifetimes with read_sql {patron_time / read_time:.3f} wall, {patron_cpu / read_cpu:.3f} CPU"
-        )
-        ok = ok and ratio <= 0.5
-        if args.postgres:
-            pg_time = bench_postgres(args.postgres, args.customers, purchases, args.repeat, Path(folder))
-            print(
-                f"patron   summary (PostgreSQL) + fits: {pg_time:7.2f} s; ratio to lifetimes {pg_time / life_time:.3f}"
-            )
-    return 0 if ok else 1
+        # Warm-up, untimed, in this process (the forks inherit it): imports scipy, autograd and the pandas paths.
+        run_patron(app)
+        run_lifetimes(frame[frame["customer_id"] <= max(500, customers // 20)])
+        app.dispose()
+        engine = "SQLite" if app.engine.dialect.name == "sqlite" else "PostgreSQL"
+        yield app, frame, f"{customers:,} customers, {len(purchases):,} purchases (seed {SEED}), summary on {engine}"
+    finally:
+        app.dispose()
 
 
-def bench_postgres(
-    url: str, customers: int, purchases: list[tuple[int, float, int]], repeat: int, folder: Path
-) -> float:
+def pair(app: Any, frame: Any, label: str, note: str, server: int | None = None) -> Pair:
+    return Pair(
+        Arm.forked(f"patron summary + fits ({label})", lambda: run_patron(app), setup=app.dispose, result=estimates),
+        Arm.forked("lifetimes (in memory)", lambda: run_lifetimes(frame), result=estimates),
+        server=server,
+        note=note,
+    )
+
+
+@benchmark("clv-sqlite", target=0.5, doc="patron summary (SQLite) + BG/NBD + Gamma-Gamma / lifetimes (CPU)")
+def clv_sqlite(options: Options) -> Pairs:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp,
+        shop(f"sqlite:///{Path(tmp) / 'patron.db'}", Path(tmp), options) as (app, frame, note),
+    ):
+        yield pair(app, frame, "SQLite", note)
+
+
+@benchmark(
+    "clv-read-sql",
+    target=0.5,
+    doc="patron summary (SQLite) + fits / lifetimes with pandas.read_sql from the same database (CPU)",
+)
+def clv_read_sql(options: Options) -> Pairs:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp,
+        shop(f"sqlite:///{Path(tmp) / 'patron.db'}", Path(tmp), options) as (app, frame, note),
+    ):
+        import pandas.io.sql  # noqa: F401  (read_sql's module imported once, before the forks)
+
+        base = pair(app, frame, "SQLite", note)
+        base.baseline = Arm.forked(
+            "lifetimes + read_sql",
+            lambda: read_and_run_lifetimes(app),
+            setup=app.dispose,
+            result=estimates,
+        )
+        yield base
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at ``server_url``, dropped afterwards; yields its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    from patron.db import normalize_url
+
     name = f"bench_clv_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     try:
-        sub = folder / "pg"
-        sub.mkdir()
-        app = make_app(make_url(url).set(database=name).render_as_string(hide_password=False), sub)
-        store(app, customers, purchases)
-        run_patron(app)
-        elapsed, _, _ = timed(lambda: run_patron(app), repeat)
-        app.dispose()
-        return elapsed
+        yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
     finally:
+        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def fmt(params: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.4g}" for k, v in params.items())
+@benchmark(
+    "clv-postgres",
+    target=0.5,
+    needs_postgres=True,
+    doc="patron summary (PostgreSQL) + fits / lifetimes (client + server CPU)",
+)
+def clv_postgres(options: Options) -> Pairs:
+    assert options.postgres is not None
+    with (
+        fresh_database(options.postgres) as url,
+        tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp,
+        shop(url, Path(tmp), options) as (app, frame, note),
+    ):
+        yield pair(app, frame, "PostgreSQL", note, server=postmaster_pid(url))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -1,40 +1,57 @@
-"""Benchmark: Patron's email campaign against a plain smtplib loop, to the same local aiosmtpd.
+"""Benchmark ``email-send``: Patron's email campaign against a plain smtplib loop, to the same local aiosmtpd.
 
 Both arms send the same messages to the same SMTP server (aiosmtpd's ``Sink``
 handler in its own process on 127.0.0.1, plain SMTP so TLS costs flatter
-neither arm) over one connection each:
+neither arm) over one connection each, each arm a function run in a forked
+child of this process:
 
-- **plain**: the messages are rendered beforehand (not timed); the timed part is
-  ``smtp.sendmail(sender, [recipient], data)`` in a loop: the floor any sender pays.
-- **patron**: ``patron email send`` for a fresh campaign, in process: audience
-  resolved through the core, consent and suppression checked per recipient
-  (at plan time and again per batch), template rendered per recipient (Jinja2
-  sandbox, CSS inlined, signed unsubscribe link), send log claimed and recorded
-  per batch, one ``email_sent`` interaction per message, on SQLite.
+- baseline, **plain**: the messages are rendered beforehand (untimed, before
+  each run); the timed part is ``smtp.sendmail(sender, [recipient], data)`` in
+  a loop: the floor any sender pays.
+- arm, **patron**: ``patron email send`` for a fresh campaign, in process:
+  audience resolved through the core, consent and suppression checked per
+  recipient (at plan time and again per batch), template rendered per
+  recipient (Jinja2 sandbox, CSS inlined, signed unsubscribe link), send log
+  claimed and recorded per batch, one ``email_sent`` interaction per message,
+  on SQLite.
 
-The arms are interleaved (``--rounds`` rounds, each sending ``messages / rounds``
-per arm, after an untimed warm-up of 100 messages each), so both see the same
-machine load. The ratio is Patron's throughput
-over the plain loop's; target ≥ 0.7. Exit code 1 when it misses the target or a
-message is missing.
+Before the measured rounds both arms send 100 messages untimed in this process
+(imports, first-use tables, SQLite's page cache), which the forks inherit.
+After each run, untimed, the number of messages delivered is read (smtplib's
+accepted recipients; Patron's send log rows marked sent for the run's
+campaign); every run of both arms must have delivered every message.
 
-    python bench/bench_email.py [--messages 10000] [--rounds 4]
+The metric is wall time, since the job is throughput against a server in
+another process: the ratio patron / plain of the medians is the inverse of
+Patron's throughput over the plain loop's. Target 1.43, i.e. Patron's
+throughput at least 0.7 of the plain loop's.
+
+Sizes (messages per run and arm; as many customers): smoke 200; quick 2,500; full 10,000.
+
+    python bench/bench_email.py [--smoke|--full] [--rounds N]
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import itertools
 import smtplib
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-TARGET = 0.7
+from harness import Arm, Options, Pair, Pairs, benchmark, main, pick
+
+#: Patron's throughput must be at least this share of the plain loop's.
+THROUGHPUT = 0.7
+WARM_UP = 100
+
 SECRET = "bench-secret-key-0123456789abcdef"
 
 
@@ -59,7 +76,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("aiosmtpd did not start")
+    raise RuntimeError("aiosmtpd did not start within 30 s")
 
 
 def make_app(folder: Path, port: int, customers: int) -> Any:
@@ -130,71 +147,96 @@ def render_plain(app: Any, campaign: str) -> list[tuple[str, bytes]]:
     return out
 
 
-def plain_arm(port: int, messages: list[tuple[str, bytes]]) -> float:
-    start = time.perf_counter()
+def plain_send(port: int, messages: list[tuple[str, bytes]]) -> int:
+    """The baseline's timed work: one connection, ``sendmail`` per message; returns the messages accepted."""
+    accepted = 0
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
         for recipient, data in messages:
-            smtp.sendmail("news@shop.example.com", [recipient], data)
-    return time.perf_counter() - start
+            refused = smtp.sendmail("news@shop.example.com", [recipient], data)
+            accepted += recipient not in refused
+    return accepted
 
 
-def patron_arm(app: Any, campaign: str, expected: int) -> float:
-    start = time.perf_counter()
-    summary = app.channels["email"].send(
+def patron_send(app: Any, campaign: str, limit: int | None = None) -> str:
+    """The arm's timed work: ``patron email send`` for ``campaign``; returns the campaign for ``delivered``."""
+    app.channels["email"].send(
         app,
         campaign=campaign,
         audience=app.audiences["email:consented:marketing"],
         template="welcome",
         purpose="marketing",
+        limit=limit,
     )
-    elapsed = time.perf_counter() - start
-    if summary.sent != expected:
-        raise SystemExit(f"patron sent {summary.sent} of {expected}: {summary}")
-    return elapsed
+    return campaign
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=10_000, help="messages per arm (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds (default 4)")
-    args = parser.parse_args()
-    per_round = args.messages // args.rounds
+def delivered(app: Any, campaign: str) -> int:
+    """Untimed, after a run: the messages of ``campaign`` the send log records as sent."""
+    from sqlalchemy import func, select
+
+    from patron_email.models import EmailSend
+
+    try:
+        with app.transaction() as session:
+            query = select(func.count()).where(EmailSend.campaign == campaign, EmailSend.state == "sent")
+            return int(session.scalar(query) or 0)
+    finally:
+        app.dispose()  # no connection left open in this process across the next fork
+
+
+@contextmanager
+def smtp_sink() -> Iterator[int]:
+    """aiosmtpd's Sink on a free loopback port, for the duration; yields the port."""
     port = free_port()
     server = start_server(port)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-email-") as tmp:
-            app = make_app(Path(tmp), port, per_round)
-            times = {"plain": 0.0, "patron": 0.0}
-            # Untimed warm-up of both arms (imports, first-use tables, SQLite's page cache).
-            warm = min(100, per_round)
-            app.channels["email"].send(
-                app, campaign="warm-up", audience=app.audiences["email:consented:marketing"],
-                template="welcome", purpose="marketing", limit=warm,
-            )  # fmt: skip
-            plain_arm(port, render_plain(app, "warm-up-plain")[:warm])
-            for r in range(args.rounds):
-                plain_messages = render_plain(app, f"plain-{r}")
-                order = ["plain", "patron"] if r % 2 == 0 else ["patron", "plain"]  # alternate who goes first
-                for name in order:
-                    if name == "plain":
-                        took = plain_arm(port, plain_messages)
-                    else:
-                        took = patron_arm(app, f"bench-{r}", per_round)
-                    times[name] += took
-                    print(f"round {r + 1}: {name:6} {per_round / took:8.0f} msg/s", flush=True)
-            app.dispose()
+        yield port
     finally:
         server.terminate()
         server.wait(timeout=30)
-    sent = per_round * args.rounds
-    plain_rate = sent / times["plain"]
-    patron_rate = sent / times["patron"]
-    ratio = patron_rate / plain_rate
-    print(f"plain smtplib loop: {sent} messages in {times['plain']:.2f} s = {plain_rate:.0f} msg/s")
-    print(f"patron email send:  {sent} messages in {times['patron']:.2f} s = {patron_rate:.0f} msg/s")
-    print(f"ratio patron/plain: {ratio:.2f} (target >= {TARGET})")
-    return 0 if ratio >= TARGET else 1
+
+
+@benchmark(
+    "email-send",
+    target=round(1 / THROUGHPUT, 2),
+    metric="wall",
+    doc="patron email send / plain smtplib loop, same aiosmtpd (wall; throughput >= 0.7)",
+)
+def email_send(options: Options) -> Pairs:
+    messages = pick(options, 200, 2_500, 10_000)
+    with smtp_sink() as port, tempfile.TemporaryDirectory(prefix="bench-email-") as tmp:
+        app = make_app(Path(tmp), port, messages)
+        try:
+            # Untimed warm-up of both arms in this process; the forks inherit it.
+            patron_send(app, "warm-up", limit=min(WARM_UP, messages))
+            plain_send(port, render_plain(app, "warm-up-plain")[:WARM_UP])
+            app.dispose()
+            runs = itertools.count()
+            campaign = {"patron": "", "plain": ""}
+            rendered: list[tuple[str, bytes]] = []
+
+            def next_patron() -> None:
+                campaign["patron"] = f"bench-{next(runs)}"
+                app.dispose()
+
+            def next_plain() -> None:
+                campaign["plain"] = f"plain-{next(runs)}"
+                rendered[:] = render_plain(app, campaign["plain"])
+                app.dispose()
+
+            yield Pair(
+                Arm.forked(
+                    "patron email send",
+                    lambda: patron_send(app, campaign["patron"]),
+                    setup=next_patron,
+                    result=lambda name: delivered(app, name),
+                ),
+                Arm.forked("plain smtplib loop", lambda: plain_send(port, rendered), setup=next_plain),
+                note=f"{messages:,} messages per run and arm, one SMTP connection each, SQLite",
+            )
+        finally:
+            app.dispose()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
