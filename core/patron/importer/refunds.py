@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-
 @dataclass(frozen=True)
 class RefundProblem:
     """Why refund number ``index`` (of the rows checked) breaks the convention."""
