@@ -112,15 +112,18 @@ def _estimate_cells(e: stats.Estimate, digits: int) -> list[Any]:
     return [e.n, rounded(e.value, digits), rounded(e.low, digits), rounded(e.high, digits), ""]
 
 
-def _summary_base(w: Window, config: NpsConfig) -> dict[str, Any]:
+def _summary_base(w: Window) -> dict[str, Any]:
     return {
         "survey": w.name,
         "type": w.survey.type,
         "question": w.survey.question,
         "window": w.label(),
-        "confidence": config.confidence,
-        "min_answers": config.min_answers,
     }
+
+
+def _settings(config: NpsConfig) -> dict[str, Any]:
+    """The settings a score depends on: last in a summary, after the numbers a reader came for."""
+    return {"confidence": config.confidence, "min_answers": config.min_answers}
 
 
 # ---------------------------------------------------------------------------
@@ -143,7 +146,7 @@ class SummaryReport:
         hist, before = _hist(session, w), _hist(session, w.previous())
         estimate = headline(w.survey, hist, config)
         change = compare(w.survey, hist, before, config)
-        summary = _summary_base(w, config) | {
+        summary = _summary_base(w) | {
             "answers": estimate.n,
             metric.name: rounded(estimate.value, metric.digits) if estimate.enough else None,
             "interval": _interval_text(estimate, metric.digits),
@@ -199,7 +202,7 @@ class SummaryReport:
         if self.kind == "nps" and n:
             for lo, hi, cat in CATEGORY["nps"]:
                 summary[f"{cat}s_pct"] = round(100 * stats.count_between(hist, lo, hi) / n, 1)
-        return ReportResult(self.title, summary, tuple(tables), tuple(figures), as_of=w.end.date())
+        return ReportResult(self.title, summary | _settings(config), tuple(tables), tuple(figures), as_of=w.end.date())
 
 
 def _p(value: float) -> float:
@@ -260,7 +263,7 @@ class TrendReport:
             x_label=interval,
             y_label=metric.name,
         )
-        summary = _summary_base(w, config) | {
+        summary = _summary_base(w) | {
             "interval": interval,
             "audience": audience.name if audience else "everyone",
             "periods_with_enough_answers": sum(1 for r in rows if r[2] is not None),
@@ -268,7 +271,7 @@ class TrendReport:
         table = Table(
             "trend", f"{metric.name} per {interval}", (interval, "answers", metric.name, "low", "high", "note"), rows
         )
-        return ReportResult(self.title, summary, (table,), (figure,), as_of=w.end.date())
+        return ReportResult(self.title, summary | _settings(config), (table,), (figure,), as_of=w.end.date())
 
 
 def _any_kind(config: NpsConfig, params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -367,13 +370,13 @@ class BreakdownReport:
         if whole is None:
             whole = _hist(session, w)
         overall_estimate = headline(w.survey, whole, config)
-        summary = _summary_base(w, config) | {
+        summary = _summary_base(w) | {
             "answers": overall_estimate.n,
             metric.name: rounded(overall_estimate.value, metric.digits) if overall_estimate.enough else None,
             "interval": _interval_text(overall_estimate, metric.digits),
             "families": ", ".join(chosen),
         }
-        return ReportResult(self.title, summary, tuple(tables), tuple(figures), as_of=w.end.date())
+        return ReportResult(self.title, summary | _settings(config), tuple(tables), tuple(figures), as_of=w.end.date())
 
     def _rows(
         self, w: Window, config: NpsConfig, whole: scores.Histogram, groups: Mapping[str, scores.Histogram]
