@@ -15,8 +15,12 @@ forked child of this process (imports paid, the job alone measured):
   no report may take longer than scoring). Different jobs, so no result check.
 
 Reports covered: overview, rfm-segments, rfm-heatmap, rfm-pareto,
-rfm-migration. Not yet: loyalty-*, nps-*, email and clv reports (they need
-their plugins' data generated at this size; named in the closing note).
+rfm-migration (RFM snapshots written by the plugin's own scoring, untimed),
+loyalty-tiers, loyalty-liability, loyalty-activity (a points ledger written
+with one INSERT … SELECT from the purchases and refunds, then the plugin's own
+tier review, untimed). Not yet: the nps-*, email-* and clv-* reports (their
+data is survey answers, sends and model fits, which this shop does not have;
+``bench_nps.py`` times ``nps-breakdown`` against hand-written SQL).
 
 Sizes (customers/purchases): smoke 500/5,000; quick 10,000/100,000; full 100,000/1,000,000.
 """
@@ -65,7 +69,7 @@ def _make_app(url: str, folder: Path) -> Any:
     from patron.config import load_settings
 
     path = folder / "patron.toml"
-    path.write_text(f'[patron]\ndatabase_url = "{url}"\nplugins = ["rfm"]\n', encoding="utf-8")
+    path.write_text(f'[patron]\ndatabase_url = "{url}"\nplugins = ["rfm", "loyalty"]\n', encoding="utf-8")
     app = App(load_settings(path, env={}))
     app.upgrade_database()
     return app
@@ -110,6 +114,7 @@ def shop(options: Options, engine: str) -> Path:
     for day in (BEFORE, AS_OF):
         with app.transaction() as session:
             score(app, session, day)
+    ledger(app)
     if app.engine.dialect.name == "postgresql":
         from sqlalchemy import text
 
@@ -119,10 +124,37 @@ def shop(options: Options, engine: str) -> Path:
     # Forked arms measure the job, not imports: pay them here, once, before any fork.
     import patron.reports.overview
     import patron.reports.runner  # noqa: F401
+    import patron_loyalty.reports  # noqa: F401
     import patron_rfm.reports  # noqa: F401
 
     _SHOPS[engine] = folder
     return folder
+
+
+LEDGER_SQL = """
+INSERT INTO loyalty_ledger (customer_id, kind, points, source, interaction_id, amount_minor, idempotency_key,
+                            batch, occurred_at, recorded_at)
+SELECT customer_id, CASE WHEN kind = 'purchase' THEN 'earn' ELSE 'reverse' END,
+       CASE WHEN kind = 'purchase' THEN amount_minor / 100 ELSE -(amount_minor / 100) END,
+       'bench', id, amount_minor, 'bench:' || CAST(id AS VARCHAR(20)), 'bench', occurred_at, occurred_at
+FROM interactions WHERE kind IN ('purchase', 'refund')
+"""
+
+
+def ledger(app: Any) -> None:
+    """Untimed: a points ledger (one point per euro earned, refunds clawed back), then the plugin's tier review.
+
+    The ledger is written in one INSERT … SELECT (the loyalty benchmark times earning itself); the tiers
+    come from ``patron_loyalty.tiers.recompute``, the code ``patron loyalty tiers recompute`` runs.
+    """
+    from sqlalchemy import text
+
+    from patron_loyalty.tiers import recompute
+
+    with app.transaction() as session:
+        session.execute(text(LEDGER_SQL))
+    with app.transaction() as session:
+        recompute(app, session, datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC))
 
 
 def sizes(options: Options) -> tuple[int, int]:
@@ -481,6 +513,86 @@ def sql_migration(folder: Path) -> list[int]:
 
 
 # ---------------------------------------------------------------------------
+# Loyalty reports (they read the points ledger and the tier tables)
+# ---------------------------------------------------------------------------
+
+
+def tiers_numbers(result: Any) -> dict[str, Any]:
+    distribution, movements = result.tables
+    return {
+        "distribution": sorted(tuple(r) for r in distribution.rows),
+        "moves": sorted(tuple(r) for r in movements.rows),
+    }
+
+
+def sql_tiers(folder: Path) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    def job(conn: Any, t: Any, snapshots: dict[str, Any]) -> dict[str, Any]:
+        distribution = conn.execute(text("SELECT scheme, tier, COUNT(*) FROM loyalty_tiers GROUP BY scheme, tier"))
+        moves = conn.execute(
+            text(
+                "SELECT scheme, COALESCE(from_tier, '(none)'), to_tier, reason, COUNT(*) FROM loyalty_tier_history "
+                "GROUP BY scheme, COALESCE(from_tier, '(none)'), to_tier, reason"
+            )
+        )
+        return {
+            "distribution": sorted((a, b, int(n)) for a, b, n in distribution),
+            "moves": sorted((a, b, c, d, int(n)) for a, b, c, d, n in moves),
+        }
+
+    return _sql(folder, job)  # type: ignore[no-any-return]
+
+
+def liability_numbers(result: Any) -> tuple[Any, ...]:
+    return tuple(_minor(v) for v in result.tables[0].rows[0])
+
+
+def sql_liability(folder: Path) -> tuple[Any, ...]:
+    from sqlalchemy import text
+
+    def job(conn: Any, t: Any, snapshots: dict[str, Any]) -> tuple[Any, ...]:
+        positive, negative, holders = conn.execute(
+            text(
+                "SELECT COALESCE(SUM(CASE WHEN b > 0 THEN b ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN b < 0 THEN b ELSE 0 END), 0), COUNT(CASE WHEN b > 0 THEN 1 END) "
+                "FROM (SELECT customer_id, SUM(points) AS b FROM loyalty_ledger GROUP BY customer_id) AS balances"
+            )
+        ).one()
+        currencies = conn.execute(
+            text(
+                "SELECT DISTINCT i.currency FROM loyalty_ledger l JOIN interactions i ON i.id = l.interaction_id "
+                "WHERE l.kind = 'earn' AND i.currency IS NOT NULL ORDER BY 1 LIMIT 3"
+            )
+        ).all()
+        (currency,) = currencies[0]
+        # One point is worth point_value_minor (default 1) minor unit.
+        return (int(positive), int(negative), int(holders), (int(positive), currency))
+
+    return _sql(folder, job)  # type: ignore[no-any-return]
+
+
+def activity_numbers(result: Any) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in result.tables[0].rows]
+
+
+def sql_activity(folder: Path) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    def job(conn: Any, t: Any, snapshots: dict[str, Any]) -> list[tuple[Any, ...]]:
+        pg = conn.dialect.name == "postgresql"
+        month = "to_char(timezone('UTC', occurred_at), 'YYYY-MM')" if pg else "substr(occurred_at, 1, 7)"
+        sums = ", ".join(
+            f"SUM(CASE WHEN kind = '{k}' THEN points ELSE 0 END)"
+            for k in ("earn", "redeem", "expire", "adjust", "reverse")
+        )
+        rows = conn.execute(text(f"SELECT {month}, {sums} FROM loyalty_ledger GROUP BY 1 ORDER BY 1"))
+        return [(m, *(int(v) for v in values)) for m, *values in rows]
+
+    return _sql(folder, job)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------
 # Registration: every report on both engines, and the heaviest against `rfm score`
 # ---------------------------------------------------------------------------
 
@@ -490,6 +602,9 @@ REPORTS: dict[str, tuple[list[str], Callable[[Any], Any], Callable[[Path], Any]]
     "rfm-heatmap": ([], heatmap_numbers, sql_heatmap),
     "rfm-pareto": ([], pareto_numbers, sql_pareto),
     "rfm-migration": ([], migration_numbers, sql_migration),
+    "loyalty-tiers": ([], tiers_numbers, sql_tiers),
+    "loyalty-liability": ([], liability_numbers, sql_liability),
+    "loyalty-activity": ([], activity_numbers, sql_activity),
 }
 
 
