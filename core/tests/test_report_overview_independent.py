@@ -27,7 +27,10 @@ FIRST = datetime(2022, 1, 1, tzinfo=UTC)
 SPAN = int((datetime(2025, 1, 1, tzinfo=UTC) - FIRST).total_seconds())
 
 
-def _data(seed: int, customers: int = 250, interactions: int = 3000) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+Rows = list[dict[str, Any]]
+
+
+def _data(seed: int, customers: int = 250, interactions: int = 3000) -> tuple[Rows, Rows]:
     rng = random.Random(seed)
     people = [
         {

@@ -95,12 +95,14 @@ def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str
 def run_cmd(name: str, params: tuple[str, ...], fmt: str | None, output: str | None, csv_safe: bool) -> None:
     """Run report NAME: a text view on a terminal, or HTML, Markdown, CSV or JSON (-o FILE or -o DIR/)."""
     from patron.reports.output import write_outputs
+    from patron.reports.progress import report_progress
     from patron.reports.render import render
     from patron.reports.runner import run_report
 
     fmt = fmt or _default_format(output)
     app = get_app()
-    run = run_report(app, name, params)
+    with report_progress(app.engine, name):  # a status line on stderr, only on a terminal
+        run = run_report(app, name, params)
     docs = render(run, fmt, csv_safe=csv_safe)  # type: ignore[arg-type]
     written = write_outputs(name, fmt, docs, output)
     _audit(app, name, fmt)
