@@ -561,8 +561,9 @@ def sql_liability(folder: Path) -> tuple[Any, ...]:
         ).one()
         currencies = conn.execute(
             text(
-                "SELECT DISTINCT i.currency FROM loyalty_ledger l JOIN interactions i ON i.id = l.interaction_id "
-                "WHERE l.kind = 'earn' AND i.currency IS NOT NULL ORDER BY 1 LIMIT 3"
+                "SELECT c.currency FROM (SELECT DISTINCT currency FROM interactions WHERE currency IS NOT NULL) c "
+                "WHERE EXISTS (SELECT 1 FROM loyalty_ledger l JOIN interactions i ON i.id = l.interaction_id "
+                "WHERE l.kind = 'earn' AND i.currency = c.currency) ORDER BY 1 LIMIT 3"
             )
         ).all()
         (currency,) = currencies[0]
