@@ -129,7 +129,8 @@ class Interaction(Base):
     __table_args__ = (
         CheckConstraint("(amount_minor IS NULL) = (currency IS NULL)", name="amount_has_currency"),
         Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
-        Index("ix_interactions_kind_occurred", "kind", "occurred_at"),
+        # Covering for set-based reports: kind and a time range, reading customer, currency and amount only.
+        Index("ix_interactions_kind_occurred_cover", "kind", "occurred_at", "customer_id", "currency", "amount_minor"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -104,7 +104,7 @@ def test_overview_renders_in_every_format_with_its_footer(shop, fmt):
         assert doc["tables"][0]["rows"][-1] == ["2024-01 (days 1-12)", 1, {"amount": "120.00", "currency": "EUR"}]
         assert doc["parameters"]["months"] == 12
     else:
-        assert set(docs) == {"revenue_by_month", "new_vs_returning", "top_customers"}
+        assert set(docs) == {"revenue_by_month", "new_vs_returning", "top_customers", "key_figures"}
         rows = list(csv.reader(io.StringIO(docs["revenue_by_month"])))
         assert rows[0] == ["month", "purchases", "revenue", "revenue_currency"]
         assert ["2024-01 (days 1-12)", "1", "120.00", "EUR"] in rows
@@ -226,6 +226,7 @@ def test_cli_list_and_run(shop, patron_cli, tmp_path):
     done = patron_cli(shop, "report", "run", "overview", "--format", "csv", "-o", str(folder))
     assert done.exit_code == 0
     assert sorted(p.name for p in folder.iterdir()) == [
+        "overview-key_figures.csv",
         "overview-new_vs_returning.csv",
         "overview-revenue_by_month.csv",
         "overview-top_customers.csv",

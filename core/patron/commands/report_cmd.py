@@ -110,6 +110,7 @@ def run_cmd(
     """
     from patron.errors import InputError
     from patron.reports.output import write_outputs
+    from patron.reports.progress import report_progress
     from patron.reports.render import render
     from patron.reports.runner import run_report
 
@@ -126,7 +127,8 @@ def run_cmd(
         raise InputError("give the NAME of a report ('patron report list' shows them), or --all -o DIR/")
     fmt = fmt or _default_format(output)
     app = get_app()
-    run = run_report(app, name, params)
+    with report_progress(app.engine, name):  # a status line on stderr, only on a terminal
+        run = run_report(app, name, params)
     docs = render(run, fmt, csv_safe=csv_safe)  # type: ignore[arg-type]
     written = write_outputs(name, fmt, docs, output)
     _audit(app, name, fmt)

@@ -24,6 +24,13 @@ def month_key(dialect: str, column: Any) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), "YYYY-MM")
 
 
+def day_key(dialect: str, column: Any) -> ColumnElement[str]:
+    """``'YYYY-MM-DD'`` of a UTC timestamp column, computed by the database (see ``month_key``)."""
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m-%d", column)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+
+
 def month_range(first: date, count: int) -> list[str]:
     """``count`` consecutive ``'YYYY-MM'`` keys starting at ``first``'s month."""
     keys = []

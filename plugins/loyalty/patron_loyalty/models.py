@@ -31,7 +31,8 @@ class LedgerEntry(Base):
 
     __tablename__ = "loyalty_ledger"
     __table_args__ = (
-        Index("ix_loyalty_ledger_customer", "customer_id", "id"),
+        # Points included: balances (SUM per customer) are read from the index alone.
+        Index("ix_loyalty_ledger_customer_points", "customer_id", "id", "points"),
         # Only clawbacks name a purchase: a partial index costs earning nothing.
         Index(
             "ix_loyalty_ledger_purchase",
