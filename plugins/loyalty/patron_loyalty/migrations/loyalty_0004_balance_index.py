@@ -6,16 +6,16 @@ from the index in customer order instead of looking up every ledger row (on SQLi
 at 1,000,000 entries that lookup was most of the liability report's 10 s). Same
 leading columns, so every query that used the old index still can; it is dropped.
 
-Revision ID: loyalty_0003
-Revises: loyalty_0002
+Revision ID: loyalty_0004
+Revises: loyalty_0003
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "loyalty_0003"
-down_revision = "loyalty_0002"
+revision = "loyalty_0004"
+down_revision = "loyalty_0003"
 branch_labels = None
 depends_on = None
 
