@@ -57,8 +57,12 @@ test-sqlite: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# The benchmarks' own baselines (lifetimes for CLV) come from bench/requirements.txt, installed here
+# only: neither Patron nor its tests need them.
 bench: setup
-	$(BIN)/python bench/run.py
+	@$(BIN)/python -m pip install -q -r bench/requirements.txt >> $(VENV)/setup.log 2>&1 \
+		|| { echo "Installing bench/requirements.txt failed; see $(VENV)/setup.log" >&2; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
