@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import String, and_, case, func, literal, select, union
 
 from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
+from patron.sql import floor_nonnegative
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
 from patron_clv.report_specs import BY_SEGMENT, DISTRIBUTION, HOLDOUT
@@ -129,7 +130,8 @@ class DistributionReport:
                 for d, n, lo, hi, mean, part, alive, purchases in rows
             ],
         )
-        bucket = case((s.p_alive >= 1, 9), else_=cast(s.p_alive * 10, Integer)).label("bucket")
+        # floor, not cast: PostgreSQL's cast rounds (0.96 went to bucket 10, which the table never shows).
+        bucket = case((s.p_alive >= 1, 9), else_=floor_nonnegative(s.p_alive * 10, session)).label("bucket")
         spread: dict[int, int] = {
             int(b): int(n)
             for b, n in session.execute(select(bucket, func.count()).where(s.fit_id == fit.id).group_by(bucket))
@@ -198,14 +200,32 @@ class BySegmentReport:
         major = _money(fit)
         s = ClvScore
         total = float(session.scalar(select(func.sum(s.clv_minor)).where(s.fit_id == fit.id)) or 0)
-        rows = []
+        # One statement for every audience (each tagged with its name), not one query per audience.
+        parts = []
         for name in names:
             members = app.audiences[name].query(session).subquery()
-            n, clv_sum, clv_mean, alive = session.execute(
-                select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
-                    s.fit_id == fit.id, s.customer_id.in_(select(members.c[0]))
+            member = next(iter(members.c))
+            parts.append(select(literal(name, String).label("audience"), member.label("customer_id")))
+        stats: dict[str, tuple[Any, ...]] = {}
+        if parts:
+            tagged = union(*parts).subquery()  # union, not union all: a member counts once per audience
+            stats = {
+                audience: tuple(rest)
+                for audience, *rest in session.execute(
+                    select(
+                        tagged.c.audience,
+                        func.count(),
+                        func.sum(s.clv_minor),
+                        func.avg(s.clv_minor),
+                        func.avg(s.p_alive),
+                    )
+                    .join(s, and_(s.customer_id == tagged.c.customer_id, s.fit_id == fit.id))
+                    .group_by(tagged.c.audience)
                 )
-            ).one()
+            }
+        rows = []
+        for name in names:
+            n, clv_sum, clv_mean, alive = stats.get(name, (0, None, None, None))
             rows.append(
                 [
                     name,
