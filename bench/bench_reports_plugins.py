@@ -58,10 +58,11 @@ from harness import REGISTRY, Arm, Options, Pair, Pairs, benchmark, main, pick, 
 
 _known = set(REGISTRY)
 # The seeded shop and the helpers of the report benchmark (its scratch folders, databases and arms).
+# The CLV benchmark's shop: purchases a BG/NBD fit can fit.
+from bench_clv import simulate, store  # noqa: E402
 from bench_reports import _create_pg_database, _scratch, _sql, arm_app, report_result  # noqa: E402
-from bench_clv import simulate, store  # noqa: E402  (the CLV benchmark's shop: purchases a BG/NBD fit can fit)
 
-# Importing bench_reports (and through it bench_rfm) and bench_clv registered their comparisons; this script runs only its own.
+# Importing bench_clv and bench_reports (and through it bench_rfm) registered their comparisons; only ours run.
 for _name in set(REGISTRY) - _known:
     del REGISTRY[_name]
 
@@ -100,7 +101,8 @@ def _make_app(url: str, folder: Path) -> Any:
 
     path = folder / "patron.toml"
     path.write_text(
-        f'[patron]\ndatabase_url = "{url}"\nplugins = ["rfm", "nps", "email", "clv"]\n\n[plugins.clv]\nunit = "day"\n', encoding="utf-8"
+        f'[patron]\ndatabase_url = "{url}"\nplugins = ["rfm", "nps", "email", "clv"]\n\n[plugins.clv]\nunit = "day"\n',
+        encoding="utf-8",
     )
     app = App(load_settings(path, env={}))
     app.upgrade_database()
@@ -370,7 +372,8 @@ SELECT customer_id, score, occurred_at, {extra} AS grp FROM (
 ) AS ranked WHERE rn = 1
 """
 QUARTER = {
-    "sqlite": "CAST(strftime('%Y', occurred_at) AS INTEGER) * 4 + (CAST(strftime('%m', occurred_at) AS INTEGER) - 1) / 3",
+    "sqlite": "CAST(strftime('%Y', occurred_at) AS INTEGER) * 4 "
+    "+ (CAST(strftime('%m', occurred_at) AS INTEGER) - 1) / 3",
     "postgresql": "CAST(EXTRACT(YEAR FROM occurred_at AT TIME ZONE 'UTC') AS INTEGER) * 4 "
     "+ (CAST(EXTRACT(MONTH FROM occurred_at AT TIME ZONE 'UTC') AS INTEGER) - 1) / 3",
 }
@@ -469,8 +472,9 @@ def sql_trend(folder: Path) -> list[tuple[Any, ...]]:
 
     months = _sql(folder, job)
     first = start.year * 12 + start.month - 1
+    nps = config.surveys["nps"]
     return [
-        (f"{key // 12:04d}-{key % 12 + 1:02d}", *_estimate(headline(config.surveys["nps"], months.get(key, {}), config), 1))
+        (f"{key // 12:04d}-{key % 12 + 1:02d}", *_estimate(headline(nps, months.get(key, {}), config), 1))
         for key in range(first, first + 24)
     ]
 
@@ -484,9 +488,9 @@ def sql_followups(folder: Path) -> list[tuple[Any, ...]]:
 
     def job(conn: Any, t: Any, snapshots: dict[str, Any]) -> list[tuple[Any, ...]]:
         pg = conn.dialect.name == "postgresql"
-        days = (
-            "EXTRACT(epoch FROM closed_at - opened_at) / 86400.0" if pg else "julianday(closed_at) - julianday(opened_at)"
-        )
+        days = "julianday(closed_at) - julianday(opened_at)"
+        if pg:
+            days = "EXTRACT(epoch FROM closed_at - opened_at) / 86400.0"
         params = {"as_of": t(AS_OF_MOMENT), "due": t(AS_OF_MOMENT - timedelta(days=7))}  # followup_sla_days = 7
         counts = conn.execute(
             text(
@@ -586,10 +590,18 @@ def sql_distribution(folder: Path) -> dict[str, Any]:
         total = sum(float(r[5]) for r in rows)
         return {
             "deciles": [
-                (int(d), int(n), major(lo), major(hi), major(mean), round(100 * float(part) / total, 2) if total else 0.0,
-                 _num(alive), _num(purchases))
+                (
+                    int(d),
+                    int(n),
+                    major(lo),
+                    major(hi),
+                    major(mean),
+                    round(100 * float(part) / total, 2) if total else 0.0,
+                    _num(alive),
+                    _num(purchases),
+                )
                 for d, n, lo, hi, mean, part, alive, purchases in rows
-            ],  # fmt: skip
+            ],
             "p_alive": [(f"{b / 10:.1f}–{(b + 1) / 10:.1f}", int(spread.get(b, 0))) for b in range(10)],
             "total": major(total),
         }
@@ -649,9 +661,7 @@ def sql_holdout(folder: Path) -> dict[str, Any]:
 
     def job(conn: Any, t: Any, snapshots: dict[str, Any]) -> dict[str, Any]:
         (validation,) = conn.execute(
-            text(
-                "SELECT validation FROM clv_fits WHERE holdout_end IS NOT NULL ORDER BY calibration_end DESC LIMIT 1"
-            )
+            text("SELECT validation FROM clv_fits WHERE holdout_end IS NOT NULL ORDER BY calibration_end DESC LIMIT 1")
         ).one()
         found = json.loads(validation) if isinstance(validation, str) else validation
         conditional, track = found["conditional"], found["tracking"]
