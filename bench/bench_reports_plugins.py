@@ -4,10 +4,12 @@ The companion of ``bench_reports.py`` (overview, rfm-*, loyalty-*) and
 ``bench_nps.py`` (nps-breakdown), for every other shipped report. One seeded
 shop per database, all untimed:
 
-- customers and purchases (+5 % refunds): ``bench_rfm.generate``, the shop of
-  the RFM and report benchmarks, and one RFM snapshot at 2025-01-01 written by
-  the plugin's own scoring (``clv-by-segment`` groups by its segments);
-- survey answers (half as many as purchases; 50 % NPS, 30 % CSAT, 20 % CES,
+- customers and their purchases over 2023–2024: ``bench_clv.simulate`` and
+  ``store``, the CLV benchmark's shop (a BG/NBD buying process with dropout,
+  about ten purchases per customer; the RFM benchmark's evenly spread
+  purchases give a BG/NBD fit no maximum), and one RFM snapshot at 2025-01-01
+  written by the plugin's own scoring (``clv-by-segment`` groups by its segments);
+- survey answers (five per customer; 50 % NPS, 30 % CSAT, 20 % CES,
   over 2023 and 2024, scores skewed by customer) recorded as
   ``survey_response`` interactions through ``patron.ingest.record_interactions``,
   which indexes them into ``nps_answers`` and opens the follow-ups of low
@@ -40,9 +42,9 @@ validation ``patron clv fit`` stored with the fit (model predictions next to
 actual purchases): its baseline is the one statement reading that row, since
 no SQL can recompute a model's predictions.
 
-Sizes (customers/purchases/answers/sends): smoke 500/5,000/2,500/5,000;
-quick 10,000/100,000/50,000/100,000; full 100,000/1,000,000/500,000/1,000,000
-(1.55 million interactions at full size; the sends are one per customer and campaign).
+Sizes (customers/purchases/answers/sends): smoke 2,000/19,000/10,000/20,000;
+quick 10,000/99,000/50,000/100,000; full 100,000/975,000/500,000/1,000,000
+(1.5 million interactions at full size).
 """
 
 from __future__ import annotations
@@ -577,6 +579,7 @@ def sql_distribution(folder: Path) -> dict[str, Any]:
             ),
             {"fit": fit, "n": customers},
         ).all()
+        # Tenths of P(alive), rounded down: PostgreSQL's CAST to an integer rounds to the nearest, SQLite's truncates.
         floor = "FLOOR(p_alive * 10)" if conn.dialect.name == "postgresql" else "p_alive * 10"
         spread = dict(
             conn.execute(
