@@ -20,9 +20,10 @@ Reports covered: overview, rfm-segments, rfm-heatmap, rfm-pareto,
 rfm-migration (RFM snapshots written by the plugin's own scoring, untimed),
 loyalty-tiers, loyalty-liability, loyalty-activity (a points ledger written
 with one INSERT … SELECT from the purchases and refunds, then the plugin's own
-tier review, untimed). Not yet: the nps-*, email-* and clv-* reports (their
-data is survey answers, sends and model fits, which this shop does not have;
-``bench_nps.py`` times ``nps-breakdown`` against hand-written SQL).
+tier review, untimed). The nps-*, email-* and clv-* reports read survey
+answers, sends and model fits, which this shop does not have:
+``bench_reports_plugins.py`` times them against hand-written SQL on a shop that
+has them, and ``bench_nps.py`` times ``nps-breakdown``.
 
 Sizes (customers/purchases): smoke 500/5,000; quick 10,000/100,000; full 100,000/1,000,000.
 """

@@ -133,4 +133,8 @@ def test_run_py_discovers_every_bench_script_and_its_registrations() -> None:
         "clv-read-sql",
         "clv-postgres",
         "email-send",
+        "reports-email-campaign-sqlite",
+        "reports-nps-summary-postgres",
+        "reports-clv-distribution-sqlite",
+        "reports-nps-followups-postgres",
     } <= names
