@@ -189,14 +189,16 @@ def postmaster_pid(url: str) -> int | None:
     import psycopg
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    # Read the backend's parent while the connection is open: once it closes, the backend exits.
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    if row is None:
-        return None
-    status = Path(f"/proc/{row[0]}/status")
-    if not status.exists():
-        return None  # a server on another machine: its CPU cannot be seen from here
-    for line in status.read_text().splitlines():
+        if row is None:
+            return None
+        try:
+            text = Path(f"/proc/{row[0]}/status").read_text()
+        except FileNotFoundError:
+            return None  # a server on another machine: its CPU cannot be seen from here
+    for line in text.splitlines():
         if line.startswith("PPid:"):
             return int(line.split()[1])
     return None

@@ -85,11 +85,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # Zero deleted and overwritten content in the file, so erased personal data does not linger
         # in free space (some builds default it on, others off: say it explicitly).
         cursor.execute("PRAGMA secure_delete = ON")
-        # A 32 MiB page cache (SQLite's default is 2 MiB): a bulk load's index pages (interactions'
-        # external_id, a plugin's ledger) stay in memory instead of being re-read for every batch; measured
-        # on 50,000 purchases with loyalty on, the interactions insert took 0.8 s instead of 2.2 s. It is a
-        # bound, so memory stays flat however large the import.
-        cursor.execute("PRAGMA cache_size = -32768")
         cursor.close()
 
     @event.listens_for(engine, "begin")
