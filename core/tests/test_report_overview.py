@@ -67,6 +67,19 @@ def test_overview_numbers(shop):
     assert heat.series["web"] == [1.0, 1.0, 1.0] and heat.series["phone"] == [0.0, 0.0, 1.0]
 
 
+def test_revenue_chart_shows_the_same_months_a_year_earlier(shop, patron_factory):
+    f = patron_factory(shop)
+    d = f.customer(external_id="D", name="Dee", created_at=at(2023, 1, 1))
+    f.interaction(d, external_id="Y1", occurred_at=at(2023, 2, 10), amount_minor=4000)
+    f.interaction(d, external_id="Y2", occurred_at=at(2023, 3, 4), amount_minor=700)  # within days 1-5
+    f.interaction(d, external_id="Y3", occurred_at=at(2023, 3, 7), amount_minor=900)  # after them: not compared
+    f.interaction(d, external_id="Y4", occurred_at=at(2022, 12, 31, 23), amount_minor=5000)  # before the span
+    run = run_report(shop, "overview", ["months=3", "as_of=2024-03-06"])
+    revenue = next(fig for fig in run.result.figures if fig.name == "revenue")
+    assert revenue.series["Revenue"] == [100.0, 60.0, 10.0]
+    assert revenue.series["Same months a year earlier"] == [0.0, 40.0, 7.0]
+
+
 def test_overview_parameters_move_the_window(shop):
     run = run_report(shop, "overview", ["as_of=2024-02-16", "months=2", "active_days=20", "top=1"])
     tables = {t.name: t for t in run.result.tables}

@@ -88,6 +88,14 @@ class OverviewReport:
         revenue_rows = [
             (labels[m], by_month.get(m, (0, 0))[0], _money(by_month.get(m, (0, 0))[1], currency)) for m in keys
         ]
+        # The same months a year earlier, for the revenue chart: only the year-earlier period's own days,
+        # so a partial last month (days 1-5) is compared with days 1-5 a year before.
+        year = spans["year"]
+        year_by_month: dict[str, int] = {}
+        for day, _, total in daily:
+            if year.start.date() <= day < year.end.date():
+                year_by_month[day.isoformat()[:7]] = year_by_month.get(day.isoformat()[:7], 0) + total
+        year_earlier = [year_by_month.get(f"{int(m[:4]) - 1:04d}{m[4:]}", 0) for m in keys]
         money_then = {
             k: (
                 sum(n for d, n, _ in daily if p.start.date() <= d < p.end.date()),
@@ -209,7 +217,10 @@ class OverviewReport:
                     f"Revenue by month ({label})",
                     "bar",
                     [labels[k] for k in keys],
-                    {"Revenue": [float(_amount(r[2])) for r in revenue_rows]},
+                    {
+                        "Revenue": [float(_amount(r[2])) for r in revenue_rows],
+                        "Same months a year earlier": [float(_amount(_money(v, currency))) for v in year_earlier],
+                    },
                     "Month",
                     f"Revenue ({label})",
                     value_format="money" if currency else None,
