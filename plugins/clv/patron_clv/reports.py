@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, func, literal, select, union
+from sqlalchemy import case, func, select
 
 from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
@@ -200,29 +200,16 @@ class BySegmentReport:
         major = _money(fit)
         s = ClvScore
         total = float(session.scalar(select(func.sum(s.clv_minor)).where(s.fit_id == fit.id)) or 0)
-        # One statement for every audience (each tagged with its name), not one query per audience.
-        parts = []
+        stats: dict[str, tuple[Any, ...]] = {}
         for name in names:
             members = app.audiences[name].query(session).subquery()
-            member = next(iter(members.c))
-            parts.append(select(literal(name, String).label("audience"), member.label("customer_id")))
-        stats: dict[str, tuple[Any, ...]] = {}
-        if parts:
-            tagged = union(*parts).subquery()  # union, not union all: a member counts once per audience
-            stats = {
-                audience: tuple(rest)
-                for audience, *rest in session.execute(
-                    select(
-                        tagged.c.audience,
-                        func.count(),
-                        func.sum(s.clv_minor),
-                        func.avg(s.clv_minor),
-                        func.avg(s.p_alive),
+            stats[name] = tuple(
+                session.execute(
+                    select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
+                        s.fit_id == fit.id, s.customer_id.in_(select(next(iter(members.c))))
                     )
-                    .join(s, and_(s.customer_id == tagged.c.customer_id, s.fit_id == fit.id))
-                    .group_by(tagged.c.audience)
-                )
-            }
+                ).one()
+            )
         rows = []
         for name in names:
             n, clv_sum, clv_mean, alive = stats.get(name, (0, None, None, None))
