@@ -628,40 +628,56 @@ def report_result(app: Any, name: str, assignments: list[str]) -> Any:
         return report.run(app, session, params)
 
 
-def _report_pair(options: Options, engine: str, name: str) -> Pair:
-    folder = shop(options, engine)
-    assignments, numbers, sql = REPORTS[name]
-
-    def report() -> Any:
-        return numbers(report_result(arm_app(folder), name, assignments))
-
-    server = postmaster_pid(options.postgres) if engine == "postgresql" and options.postgres else None
-    label = "SQLite" if engine == "sqlite" else "PostgreSQL"
-    return Pair(
-        Arm.forked(f"report {name} ({label})", report),
-        Arm.forked(f"hand-written SQL ({label})", lambda: sql(folder)),
-        server=server,
-        note=note(options, label),
-    )
+#: One report's benchmark: its parameters, what is compared of its result, and the hand-written SQL.
+ReportCase = tuple[list[str], Callable[[Any], Any], Callable[[Path], Any]]
 
 
-def _register(name: str, engine: str) -> None:
-    suffix = "sqlite" if engine == "sqlite" else "postgres"
+def register_report_benchmarks(
+    reports: dict[str, ReportCase],
+    shop: Callable[[Options, str], Path],
+    note: Callable[[Options, str], str],
+) -> None:
+    """Register ``reports-<name>-sqlite`` and ``-postgres`` for every report: its own run against its SQL.
 
-    def make(options: Options) -> Pairs:
-        yield _report_pair(options, engine, name)
+    ``shop(options, engine)`` gives the folder of the prepared database; ``note(options, label)`` the
+    line printed with the result. Used by this script and by ``bench_reports_plugins``.
+    """
 
-    benchmark(
-        f"reports-{name}-{suffix}",
-        target=TARGET,
-        needs_postgres=engine == "postgresql",
-        doc=f"report {name} / hand-written SQL, {engine} (CPU)",
-    )(make)
+    def pair(options: Options, engine: str, name: str) -> Pair:
+        folder = shop(options, engine)
+        assignments, numbers, sql = reports[name]
+
+        def report() -> Any:
+            return numbers(report_result(arm_app(folder), name, assignments))
+
+        server = postmaster_pid(options.postgres) if engine == "postgresql" and options.postgres else None
+        label = "SQLite" if engine == "sqlite" else "PostgreSQL"
+        return Pair(
+            Arm.forked(f"report {name} ({label})", report),
+            Arm.forked(f"hand-written SQL ({label})", lambda: sql(folder)),
+            server=server,
+            note=note(options, label),
+        )
+
+    def register(name: str, engine: str) -> None:
+        suffix = "sqlite" if engine == "sqlite" else "postgres"
+
+        def make(options: Options) -> Pairs:
+            yield pair(options, engine, name)
+
+        benchmark(
+            f"reports-{name}-{suffix}",
+            target=TARGET,
+            needs_postgres=engine == "postgresql",
+            doc=f"report {name} / hand-written SQL, {engine} (CPU)",
+        )(make)
+
+    for engine in ("sqlite", "postgresql"):
+        for name in reports:
+            register(name, engine)
 
 
-for _engine in ("sqlite", "postgresql"):
-    for _name in REPORTS:
-        _register(_name, _engine)
+register_report_benchmarks(REPORTS, shop, note)
 
 
 def _versus_score(options: Options, engine: str) -> Pair:
@@ -682,11 +698,12 @@ def _versus_score(options: Options, engine: str) -> Pair:
 
         return len(run_report(arm_app(folder), "overview", [f"as_of={AS_OF}"]).result.tables)
 
-    pair = _report_pair(options, engine, "overview")
-    pair.arm = Arm.forked(f"report run overview ({label})", overview)
-    pair.baseline = Arm.forked(f"rfm score ({label})", scoring)
-    pair.server = server
-    return pair
+    return Pair(
+        Arm.forked(f"report run overview ({label})", overview),
+        Arm.forked(f"rfm score ({label})", scoring),
+        server=server,
+        note=note(options, label),
+    )
 
 
 @benchmark(

@@ -56,13 +56,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import REGISTRY, Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+from harness import REGISTRY, Options, main, pick
 
 _known = set(REGISTRY)
 # The seeded shop and the helpers of the report benchmark (its scratch folders, databases and arms).
 # The CLV benchmark's shop: purchases a BG/NBD fit can fit.
 from bench_clv import simulate, store  # noqa: E402
-from bench_reports import _create_pg_database, _scratch, _sql, arm_app, report_result  # noqa: E402
+from bench_reports import _create_pg_database, _scratch, _sql, register_report_benchmarks  # noqa: E402
 
 # Importing bench_clv and bench_reports (and through it bench_rfm) registered their comparisons; only ours run.
 for _name in set(REGISTRY) - _known:
@@ -75,7 +75,6 @@ ANSWERS_FROM = datetime(2023, 1, 1, tzinfo=UTC)
 ANSWER_SECONDS = int((AS_OF_MOMENT - ANSWERS_FROM).total_seconds())
 SURVEYS = (("nps", 0.5, 0, 10), ("csat", 0.3, 1, 5), ("ces", 0.2, 1, 7))
 CAMPAIGNS = [f"campaign-2024-{m:02d}" for m in range(1, 11)]
-TARGET = 2.0
 SEED = 12
 
 # ---------------------------------------------------------------------------
@@ -255,10 +254,6 @@ def email(app: Any, customers: int, rng: random.Random) -> None:
             if bounces:
                 session.execute(insert(EmailBounce), bounces)
             append_consents(app, session, unsubscribes)
-
-
-def _report_numbers(folder: Path, name: str, assignments: list[str], numbers: Callable[[Any], Any]) -> Any:
-    return numbers(report_result(arm_app(folder), name, assignments))
 
 
 # ---------------------------------------------------------------------------
@@ -703,36 +698,7 @@ REPORTS: dict[str, tuple[list[str], Callable[[Any], Any], Callable[[Path], Any]]
 }
 
 
-def _report_pair(options: Options, engine: str, name: str) -> Pair:
-    folder = shop(options, engine)
-    assignments, numbers, sql = REPORTS[name]
-    server = postmaster_pid(options.postgres) if engine == "postgresql" and options.postgres else None
-    label = "SQLite" if engine == "sqlite" else "PostgreSQL"
-    return Pair(
-        Arm.forked(f"report {name} ({label})", lambda: _report_numbers(folder, name, assignments, numbers)),
-        Arm.forked(f"hand-written SQL ({label})", lambda: sql(folder)),
-        server=server,
-        note=note(options, label),
-    )
-
-
-def _register(name: str, engine: str) -> None:
-    suffix = "sqlite" if engine == "sqlite" else "postgres"
-
-    def make(options: Options) -> Pairs:
-        yield _report_pair(options, engine, name)
-
-    benchmark(
-        f"reports-{name}-{suffix}",
-        target=TARGET,
-        needs_postgres=engine == "postgresql",
-        doc=f"report {name} / hand-written SQL, {engine} (CPU)",
-    )(make)
-
-
-for _engine in ("sqlite", "postgresql"):
-    for _name in REPORTS:
-        _register(_name, _engine)
+register_report_benchmarks(REPORTS, shop, note)
 
 
 if __name__ == "__main__":
