@@ -34,14 +34,13 @@ Sizes (customers; about ten purchases each): smoke 2,000; quick 10,000; full 100
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+from harness import Arm, Options, Pair, Pairs, benchmark, fresh_database, main, pick, postmaster_pid
 
 SEED = 15
 #: What both arms estimate, compared to 3 significant digits.
@@ -252,28 +251,6 @@ def clv_read_sql(options: Options) -> Pairs:
         yield base
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server at ``server_url``, dropped afterwards; yields its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from patron.db import normalize_url
-
-    name = f"bench_clv_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    try:
-        yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @benchmark(
     "clv-postgres",
     target=0.5,
@@ -283,7 +260,7 @@ def fresh_database(server_url: str) -> Iterator[str]:
 def clv_postgres(options: Options) -> Pairs:
     assert options.postgres is not None
     with (
-        fresh_database(options.postgres) as url,
+        fresh_database(options.postgres, "bench_clv") as url,
         tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp,
         shop(url, Path(tmp), options) as (app, frame, note),
     ):

@@ -35,14 +35,11 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+from harness import Arm, Options, Pair, Pairs, benchmark, fresh_database, main, pick, postmaster_pid
 
 SEED = 14
 
@@ -286,28 +283,6 @@ def nps_sqlite(options: Options) -> Pairs:
             app.dispose()
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server at ``server_url``, dropped afterwards; yields its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from patron.db import normalize_url
-
-    name = f"bench_nps_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    try:
-        yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @benchmark(
     "nps-postgres",
     target=1.5,
@@ -316,7 +291,7 @@ def fresh_database(server_url: str) -> Iterator[str]:
 )
 def nps_postgres(options: Options) -> Pairs:
     assert options.postgres is not None
-    with fresh_database(options.postgres) as url, tempfile.TemporaryDirectory(prefix="bench-nps-") as tmp:
+    with fresh_database(options.postgres, "bench_nps") as url, tempfile.TemporaryDirectory(prefix="bench-nps-") as tmp:
         app = prepare(url, Path(tmp), options)
         try:
             yield pair(app, "PostgreSQL", options, server=postmaster_pid(url))

@@ -31,9 +31,9 @@ Sizes (customers/purchases): smoke 500/5,000; quick 10,000/100,000; full 100,000
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
-from harness import REGISTRY, Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+from harness import REGISTRY, Arm, Options, Pair, Pairs, benchmark, fresh_database, main, pick, postmaster_pid
 
 _known = set(REGISTRY)
 from bench_rfm import generate  # noqa: E402  (the same seeded shop as the RFM benchmark)
@@ -79,25 +79,10 @@ def _make_app(url: str, folder: Path) -> Any:
 
 
 def _create_pg_database(server: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from patron.db import normalize_url
-
-    name = f"bench_reports_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-    def drop() -> None:
-        admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    atexit.register(drop)
-    return make_url(normalize_url(server)).set(database=name).render_as_string(hide_password=False)
+    """A fresh database on ``server`` for this process's shop, dropped when the process exits."""
+    stack = contextlib.ExitStack()
+    atexit.register(stack.close)
+    return stack.enter_context(fresh_database(server, "bench_reports"))
 
 
 def shop(options: Options, engine: str) -> Path:

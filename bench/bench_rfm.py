@@ -22,12 +22,11 @@ import atexit
 import random
 import shutil
 import tempfile
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import Arm, Options, Pair, Pairs, benchmark, main, pick, postmaster_pid
+from harness import Arm, Options, Pair, Pairs, benchmark, fresh_database, main, pick, postmaster_pid
 
 AS_OF = date(2025, 1, 1)
 START = datetime(2022, 1, 1, tzinfo=UTC)
@@ -275,27 +274,11 @@ def rfm_pandas(options: Options) -> Pairs:
 
 @benchmark("rfm-postgres", target=1.3, needs_postgres=True, doc="rfm score / hand-written SELECT, PostgreSQL")
 def rfm_postgres(options: Options) -> Pairs:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from patron.db import normalize_url
-
     assert options.postgres is not None
-    name = f"bench_rfm_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalize_url(options.postgres), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    try:
-        url = make_url(normalize_url(options.postgres)).set(database=name).render_as_string(hide_password=False)
+    with fresh_database(options.postgres, "bench_rfm") as url:
         folder = scratch()
         shop(url, folder, options)
         yield pair(folder, "PostgreSQL", _note(options, "PostgreSQL"), server=postmaster_pid(url))
-    finally:
-        admin = create_engine(normalize_url(options.postgres), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ generator that sets up (untimed), yields a ``Pair`` and cleans up afterwards::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
@@ -44,7 +45,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -182,6 +183,31 @@ def server_cpu(postmaster: int) -> float:
         if fields is not None:  # a live (or not yet reaped) backend or auxiliary process
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database ``<prefix>_<random>`` on the server at ``server_url``; yields its URL, then drops it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from patron.db import normalize_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+    def admin(statement: str) -> None:
+        engine = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+        engine.dispose()
+
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postmaster_pid(url: str) -> int | None:
