@@ -8,9 +8,7 @@ chart that needed the network would not render.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -19,22 +17,9 @@ from pathlib import Path
 import pytest
 
 from patron.demo.build import build_demo
+from patron_sdk.browser import FLAGS as CHROMIUM_FLAGS, chromium
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-)  # fmt: skip
 BAR_BLUE = (0x34, 0x65, 0xA4)  # the first series colour of patron.reports.render.svg.PALETTE
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    message = "chromium is not installed: run 'python tools/ensure_chromium.py' as root (make test does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
