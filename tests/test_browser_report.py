@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from patron.demo.build import build_demo
-from patron_sdk.browser import FLAGS as CHROMIUM_FLAGS, chromium
+from patron_sdk.browser import FLAGS as CHROMIUM_FLAGS
+from patron_sdk.browser import chromium
 
 BAR_BLUE = (0x34, 0x65, 0xA4)  # the first series colour of patron.reports.render.svg.PALETTE
 
