@@ -200,19 +200,14 @@ class BySegmentReport:
         major = _money(fit)
         s = ClvScore
         total = float(session.scalar(select(func.sum(s.clv_minor)).where(s.fit_id == fit.id)) or 0)
-        stats: dict[str, tuple[Any, ...]] = {}
-        for name in names:
-            members = app.audiences[name].query(session).subquery()
-            stats[name] = tuple(
-                session.execute(
-                    select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
-                        s.fit_id == fit.id, s.customer_id.in_(select(next(iter(members.c))))
-                    )
-                ).one()
-            )
         rows = []
         for name in names:
-            n, clv_sum, clv_mean, alive = stats.get(name, (0, None, None, None))
+            members = app.audiences[name].query(session).subquery()
+            n, clv_sum, clv_mean, alive = session.execute(
+                select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
+                    s.fit_id == fit.id, s.customer_id.in_(select(next(iter(members.c))))
+                )
+            ).one()
             rows.append(
                 [
                     name,
