@@ -29,11 +29,22 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
-from harness import Arm, Options, Pair, Pairs, benchmark, main, patron_command, pick, postmaster_pid, python_env
+from harness import (
+    Arm,
+    Options,
+    Pair,
+    Pairs,
+    benchmark,
+    fresh_database,
+    main,
+    patron_command,
+    pick,
+    postmaster_pid,
+    python_env,
+)
 
 BENCH = Path(__file__).resolve().parent
 BASELINES = str(BENCH / "baselines.py")
@@ -183,23 +194,6 @@ def import_customers_sqlite(options: Options) -> Pairs:
         )
 
 
-def pg_database(server_url: str) -> tuple[str, Any]:
-    """A fresh database on the server at ``server_url``; returns its URL and a function that drops it."""
-    import psycopg
-
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-    admin = server_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = server_url.rpartition("/")
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{base}/{name}", drop
-
-
 def pg_digest(url: str) -> tuple[int, str]:
     import psycopg
 
@@ -243,38 +237,36 @@ def pg_fresh(url: str, template: str) -> Any:
 def import_postgres(options: Options) -> Pairs:
     assert options.postgres is not None
     rows = pick(options, 2000, 50_000, 1_000_000)
-    template_url, drop_template = pg_database(options.postgres)
-    url, drop = pg_database(options.postgres)
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-import-pg-") as tmp:
-            folder = Path(tmp)
-            cpath, ipath = generate(folder, rows)
-            template_config = write_config(folder / "template", template_url)
-            patron(template_config, "db", "upgrade")
-            patron(template_config, "import", "customers", str(cpath))
-            config = write_config(folder / "patron", url)
-            fresh = pg_fresh(url, template_url.rpartition("/")[2])
-            yield Pair(
-                Arm.process(
-                    "patron import interactions (PostgreSQL)",
-                    [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
-                    env=python_env(),
-                    setup=fresh,
-                    result=lambda _out: pg_digest(url),
-                ),
-                Arm.process(
-                    "psycopg COPY",
-                    [sys.executable, BASELINES, "pg-copy-interactions", url, str(ipath)],
-                    env=python_env(),
-                    setup=fresh,
-                    result=lambda _out: pg_digest(url),
-                ),
-                server=postmaster_pid(url),
-                note=f"{rows:,} interactions, {max(1, rows // 10):,} customers, PostgreSQL, no plugins",
-            )
-    finally:
-        drop()
-        drop_template()
+    with (
+        fresh_database(options.postgres, "bench_import_template") as template_url,
+        fresh_database(options.postgres, "bench_import") as url,
+        tempfile.TemporaryDirectory(prefix="bench-import-pg-") as tmp,
+    ):
+        folder = Path(tmp)
+        cpath, ipath = generate(folder, rows)
+        template_config = write_config(folder / "template", template_url)
+        patron(template_config, "db", "upgrade")
+        patron(template_config, "import", "customers", str(cpath))
+        config = write_config(folder / "patron", url)
+        fresh = pg_fresh(url, template_url.rpartition("/")[2])
+        yield Pair(
+            Arm.process(
+                "patron import interactions (PostgreSQL)",
+                [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
+                env=python_env(),
+                setup=fresh,
+                result=lambda _out: pg_digest(url),
+            ),
+            Arm.process(
+                "psycopg COPY",
+                [sys.executable, BASELINES, "pg-copy-interactions", url, str(ipath)],
+                env=python_env(),
+                setup=fresh,
+                result=lambda _out: pg_digest(url),
+            ),
+            server=postmaster_pid(url),
+            note=f"{rows:,} interactions, {max(1, rows // 10):,} customers, PostgreSQL, no plugins",
+        )
 
 
 @benchmark("import-memory", target=1.10, metric="rss", doc="peak RSS of patron import: large / small file")
