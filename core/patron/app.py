@@ -368,6 +368,18 @@ class App:
         return found
 
     @cached_property
+    def audience_families(self) -> Contributions[contracts.AudienceFamily]:
+        """Every registered audience family, by name; erased customers are never members.
+
+        Wrapped like ``audiences`` (``patron.audiences.reachable_family``).
+        """
+        from patron.audiences import reachable_family
+
+        found: Contributions[contracts.AudienceFamily] = self._collect("audience_families")
+        found.items = {name: reachable_family(family) for name, family in found.items.items()}
+        return found
+
+    @cached_property
     def customer_panels(self) -> Contributions[contracts.CustomerPanel]:
         """Every registered customer-360 panel, by name, in the contract's call order."""
         return self._collect("customer_panels")

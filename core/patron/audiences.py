@@ -1,10 +1,13 @@
 """Audiences as channels use them: a plugin's query, minus every erased customer.
 
-An audience is a plugin's ``SELECT`` of customer ids (``patron.contracts.Audience``).
+An audience is a plugin's ``SELECT`` of customer ids (``patron.contracts.Audience``);
+an audience family its ``SELECT`` of ``(customer_id, key)`` pairs
+(``patron.contracts.AudienceFamily``).
 Erasure must put a person beyond every channel's reach, whatever a plugin's
 query forgets to filter, so the core wraps each registered audience once, when
-``app.audiences`` is collected: its members are joined to the live customers.
-``members(app, session, name)`` is the one call a channel needs.
+``app.audiences`` is collected: its members are joined to the live customers;
+families likewise. ``members(app, session, name)`` is the one call a channel
+needs; ``family_members(app, session, name)`` the one a grouping report needs.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
-from patron.contracts import Audience
+from patron.contracts import Audience, AudienceFamily
 from patron.models import Customer
 
 if TYPE_CHECKING:
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def without_erased(query: Select[Any]) -> Select[Any]:
-    """``query`` (one column of customer ids) restricted to customers who were not erased."""
+    """``query`` (customer ids first) restricted to customers who were not erased."""
     inner = query.subquery("audience")
     member = next(iter(inner.c))
     # Every column the plugin selected is kept, so a wrong shape still shows (the conformance suite checks it).
@@ -41,6 +44,24 @@ def reachable(audience: Audience) -> Audience:
 
     query._patron_reachable = True  # type: ignore[attr-defined]
     return Audience(name=audience.name, description=audience.description, query=query)
+
+
+def reachable_family(family: AudienceFamily) -> AudienceFamily:
+    """The same family whose query never yields an erased customer (idempotent)."""
+    if getattr(family.query, "_patron_reachable", False):
+        return family
+    plugin_query = family.query
+
+    def query(session: Session) -> Select[Any]:
+        return without_erased(plugin_query(session))
+
+    query._patron_reachable = True  # type: ignore[attr-defined]
+    return AudienceFamily(name=family.name, description=family.description, query=query)
+
+
+def family_members(app: App, session: Session, name: str) -> Select[Any]:
+    """The SELECT of ``(customer_id, key)`` of audience family ``name`` (erased customers excluded)."""
+    return app.audience_families[name].query(session)
 
 
 def members(app: App, session: Session, name: str) -> Select[Any]:

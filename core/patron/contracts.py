@@ -162,6 +162,30 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class AudienceFamily:
+    """Audiences that split customers by one key, answerable by one query (contract 1.2).
+
+    ``rfm:segment`` is the family of ``rfm:segment:champions``,
+    ``rfm:segment:at_risk``, …: a report that needs every audience of a family
+    (``clv-by-segment``) asks the family once instead of each audience in turn,
+    one scan instead of one per audience. Registering a family is optional; its
+    audiences are still registered one by one (channels send to those).
+
+    :param name: the common prefix of the member audiences, e.g. ``rfm:segment``.
+    :param description: one line for humans.
+    :param query: given a session, returns a SELECT of two columns,
+        ``customer_id`` and ``key``, each customer at most once: that customer is a
+        member of the registered audience ``<name>:<key>``, and the members of
+        every audience ``<name>:<key>`` are exactly the customers with that key
+        (the SDK's conformance suite checks both). It only reads.
+    """
+
+    name: str
+    description: str
+    query: Callable[[Session], AnySelect]
+
+
+@dataclass(frozen=True)
 class SendSummary:
     """What a channel did with one send request.
 
@@ -584,6 +608,7 @@ CONTRIBUTION_KINDS: tuple[ContributionKind, ...] = (
     ContributionKind("tier_schemes", "patron_tier_schemes", "tier scheme", TierScheme),
     ContributionKind("channels", "patron_channels", "channel", Channel),
     ContributionKind("audiences", "patron_audiences", "audience", Audience),
+    ContributionKind("audience_families", "patron_audience_families", "audience family", AudienceFamily),
     ContributionKind("customer_panels", "patron_customer_panels", "customer panel", CustomerPanel),
     ContributionKind("interaction_kinds", "patron_interaction_kinds", "interaction kind", InteractionKind),
     ContributionKind("web_routes", "patron_web_routes", "web route", WebRoute),

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from patron.app import App
     from patron.contracts import (
         Audience,
+        AudienceFamily,
         Channel,
         ConsentChange,
         CustomerPanel,
@@ -235,6 +236,25 @@ def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
         are refused with an error naming both plugins.
     :param app: the running app (settings, ``app.plugin_config(name)``).
     :return: nothing; audiences from all plugins are collected by name.
+    """
+
+
+@hookspec
+def patron_audience_families(register: Callable[[AudienceFamily], None], app: App) -> None:
+    """Register families of this plugin's audiences, each answerable by one query (contract 1.2).
+
+    Optional: implement it when your audiences split customers by one key
+    (segments, tiers), so that reports grouping by every audience of a family
+    (``clv-by-segment``) read them in one query instead of one per audience.
+    Called the first time anything asks for families (``app.audience_families``).
+
+    Call order: the contract's (LIFO); objects are collected in that order.
+
+    :param register: call once per family with an ``AudienceFamily`` whose name is the
+        common prefix of its audiences (``rfm:segment``); duplicate names are refused
+        with an error naming both plugins.
+    :param app: the running app (settings, ``app.plugin_config(name)``).
+    :return: nothing; families from all plugins are collected by name.
     """
 
 

@@ -45,7 +45,7 @@ PUBLIC_API: dict[str, frozenset[str]] = {
     # The app hooks receive (as a type, and App.from_config for worker processes).
     "patron.app": frozenset({"App"}),
     # Audiences as channels use them (erased customers never members).
-    "patron.audiences": frozenset({"members", "without_erased"}),
+    "patron.audiences": frozenset({"members", "family_members", "without_erased"}),
     # Stored text shown safely in a terminal.
     "patron.terminal": frozenset({"clean"}),
     # Signed, expiring, purpose-bound links (web surface).

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.engine import make_url
 
 from patron import hookimpl
-from patron.contracts import Audience
+from patron.contracts import Audience, AudienceFamily
 from patron.errors import ConfigError
 from patron.ingest import record_interactions
 from patron.models import Customer, Interaction
@@ -115,6 +115,33 @@ def test_erased_customers_leave_every_audience(patron_app, patron_factory, patro
     with patron_app.transaction() as s:
         assert set(s.scalars(patron_app.audiences["test:everyone"].query(s))) == {keep}
         assert set(s.scalars(members(patron_app, s, "test:everyone"))) == {keep}
+
+
+class EveryoneFamily:
+    """A plugin whose audience family forgets to filter erased customers."""
+
+    @hookimpl
+    def patron_audiences(self, register):
+        register(Audience("test:all:everyone", "every customer", lambda s: select(Customer.id)))
+
+    @hookimpl
+    def patron_audience_families(self, register):
+        def query(session):
+            return select(Customer.id, literal("everyone"))
+
+        register(AudienceFamily("test:all", "every customer, one key", query))
+
+
+def test_erased_customers_leave_every_audience_family(patron_app, patron_factory, patron_inline_plugin):
+    from patron.audiences import family_members
+
+    f = patron_factory(patron_app)
+    keep, gone = f.customer(), f.customer()
+    patron_inline_plugin(patron_app, EveryoneFamily(), "test")
+    with patron_app.transaction() as s:
+        erase_customer(patron_app, s, gone)
+    with patron_app.transaction() as s:
+        assert [tuple(r) for r in s.execute(family_members(patron_app, s, "test:all"))] == [(keep, "everyone")]
 
 
 def test_init_creates_a_private_secret_and_config_show_masks_it(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, insert, literal, select
 
 from patron import CONTRACT_VERSION, PluginManifest, hookimpl
-from patron.contracts import Audience, ReportParam, ReportResult, SendSummary, Table
+from patron.contracts import Audience, AudienceFamily, ReportParam, ReportResult, SendSummary, Table
 from patron.models import AuditEvent, Customer, Interaction
 from patron_sdk.conformance import RULES, ConformanceContext, Violation, build_context, check_plugin
 
@@ -91,6 +91,18 @@ def everyone() -> Audience:
     return Audience("broken:all:customers", "Everyone.", lambda session: select(Customer.id))
 
 
+def family(key: str = "customers", buyers_only: bool = False) -> AudienceFamily:
+    """The family ``broken:all`` of ``everyone()``: every customer under ``key``."""
+
+    def query(session: Any) -> Select[Any]:
+        chosen = select(Customer.id, literal(key).label("key"))
+        if buyers_only:
+            chosen = chosen.where(Customer.id.in_(select(Interaction.customer_id)))
+        return chosen
+
+    return AudienceFamily("broken:all", "Everyone, by one key.", query)
+
+
 class Good:
     """Implements a bit of everything, correctly; cases replace one attribute."""
 
@@ -103,6 +115,7 @@ class Good:
         self.panel: Any = Panel()
         self.channel: Any = Channel()
         self.audience: Any = everyone()
+        self.family: Any = family()
         self.config: Any = None
         self.migrations: Any = None
         for key, value in overrides.items():
@@ -139,6 +152,10 @@ class Good:
     @hookimpl
     def patron_audiences(self, register: Callable[[Any], None]) -> None:
         register(self.audience)
+
+    @hookimpl
+    def patron_audience_families(self, register: Callable[[Any], None]) -> None:
+        register(self.family)
 
 
 # -- one defect each -----------------------------------------------------------
@@ -360,6 +377,14 @@ CASES = {
         "audience-shape",
         lambda _: Good(audience=Audience("broken:x:y", "Two.", lambda s: select(Customer.id, Customer.name))),
         "rows of 2 columns",
+    ),
+    "family-disagrees-with-its-audience": Case(
+        "audience-family",
+        lambda _: Good(family=family(buyers_only=True)),
+        "key 'customers': differs from audience 'broken:all:customers' (only in the family: []; only in the audience:",
+    ),
+    "family-key-without-audience": Case(
+        "audience-family", lambda _: Good(family=family("everybody")), "no audience 'broken:all:everybody' exists"
     ),
     "panel-returns-list": Case("panel-shape", lambda _: Good(panel=ListPanel()), "returned list"),
     "param-default-wrong-type": Case("report-params", lambda _: Good(report=BadParams()), "'ten', which is not a int"),

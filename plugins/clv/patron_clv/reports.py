@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 
+from patron.audiences import family_members
+from patron.audiences import members as members_of
 from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
 from patron.sql import floor_nonnegative
@@ -180,7 +182,8 @@ class DistributionReport:
 
 
 class BySegmentReport:
-    """CLV per audience of one family (RFM segments, loyalty tiers, …), through ``app.audiences``."""
+    """CLV per audience of one family (RFM segments, loyalty tiers, …): one query per audience family
+    (``app.audience_families``), one per audience that no family covers."""
 
     spec = BY_SEGMENT
     name, title, description, params = spec.name, spec.title, spec.description, spec.params
@@ -198,16 +201,11 @@ class BySegmentReport:
                 f"families: {', '.join(known) or 'none (enable rfm or loyalty)'}"
             )
         major = _money(fit)
-        s = ClvScore
-        total = float(session.scalar(select(func.sum(s.clv_minor)).where(s.fit_id == fit.id)) or 0)
+        total = float(session.scalar(select(func.sum(ClvScore.clv_minor)).where(ClvScore.fit_id == fit.id)) or 0)
+        found = _by_family(app, session, fit.id, names)
         rows = []
         for name in names:
-            members = app.audiences[name].query(session).subquery()
-            n, clv_sum, clv_mean, alive = session.execute(
-                select(func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)).where(
-                    s.fit_id == fit.id, s.customer_id.in_(select(next(iter(members.c))))
-                )
-            ).one()
+            n, clv_sum, clv_mean, alive = found[name] if name in found else _one_audience(app, session, fit.id, name)
             rows.append(
                 [
                     name,
@@ -250,6 +248,48 @@ class BySegmentReport:
             ),
             as_of=fit.calibration_end,
         )
+
+
+_Aggregates = tuple[Any, Any, Any, Any]
+_EMPTY: _Aggregates = (0, None, None, None)
+
+
+def _aggregates() -> tuple[Any, ...]:
+    """Customers, total CLV, mean CLV and mean P(alive) of the scores in scope."""
+    s = ClvScore
+    return func.count(), func.sum(s.clv_minor), func.avg(s.clv_minor), func.avg(s.p_alive)
+
+
+def _by_family(app: App, session: Session, fit_id: int, names: list[str]) -> dict[str, _Aggregates]:
+    """The aggregates of every audience in ``names`` that an audience family covers, one query per family.
+
+    An audience ``<family>:<key>`` with no scored member gets zeros, as its own query would give.
+    """
+    found: dict[str, _Aggregates] = {}
+    for family in app.audience_families.values():
+        covered = [n for n in names if n.startswith(family.name + ":")]
+        if not covered:
+            continue
+        members = family_members(app, session, family.name).subquery()
+        customer, key = members.c[0], members.c[1]
+        grouped = session.execute(
+            select(key, *_aggregates())
+            .join(members, customer == ClvScore.customer_id)
+            .where(ClvScore.fit_id == fit_id)
+            .group_by(key)
+        )
+        by_key = {f"{family.name}:{row[0]}": tuple(row[1:]) for row in grouped}
+        found.update({n: by_key.get(n, _EMPTY) for n in covered})
+    return found
+
+
+def _one_audience(app: App, session: Session, fit_id: int, name: str) -> _Aggregates:
+    """The aggregates of one audience no family covers, through its own query."""
+    members = members_of(app, session, name).subquery()
+    n, clv_sum, clv_mean, alive = session.execute(
+        select(*_aggregates()).where(ClvScore.fit_id == fit_id, ClvScore.customer_id.in_(select(members.c[0])))
+    ).one()
+    return n, clv_sum, clv_mean, alive
 
 
 class HoldoutReport:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from patron import hookimpl
+from patron.contracts import Audience
 from patron.errors import ConfigError, InputError, NotFoundError
 
 END = date(2025, 1, 1)
@@ -196,6 +198,45 @@ def test_by_segment_report_uses_any_audience_family(make_patron_app, clv, patron
     champions = next(r for r in rows if r[0] == "rfm:segment:champions")
     lost = next(r for r in rows if r[0] == "rfm:segment:lost")
     assert champions[3] > lost[3]  # champions are worth more than lost customers
+
+
+class EveryoneAudience:
+    """An audience no family covers: ``clv-by-segment`` reads it through its own query."""
+
+    @hookimpl
+    def patron_audiences(self, register):
+        from patron.models import Customer
+
+        register(Audience("probe:all:customers", "Every customer.", lambda s: select(Customer.id)))
+
+
+def test_by_segment_reads_families_in_one_query_and_other_audiences_one_by_one(
+    make_patron_app, clv, patron_cli, patron_inline_plugin
+):
+    app = make_patron_app(plugins=["clv", "rfm"])
+    clv.simulated_shop(app)
+    clv.fit(app, END)
+    assert patron_cli(app, "rfm", "score", "--as-of", "2025-01-01").exit_code == 0
+    patron_inline_plugin(app, EveryoneAudience(), "probe")
+    assert set(app.audience_families) == {"rfm:segment", "rfm:tier"}
+    with app.transaction() as s:
+        rows = app.reports["clv-by-segment"].run(app, s, {"calibration_end": None, "family": None}).tables[0].rows
+    names = [r[0] for r in rows]
+    assert names == [n for n in app.audiences if not n.startswith("clv:")]  # registration order, families or not
+    assert {n.rsplit(":", 1)[0] for n in names} == {"rfm:segment", "rfm:tier", "probe:all"}
+    scores = {v.customer_id: v for v in stored(app).values()}
+    with app.transaction() as s:
+        for name, n, total, mean, _share, alive in rows:
+            members = set(s.scalars(app.audiences[name].query(s))) & set(scores)
+            assert n == len(members), name
+            clv_sum = sum(scores[c].clv_minor for c in members)
+            assert total == pytest.approx(clv_sum / 100, abs=0.01), name
+            assert (mean is None) == (not members), name
+            if members:
+                assert mean == pytest.approx(clv_sum / len(members) / 100, abs=0.01), name
+                assert alive == pytest.approx(sum(scores[c].p_alive for c in members) / len(members), abs=1e-4)
+    assert next(r for r in rows if r[0] == "probe:all:customers")[1] == 200
+    assert any(r[1] == 0 and r[2] == 0 for r in rows)  # an empty segment still shows, with zeros
 
 
 def test_panel_export_and_erase(shop, clv):

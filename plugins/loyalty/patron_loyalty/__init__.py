@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
-    from patron.contracts import Audience, CustomerPanel, Report, TierScheme
+    from patron.contracts import Audience, AudienceFamily, CustomerPanel, Report, TierScheme
 
 MANIFEST = PluginManifest(
     name="loyalty",
@@ -81,6 +81,14 @@ def patron_audiences(register: Callable[[Audience], None]) -> None:
 
     for audience in audiences():
         register(audience)
+
+
+@hookimpl
+def patron_audience_families(register: Callable[[AudienceFamily], None]) -> None:
+    from patron_loyalty.audiences import families
+
+    for family in families():
+        register(family)
 
 
 @hookimpl

@@ -1,4 +1,7 @@
-"""Audiences ``loyalty:tier:<tier>`` (current tier, any scheme) and ``loyalty:members``."""
+"""Audiences ``loyalty:tier:<tier>`` (current tier, any scheme) and ``loyalty:members``.
+
+The family ``loyalty:tier`` answers for every tier audience in one query.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from patron.contracts import Audience
+from patron.contracts import Audience, AudienceFamily
 from patron_loyalty.models import LoyaltyAccount, LoyaltyTier
 from patron_loyalty.tiers import TIERS
 
@@ -32,3 +35,12 @@ def audiences() -> list[Audience]:
         )
     )
     return found
+
+
+def families() -> list[AudienceFamily]:
+    """``loyalty:tier``: each customer with their current built-in tier, in one query."""
+
+    def query(session: Any) -> Select[int, str]:
+        return select(LoyaltyTier.customer_id, LoyaltyTier.tier.label("key")).where(LoyaltyTier.tier.in_(TIERS))
+
+    return [AudienceFamily("loyalty:tier", "Customers by their current loyalty tier.", query)]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from patron.app import App
-    from patron.contracts import Audience, CustomerPanel, Report, ScoringModel
+    from patron.contracts import Audience, AudienceFamily, CustomerPanel, Report, ScoringModel
 
 MANIFEST = PluginManifest(
     name="rfm",
@@ -72,6 +72,15 @@ def patron_audiences(register: Callable[[Audience], None], app: App) -> None:
 
     for audience in audiences(plugin_config(app).segments):
         register(audience)
+
+
+@hookimpl
+def patron_audience_families(register: Callable[[AudienceFamily], None], app: App) -> None:
+    from patron_rfm.audiences import families
+    from patron_rfm.snapshots import plugin_config
+
+    for family in families(plugin_config(app).segments):
+        register(family)
 
 
 @hookimpl

@@ -171,6 +171,8 @@ def _set_calls(ctx: ConformanceContext) -> Iterator[tuple[str, str, Any]]:
         yield "tier scheme", name, lambda s, t=scheme: _rows(s, t.qualify(s, as_of=AS_OF))
     for name, audience in ctx.contributions("audiences"):
         yield "audience", name, lambda s, a=audience: _rows(s, a.query(s))
+    for name, family in ctx.contributions("audience_families"):
+        yield "audience family", name, lambda s, f=family: _rows(s, f.query(s))
 
 
 def _read_calls(ctx: ConformanceContext) -> list[tuple[str, str, Any]]:
@@ -293,6 +295,46 @@ def _audience_shape(ctx: ConformanceContext) -> Iterator[str]:
         unknown = sorted(i for i in set(ids) if i not in customers)[:5]
         if unknown:
             yield f"audience {name!r} returned customer ids that do not exist: {unknown}"
+
+
+@rule(
+    "audience-family",
+    requires="AudienceFamily.query(session) returns (customer_id, key), each customer once, and the customers "
+    "with a key are exactly the members of the registered audience '<family>:<key>'",
+    fix="name the family after its audiences' common prefix, select the customer id and the key that ends the "
+    "audience's name, and keep only keys that name a registered audience",
+)
+def _audience_family(ctx: ConformanceContext) -> Iterator[str]:
+    audiences = ctx.app.audiences
+    for name, family in ctx.contributions("audience_families"):
+        if not name.startswith(f"{ctx.plugin}:"):
+            yield f"audience family {name!r} does not start with '{ctx.plugin}:'"
+        with ctx.app.sessions() as session:
+            rows = [tuple(r) for r in session.execute(family.query(session))]
+            if any(len(r) != 2 for r in rows):
+                columns = len(rows[0])
+                yield f"audience family {name!r} returned rows of {columns} columns; it must select customer_id, key"
+                continue
+            ids = [r[0] for r in rows]
+            if len(ids) != len(set(ids)):
+                yield f"audience family {name!r} placed a customer under two keys (or twice under one)"
+            by_key: dict[str, set[Any]] = {}
+            for customer, key in rows:
+                by_key.setdefault(str(key), set()).add(customer)
+            expected = {a[len(name) + 1 :] for a in audiences if a.startswith(name + ":")}
+            for key in sorted(set(by_key) | expected):
+                audience = f"{name}:{key}"
+                if audience not in audiences:
+                    yield f"audience family {name!r} put customers under key {key!r}; no audience {audience!r} exists"
+                    continue
+                members = {r[0] for r in session.execute(audiences[audience].query(session))}
+                if members != by_key.get(key, set()):
+                    extra = sorted(by_key.get(key, set()) - members, key=repr)[:5]
+                    missed = sorted(members - by_key.get(key, set()), key=repr)[:5]
+                    yield (
+                        f"audience family {name!r}, key {key!r}: differs from audience {audience!r} "
+                        f"(only in the family: {extra}; only in the audience: {missed})"
+                    )
 
 
 @rule(
