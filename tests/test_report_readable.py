@@ -143,7 +143,7 @@ def test_the_dashboard_shows_each_report_with_its_numbers_and_main_chart(
 
 
 def test_money_is_shown_with_its_currency(demo_reports: Path) -> None:
-    for name in ("overview", "rfm-segments", "rfm-pareto", "loyalty-liability"):
+    for name in ("overview", "rfm-segments", "rfm-pareto", "loyalty-liability", "clv-distribution", "clv-by-segment"):
         text = visible_text(demo_reports / f"{name}.html")
         assert re.search(r"(?:[$€£]|[A-Z]{3}\s?)\d{1,3}(?:,\d{3})*\.\d{2}\b", text), name
 

@@ -8,6 +8,7 @@ too); everything else is imported inside the command bodies. Machine output is
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -147,14 +148,24 @@ def show(customer: CustomerRef, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     unit = row["unit"]
+    money = _money_text(row["currency"])
     click.echo(f"Customer {external_id} (#{customer_id}), CLV fit {row['calibration_end']} ({row['currency'] or '-'})")
     click.echo(
         f"  repeat purchase days {row['frequency']}, recency {row['recency']:.2f} {unit}s, "
-        f"T {row['T']:.2f} {unit}s, past net value {row['total_value_minor']} (minor units)"
+        f"T {row['T']:.2f} {unit}s, past net value {money(row['total_value_minor'])}"
     )
     click.echo(f"  P(alive)                 {row['p_alive']:.4f}")
     click.echo(f"  expected purchases       {row['expected_purchases']:.3f} in {found.horizon_months} months")
-    click.echo(f"  expected spend/purchase  {row['expected_spend_minor']:.2f} (minor units)")
-    click.echo(
-        f"  CLV                      {row['clv_minor']:.2f} (minor units), rank {row['clv_rank']} of {found.customers}"
-    )
+    click.echo(f"  expected spend/purchase  {money(row['expected_spend_minor'])}")
+    click.echo(f"  CLV                      {money(row['clv_minor'])}, rank {row['clv_rank']} of {found.customers}")
+
+
+def _money_text(currency: str | None) -> Callable[[float], str]:
+    """Minor units (possibly fractional: expectations) as people read them, rounded half-even."""
+    from decimal import Decimal
+
+    from patron.money import ROUNDING, format_money
+
+    if not currency:
+        return lambda minor: f"{minor / 100:,.2f} (no currency)"
+    return lambda minor: format_money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from patron.money import ROUNDING, Money
 from patron_clv.models import ClvFit, ClvScore
 
 if TYPE_CHECKING:
@@ -28,15 +30,25 @@ class ClvPanel:
         row = session.get(ClvScore, (latest.id, customer_id))
         if row is None:
             return None
+        money = _money(latest.currency)
         return {
             "calibration_end": latest.calibration_end.isoformat(),
-            "currency": latest.currency,
-            "clv_minor": round(row.clv_minor, 2),
+            "clv": money(row.clv_minor),
             "clv_rank": f"{row.clv_rank} of {latest.customers}",
             "p_alive": round(row.p_alive, 4),
             f"expected_purchases_{latest.horizon_months}m": round(row.expected_purchases, 3),
-            "expected_spend_minor": round(row.expected_spend_minor, 2),
+            "expected_spend_per_purchase": money(row.expected_spend_minor),
             "frequency": row.frequency,
             f"recency_{latest.unit}s": round(row.recency, 2),
             f"T_{latest.unit}s": round(row.tenure, 2),
         }
+
+
+def _money(currency: str | None) -> Callable[[float], Money | str]:
+    """Minor units (a float: an expectation) → a ``Money`` rounded half-even to the minor unit.
+
+    Without a currency (the purchases named none) the amount is shown in major units with that said.
+    """
+    if currency:
+        return lambda minor: Money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+    return lambda minor: f"{minor / 100:,.2f} (no currency)"

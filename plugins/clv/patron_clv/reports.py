@@ -8,7 +8,8 @@ an empty result whose summary says what to run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
@@ -17,6 +18,7 @@ from patron.audiences import family_members
 from patron.audiences import members as members_of
 from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
+from patron.money import ROUNDING, Money
 from patron.sql import floor_nonnegative
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
@@ -40,24 +42,41 @@ def _fit(session: Session, params: Mapping[str, Any]) -> ClvFit | None:
         return None
 
 
-def _money(fit: ClvFit) -> Any:
-    scale = 10 ** exponent(fit.currency)
+def _money(fit: ClvFit) -> Callable[[Any], Money | float | None]:
+    """Minor units (a float: CLV is an expectation) → a ``Money`` cell, rounded half-even to the minor unit.
 
-    def major(minor: Any) -> float | None:
-        return None if minor is None else round(float(minor) / scale, 2)
+    A fit whose purchases named no currency has no currency to show: its amounts
+    stay plain numbers in major units.
+    """
+    currency = fit.currency
+    if currency:
 
-    return major
+        def cell(minor: Any) -> Money | float | None:
+            if minor is None:
+                return None
+            return Money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+
+        return cell
+    scale = 10 ** exponent(currency)
+    return lambda minor: None if minor is None else round(float(minor) / scale, 2)
+
+
+def _money_format(fit: ClvFit) -> Any:
+    """The column format of CLV amounts: ``money`` (with the currency) when the fit has one."""
+    return "money" if fit.currency else "number"
+
+
+def _plain(cell: Money | float | None) -> float:
+    """A chart's number for a money cell: its amount in major units."""
+    if isinstance(cell, Money):
+        return float(cell.amount)
+    return float(cell or 0)
 
 
 def _audience_label(name: str) -> str:
     """``rfm:segment:potential_loyalist`` → ``Potential loyalist (rfm:segment)``: what a chart's reader reads."""
     family, _, value = name.rpartition(":")
     return f"{readable(value)} ({family})" if family else readable(name)
-
-
-def _unit(fit: ClvFit) -> str:
-    """`` (EUR)`` after a money column's label: its values are in the currency's major units."""
-    return f" ({fit.currency})" if fit.currency else ""
 
 
 def _num(value: Any, digits: int = 4) -> float | None:
@@ -86,7 +105,7 @@ class DistributionReport:
         if fit is None:
             return ReportResult(self.title, {"note": NO_FIT})
         major = _money(fit)
-        unit = _unit(fit)
+        money = _money_format(fit)
         s = ClvScore
         decile = ((s.clv_rank - 1) * 10 // fit.customers + 1).label("decile")
         rows = session.execute(
@@ -111,9 +130,9 @@ class DistributionReport:
             (
                 Column("decile", "Decile", "id"),
                 Column("customers", "Customers", "count"),
-                Column("min_clv", f"Lowest CLV{unit}", "number"),
-                Column("max_clv", f"Highest CLV{unit}", "number"),
-                Column("mean_clv", f"Mean CLV{unit}", "number"),
+                Column("min_clv", "Lowest CLV", money),
+                Column("max_clv", "Highest CLV", money),
+                Column("mean_clv", "Mean CLV", money),
                 Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
                 Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
                 Column("mean_purchases", "Mean expected purchases", "number", decimals=2),
@@ -149,10 +168,8 @@ class DistributionReport:
             self.title,
             {
                 **_header(fit),
-                Column("total_clv", f"Total CLV{unit}", "number"): major(total),
-                Column("mean_clv", f"Mean CLV{unit}", "number"): major(total / fit.customers)
-                if fit.customers
-                else None,
+                Column("total_clv", "Total CLV", money): major(total),
+                Column("mean_clv", "Mean CLV", money): major(total / fit.customers) if fit.customers else None,
             },
             (deciles, alive),
             (
@@ -203,7 +220,7 @@ class BySegmentReport:
         major = _money(fit)
         total = float(session.scalar(select(func.sum(ClvScore.clv_minor)).where(ClvScore.fit_id == fit.id)) or 0)
         found = _by_family(app, session, fit.id, names)
-        rows = []
+        rows: list[list[Any]] = []
         for name in names:
             n, clv_sum, clv_mean, alive = found[name] if name in found else _one_audience(app, session, fit.id, name)
             rows.append(
@@ -222,8 +239,8 @@ class BySegmentReport:
             (
                 Column("audience", "Audience"),
                 Column("customers", "Customers", "count"),
-                Column("total_clv", f"Total CLV{_unit(fit)}", "number"),
-                Column("mean_clv", f"Mean CLV{_unit(fit)}", "number"),
+                Column("total_clv", "Total CLV", _money_format(fit)),
+                Column("mean_clv", "Mean CLV", _money_format(fit)),
                 Column("clv_share_pct", "Share of CLV", "percent", decimals=2),
                 Column("mean_p_alive", "Mean P(alive)", "number", decimals=2),
             ),
@@ -239,7 +256,7 @@ class BySegmentReport:
                     "Mean CLV per audience",
                     "bar",
                     [_audience_label(r[0]) for r in rows],
-                    {"Mean CLV": [r[3] for r in rows]},
+                    {"Mean CLV": [_plain(r[3]) for r in rows]},
                     x_label="Audience",
                     y_label=f"Mean CLV ({fit.currency or 'currency units'})",
                     value_format="money" if fit.currency else None,

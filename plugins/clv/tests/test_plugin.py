@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from patron import hookimpl
 from patron.contracts import Audience
 from patron.errors import ConfigError, InputError, NotFoundError
+from patron.money import Money
 
 END = date(2025, 1, 1)
 
@@ -76,6 +78,9 @@ def test_show_prints_the_customers_predictions(shop, patron_cli, clv):
     assert data["p_alive"] == row.p_alive and data["clv_minor"] == row.clv_minor and data["T"] == row.tenure
     text = patron_cli(shop, "clv", "show", f"#{data['customer_id']}").output
     assert "Customer s001" in text and f"P(alive)                 {row.p_alive:.4f}" in text
+    cents = Decimal(str(row.clv_minor)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    assert f"CLV                      ${cents / 100:,.2f}, rank {row.clv_rank} of 200" in text
+    assert "minor units" not in text
     unknown = patron_cli(shop, "clv", "show", "nobody")
     assert unknown.exit_code == NotFoundError.exit_code and "no customer 'nobody'" in unknown.output
 
@@ -162,8 +167,11 @@ def test_distribution_report(shop, clv):
     deciles = result.tables[0].rows
     assert [r[0] for r in deciles] == list(range(1, 11)) and all(r[1] == 20 for r in deciles)
     assert sum(r[5] for r in deciles) == pytest.approx(100, abs=0.1)
-    assert deciles[0][4] > deciles[-1][4]
-    assert result.summary["total_clv"] == pytest.approx(sum(r.clv_minor for r in rows.values()) / 100, abs=0.01)
+    assert deciles[0][4].minor > deciles[-1][4].minor
+    # Money as money: USD cells rounded half-even to the cent, never minor units as plain numbers.
+    assert all(isinstance(r[i], Money) and r[i].currency == "USD" for r in deciles for i in (2, 3, 4))
+    total = result.summary["total_clv"]
+    assert float(total.amount) == pytest.approx(sum(r.clv_minor for r in rows.values()) / 100, abs=0.01)
     assert sum(r[1] for r in result.tables[1].rows) == 200
     # Each customer in the bucket floor(10 * P(alive)), 1.0 in the last: on PostgreSQL a cast rounded
     # (0.96 went to an eleventh bucket the table never shows, and the customer was lost).
@@ -194,10 +202,10 @@ def test_by_segment_report_uses_any_audience_family(make_patron_app, clv, patron
             assert n == len(members), name
             if members:
                 expected = sum(scores[c].clv_minor for c in members) / len(members) / 100
-                assert mean == pytest.approx(expected, abs=0.01), name
+                assert float(mean.amount) == pytest.approx(expected, abs=0.01), name
     champions = next(r for r in rows if r[0] == "rfm:segment:champions")
     lost = next(r for r in rows if r[0] == "rfm:segment:lost")
-    assert champions[3] > lost[3]  # champions are worth more than lost customers
+    assert champions[3].minor > lost[3].minor  # champions are worth more than lost customers
 
 
 class EveryoneAudience:
@@ -230,13 +238,14 @@ def test_by_segment_reads_families_in_one_query_and_other_audiences_one_by_one(
             members = set(s.scalars(app.audiences[name].query(s))) & set(scores)
             assert n == len(members), name
             clv_sum = sum(scores[c].clv_minor for c in members)
-            assert total == pytest.approx(clv_sum / 100, abs=0.01), name
+            # Within a cent: SQL sums floats in another order than Python.
+            assert total.currency == "USD" and total.minor == pytest.approx(clv_sum, abs=1), name
             assert (mean is None) == (not members), name
             if members:
-                assert mean == pytest.approx(clv_sum / len(members) / 100, abs=0.01), name
+                assert mean.currency == "USD" and mean.minor == pytest.approx(clv_sum / len(members), abs=1), name
                 assert alive == pytest.approx(sum(scores[c].p_alive for c in members) / len(members), abs=1e-4)
     assert next(r for r in rows if r[0] == "probe:all:customers")[1] == 200
-    assert any(r[1] == 0 and r[2] == 0 for r in rows)  # an empty segment still shows, with zeros
+    assert any(r[1] == 0 and r[2] == Money(0, "USD") for r in rows)  # an empty segment still shows, with zeros
 
 
 def test_panel_export_and_erase(shop, clv):
@@ -248,6 +257,7 @@ def test_panel_export_and_erase(shop, clv):
         shown = panel.render(shop, s, cid)
         exported = dict(shop.call_each("patron_customer_export", app=shop, session=s, customer_id=cid))["clv"]
     assert shown["p_alive"] == round(row.p_alive, 4) and shown["clv_rank"] == f"{row.clv_rank} of 200"
+    assert shown["clv"] == Money(round(row.clv_minor), "USD")  # money as money, not minor units
     assert exported["fits"][0]["clv_minor"] == row.clv_minor and exported["fits"][0]["calibration_end"] == "2025-01-01"
     with shop.transaction() as s:
         from patron.models import Customer
