@@ -132,11 +132,25 @@ def render_text(view: Mapping[str, Any]) -> str:
         content = panel["content"]
         if "columns" in content and "rows" in content:
             lines.append("  " + " | ".join(str(col) for col in content["columns"]))
-            lines.extend("  " + " | ".join(str(v) for v in row) for row in content["rows"])
+            lines.extend("  " + " | ".join(_shown(v) for v in row) for row in content["rows"])
         else:
-            lines.extend(f"  {key}: {value}" for key, value in content.items())
+            lines.extend(f"  {key}: {_shown(value)}" for key, value in content.items())
     # Stored values may hold terminal escapes (a name that clears the screen): shown, never obeyed.
     return "\n".join(clean(line) for line in lines)
+
+
+def _shown(value: Any) -> str:
+    """A panel's value as people read it: money formatted with its currency (``$13,990.93``)."""
+    from patron.money import Money
+
+    return value.format() if isinstance(value, Money) else str(value)
+
+
+def plain(value: Any) -> Any:
+    """``json.dumps``'s fallback for a view: money as ``{"amount", "currency"}``, anything else as text."""
+    from patron.money import Money
+
+    return value.plain() if isinstance(value, Money) else str(value)
 
 
 def _amount(interaction: Mapping[str, Any]) -> str:

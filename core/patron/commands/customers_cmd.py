@@ -27,13 +27,13 @@ def show(ref: str, limit: int, as_json: bool) -> None:
     """Show one customer (external id, or #123 for an internal id): data, activity, consent, panels."""
     import json
 
-    from patron.customer360 import build_view, render_text
+    from patron.customer360 import build_view, plain, render_text
 
     app = get_app()
     with app.transaction() as session:
         view = build_view(app, session, ref, limit=limit)
     if as_json:
-        click.echo(json.dumps(view, indent=2, default=str))
+        click.echo(json.dumps(view, indent=2, default=plain))
     else:
         click.echo(render_text(view))
 

@@ -68,12 +68,12 @@ def explain(customer: CustomerRef, as_of: datetime | None, as_json: bool) -> Non
         return
     click.echo(f"Customer {e.external_id} (#{e.customer_id}), RFM snapshot {e.as_of.isoformat()} ({e.method})")
     names = {
-        "recency_days": ("R", "recency (days)"),
-        "frequency": ("F", "frequency"),
-        "monetary_minor": ("M", "monetary (minor units)"),
+        "recency_days": ("R", "recency (days)", str(e.metrics["recency_days"])),
+        "frequency": ("F", "frequency", str(e.metrics["frequency"])),
+        "monetary_minor": ("M", "monetary", e.monetary),
     }
-    for metric, (letter, label) in names.items():
-        click.echo(f"  {label:<24} {e.metrics[metric]:>12}  → {letter} = {e.scores[letter.lower()]}")
+    for metric, (letter, label, value) in names.items():
+        click.echo(f"  {label:<24} {value:>12}  → {letter} = {e.scores[letter.lower()]}")
         click.echo(f"      cut-offs (score: range): {'; '.join(e.cutoffs[metric])}")
     click.echo(f"  code {e.code} → {e.segment_label}, by rule {e.rule_number}: {e.rule}")
     click.echo(f"  ABC tier {e.tier}")

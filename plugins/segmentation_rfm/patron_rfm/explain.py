@@ -6,12 +6,15 @@ so the explanation matches what was computed even if the config changed since.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from patron.errors import NotFoundError
+from patron.money import format_money
+from patron_rfm.currency import snapshot_currency
 from patron_rfm.models import RfmScore
 from patron_rfm.segments import SegmentRule, validate_rules
 from patron_rfm.snapshots import cutoffs, find_snapshot
@@ -37,17 +40,25 @@ class Explanation:
     rule_number: int
     tier: str
     cutoffs: dict[str, list[str]]
+    #: The currency of ``metrics["monetary_minor"]`` (exact minor units, for machines);
+    #: ``monetary`` and the monetary cut-offs are formatted with it for people.
+    currency: str = "USD"
+
+    @property
+    def monetary(self) -> str:
+        """The monetary value as people read it, e.g. ``$13,990.93``."""
+        return format_money(self.metrics["monetary_minor"], self.currency)
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable form."""
-        return {**self.__dict__, "as_of": self.as_of.isoformat()}
+        """A JSON-serialisable form (money exact in minor units, with its currency and formatted)."""
+        return {**self.__dict__, "as_of": self.as_of.isoformat(), "monetary": self.monetary}
 
 
-def _threshold_text(metric: str, cuts: list[int]) -> list[str]:
+def _threshold_text(metric: str, cuts: list[int], show: Callable[[int], str] = str) -> list[str]:
+    """The configured cut points as ``score: range`` texts, values shown with ``show``."""
+    bounds = [f"< {show(cuts[0])}"] + [f"{show(a)}–{show(b - 1)}" for a, b in pairwise(cuts)] + [f"≥ {show(cuts[-1])}"]
     if metric == "recency_days":
-        bounds = [f"< {cuts[0]}"] + [f"{a}–{b - 1}" for a, b in pairwise(cuts)] + [f"≥ {cuts[-1]}"]
         return [f"{5 - i}: {text}" for i, text in enumerate(bounds)]
-    bounds = [f"< {cuts[0]}"] + [f"{a}–{b - 1}" for a, b in pairwise(cuts)] + [f"≥ {cuts[-1]}"]
     return [f"{i + 1}: {text}" for i, text in enumerate(bounds)]
 
 
@@ -67,12 +78,17 @@ def explain(session: Session, customer_id: int, external_id: str, as_of: date | 
     rules = [SegmentRule.model_validate(r) for r in params["segments"]]
     code = f"{row.r_score}{row.f_score}{row.m_score}"
     placement = validate_rules(rules)[code]
+    currency = snapshot_currency(session, snapshot)
+
+    def show(metric: str) -> Callable[[int], str]:
+        return (lambda minor: format_money(minor, currency)) if metric == "monetary_minor" else str
+
     if snapshot.method == "thresholds":
         cuts = params["thresholds"]
-        shown = {m: _threshold_text(m, cuts[m]) for m in ("recency_days", "frequency", "monetary_minor")}
+        shown = {m: _threshold_text(m, cuts[m], show(m)) for m in ("recency_days", "frequency", "monetary_minor")}
     else:
         shown = {
-            metric: [f"{s}: {lo}–{hi}" for s, lo, hi in ranges]
+            metric: [f"{s}: {show(metric)(lo)}–{show(metric)(hi)}" for s, lo, hi in ranges]
             for metric, ranges in cutoffs(session, snapshot.id).items()
         }
     return Explanation(
@@ -89,4 +105,5 @@ def explain(session: Session, customer_id: int, external_id: str, as_of: date | 
         rule_number=placement.rule_index + 1,
         tier=row.tier,
         cutoffs=shown,
+        currency=currency,
     )

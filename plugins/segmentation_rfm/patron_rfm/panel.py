@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from patron_rfm.currency import money_cell, snapshot_currency
 from patron_rfm.models import RfmScore, RfmSnapshot
 from patron_rfm.segments import SegmentRule, segment_names
 
@@ -37,5 +38,5 @@ class RfmPanel:
             "tier": row.tier,
             "recency_days": row.recency_days,
             "frequency": row.frequency,
-            "monetary_minor": row.monetary_minor,
+            "monetary": money_cell(row.monetary_minor, snapshot_currency(session, latest)),
         }

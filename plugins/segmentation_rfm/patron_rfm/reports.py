@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from patron.contracts import Column, Figure, ReportResult, Table, as_of_instant
+from patron.contracts import Column, Figure, ReportResult, Table
 from patron.errors import InputError, NotFoundError
-from patron.kinds import PURCHASE
-from patron.models import Interaction
-from patron.money import ROUNDING, Money, round_ratio
+from patron.money import Money, round_ratio
 from patron_rfm.abc import TIERS
+from patron_rfm.currency import money_cell, snapshot_currency
 from patron_rfm.models import RfmScore, RfmSnapshot
 from patron_rfm.report_specs import HEATMAP, MIGRATION, PARETO, SEGMENTS
 from patron_rfm.segments import SegmentRule, segment_names
@@ -46,27 +45,6 @@ def _share(part: Any, whole: Any) -> float:
     if not whole:
         return 0.0
     return float(round_ratio(Decimal(str(part or 0)) * 100 / Decimal(str(whole))))
-
-
-def _currency(session: Session, snapshot: RfmSnapshot) -> str:
-    """The currency monetary values are in: the one most purchases before the snapshot's as_of use."""
-    code = session.scalar(
-        select(Interaction.currency)
-        .where(
-            Interaction.kind == PURCHASE,
-            Interaction.currency.is_not(None),
-            Interaction.occurred_at < as_of_instant(snapshot.as_of),
-        )
-        .group_by(Interaction.currency)
-        .order_by(func.count().desc(), Interaction.currency)
-        .limit(1)
-    )
-    return code or "USD"
-
-
-def _money(minor: Any, currency: str) -> Money:
-    """A (possibly fractional, e.g. a mean) amount in minor units as a ``Money`` cell, rounded half-even."""
-    return Money(int(Decimal(str(minor or 0)).quantize(Decimal(1), rounding=ROUNDING)), currency)
 
 
 def _snapshot(session: Session, params: Mapping[str, Any]) -> RfmSnapshot | None:
@@ -133,7 +111,7 @@ class SegmentSummaryReport:
         customers = sum(r[1] for r in rows)
         revenue = sum(int(r[2]) for r in rows)
         labels = _labels(snapshot)
-        currency = _currency(session, snapshot)
+        currency = snapshot_currency(session, snapshot)
         found = {r[0]: r for r in rows}
         table_rows: list[list[Any]] = []
         for slug, label in labels.items():
@@ -149,7 +127,7 @@ class SegmentSummaryReport:
                     _share(r[2], revenue),
                     _num(r[3]),
                     _num(r[4]),
-                    _money(r[5], currency),
+                    money_cell(r[5], currency),
                 ]
             )
         table = Table(
@@ -209,15 +187,15 @@ class HeatmapReport:
             )
         }
         scores = range(1, 6)
-        currency = _currency(session, snapshot)
+        currency = snapshot_currency(session, snapshot)
         # The chart is in major units (what people read); the table keeps exact Money cells.
         series = {
-            f"R{r}": [float(_money(cells[(r, f)][1], currency).amount) if (r, f) in cells else None for f in scores]
+            f"R{r}": [float(money_cell(cells[(r, f)][1], currency).amount) if (r, f) in cells else None for f in scores]
             for r in reversed(scores)
         }
         rows = [[r, f, *cells.get((r, f), (0, None))] for r in reversed(scores) for f in scores]
         note = _empty_scores_note(cells, snapshot.method)
-        rows = [[r, f, n, None if mean is None else _money(mean, currency)] for r, f, n, mean in rows]
+        rows = [[r, f, n, None if mean is None else money_cell(mean, currency)] for r, f, n, mean in rows]
         return ReportResult(
             self.title,
             {
@@ -283,7 +261,7 @@ class ParetoReport:
             .where(s.snapshot_id == snapshot.id, positive)
             .subquery()
         )
-        currency = _currency(session, snapshot)
+        currency = snapshot_currency(session, snapshot)
         n = sum(tiers.get(t, (0, 0))[0] for t in "ABC")
         total = sum(tiers.get(t, (0, 0))[1] for t in "ABC")
         curve: list[tuple[int, float]] = []

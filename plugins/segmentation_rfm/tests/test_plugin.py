@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from patron.errors import InputError, NotFoundError
+from patron.money import Money
 
 AS_OF = date(2024, 7, 1)
 
@@ -63,14 +65,21 @@ def test_explain_shows_metrics_cutoffs_scores_and_the_rule(shop, patron_cli, rfm
     out = result.output
     assert "Customer c9" in out and "RFM snapshot 2024-07-01 (quantile)" in out
     # c9: 10 purchases from 2024-04-01 to 04-10 → recency 82 days; 10 × 100,000 minor units.
-    assert "frequency" in out and "→ F = 5" in out and "1000000  → M = 5" in out
+    # Money as people read it, never minor units (10 purchases of $1,000.00).
+    assert "frequency" in out and "→ F = 5" in out
+    assert re.search(r"^  monetary +\$10,000\.00  → M = 5$", out, re.MULTILINE), out
+    assert "1000000" not in out and "minor" not in out
     assert "cut-offs (score: range): 1: 1–2; 2: 3–4; 3: 5–6; 4: 7–8; 5: 9–10" in out
+    assert "5: $7,290.00–$10,000.00" in out  # the M cut-offs, formatted too
     # Recency ranks 8th of 10 (two customers bought later) → R = 1 + floor(5 × 7 / 10) = 4.
     assert "82  → R = 4" in out
     assert "code 455 → Loyal, by rule 2: R 3-4, F 4-5, M 1-5 → Loyal" in out
     data = json.loads(patron_cli(shop, "rfm", "explain", "c9", "--json").output)
     assert data["code"] == f"{data['scores']['r']}{data['scores']['f']}{data['scores']['m']}"
     assert data["tier"] == "A" and data["metrics"]["frequency"] == 10
+    # Machines keep the exact minor units and the currency beside the formatted amount.
+    assert data["metrics"]["monetary_minor"] == 1_000_000 and data["currency"] == "USD"
+    assert data["monetary"] == "$10,000.00"
 
 
 def test_explain_says_what_to_do_when_something_is_missing(shop, patron_cli, rfm_score):
@@ -154,7 +163,7 @@ def test_migration_report_counts_moves_between_two_snapshots(shop, rfm, rfm_scor
     assert result.summary["customers_stayed"] == stayed
 
 
-def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory):
+def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory, patron_cli):
     rfm_score(shop, AS_OF)
     panel = shop.customer_panels["rfm"]
     with shop.transaction() as s:
@@ -164,6 +173,11 @@ def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory):
         shown = panel.render(shop, s, cid)
         exported = dict(shop.call_each("patron_customer_export", app=shop, session=s, customer_id=cid))["rfm"]
     assert shown["tier"] == "A" and shown["frequency"] == 10 and shown["as_of"] == "2024-07-01"
+    assert shown["monetary"] == Money(1_000_000, "USD")  # shown as $10,000.00 by the customer view
+    assert "  monetary: $10,000.00" in patron_cli(shop, "customers", "show", "c9").output
+    view = json.loads(patron_cli(shop, "customers", "show", "c9", "--json").output)
+    panel_json = next(p["content"] for p in view["panels"] if p["name"] == "rfm")
+    assert panel_json["monetary"] == {"amount": "10000.00", "currency": "USD"}  # exact for machines
     assert exported["snapshots"][0]["monetary_minor"] == 1_000_000
     with shop.transaction() as s:
         list(shop.call_each("patron_customer_erase", app=shop, session=s, customer_id=cid))
@@ -185,7 +199,10 @@ def test_explain_in_thresholds_mode_shows_the_configured_cut_points(make_patron_
     assert "RFM snapshot 2024-07-01 (thresholds)" in out
     assert "30  → R = 4" in out and "5: < 30; 4: 30–89; 3: 90–179; 2: 180–364; 1: ≥ 365" in out
     assert "2  → F = 2" in out and "1: < 2; 2: 2–2; 3: 3–4; 4: 5–9; 5: ≥ 10" in out
-    assert "7600  → M = 2" in out
+    assert "$76.00  → M = 2" in out
+    lines = out.splitlines()
+    m_cuts = lines[next(i for i, line in enumerate(lines) if line.startswith("  monetary")) + 1]
+    assert m_cuts.strip().startswith("cut-offs (score: range): 1: < $") and "minor" not in out, out
     assert "code 422 → Potential Loyalist, by rule 3: R 4-5, F 2-3, M 1-5 → Potential Loyalist" in out
 
 
