@@ -25,13 +25,18 @@ def basis_points(percent: float) -> int:
 
 
 def revenue_windows(monetary: ColumnElement[Any], customer_id: ColumnElement[Any]) -> dict[str, ColumnElement[Any]]:
-    """Window expressions: ``revenue_before`` (of the customers ranked above) and ``revenue_total``."""
+    """Window expressions: ``revenue_before`` (of the customers ranked above) and ``revenue_total``.
+
+    The customers ranked above one (monetary descending, id ascending) are those
+    after it in the reverse order, so ``revenue_before`` is the total less the
+    running sum in ascending order up to and including the customer. Ordered
+    ascending, the window shares its sort with the M score's ``RANK()`` (ordered
+    by monetary ascending): PostgreSQL sorts the customers once for both.
+    """
     positive = case((monetary > 0, monetary), else_=0)
-    before = func.sum(positive).over(order_by=(monetary.desc(), customer_id.asc()), rows=(None, -1))
-    return {
-        "revenue_before": func.coalesce(before, 0),
-        "revenue_total": func.sum(positive).over(),
-    }
+    total = func.sum(positive).over()
+    through = func.sum(positive).over(order_by=(monetary.asc(), customer_id.desc()), rows=(None, 0))
+    return {"revenue_before": total - through, "revenue_total": total}
 
 
 def tier_case(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patron.models import Base, Id, utcnow
@@ -29,14 +29,18 @@ class RfmScore(Base):
 
     ``monetary_minor`` is purchases minus refunds in integer minor units;
     ``recency_days`` is whole days from the last purchase to the as-of date.
+
+    No foreign keys and no index besides the primary key (migration ``rfm_0002``):
+    each was paid row by row on every snapshot write. Rows are only written by
+    ``snapshots.score`` from a join with ``customers`` and deleted with their
+    snapshot (``score``) or their customer (``privacy.erase``).
     """
 
     __tablename__ = "rfm_scores"
-    # The primary key serves per-snapshot reads; this index serves per-customer ones (panel, export, erase).
-    __table_args__ = (Index("ix_rfm_scores_customer", "customer_id"),)
+    # The primary key serves every read: per snapshot, and per customer through the snapshot ids (privacy).
 
-    snapshot_id: Mapped[int] = mapped_column(Id, ForeignKey("rfm_snapshots.id", ondelete="CASCADE"), primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, primary_key=True)
     recency_days: Mapped[int] = mapped_column(Integer)
     frequency: Mapped[int] = mapped_column(Integer)
     monetary_minor: Mapped[int] = mapped_column(BigInteger)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, Select, and_, case, cast, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from patron_rfm.abc import revenue_windows, tier_case
@@ -55,9 +55,22 @@ def segment_case(
     """The segment machine name; rules are validated to be disjoint, so their order does not matter."""
     whens = []
     for rule in rules:
-        (r0, r1), (f0, f1), (m0, m1) = rule.bounds("r"), rule.bounds("f"), rule.bounds("m")
-        whens.append((and_(r.between(r0, r1), f.between(f0, f1), m.between(m0, m1)), literal(rule.slug)))
+        tests = [
+            t
+            for t in (_within(r, rule.bounds("r")), _within(f, rule.bounds("f")), _within(m, rule.bounds("m")))
+            if t is not None
+        ]
+        # A rule covering every code (a one-segment preset) matches every row.
+        whens.append((and_(*tests) if tests else true(), literal(rule.slug)))
     return case(*whens)
+
+
+def _within(score: ColumnElement[Any], bounds: tuple[int, int]) -> ColumnElement[bool] | None:
+    """``score`` within ``bounds``; None for 1-5, which every score is (a shorter statement to build and run)."""
+    low, high = bounds
+    if (low, high) == (1, 5):
+        return None
+    return score == low if low == high else score.between(low, high)
 
 
 def scores_query(window: Window, config: RfmConfig, dialect: str) -> Select[Any]:

@@ -1,7 +1,8 @@
 """Scoring runs stored as snapshots: compute, replace atomically, find, and describe cut-offs.
 
 ``score`` writes a snapshot with one INSERT … SELECT (the database computes and
-stores every row; nothing passes through Python per customer). Re-scoring an
+stores every row; nothing passes through Python per customer) into a table
+without foreign keys, so no key is checked per row (see migration ``rfm_0002``). Re-scoring an
 as-of date that already has a snapshot deletes and rewrites it in the same
 transaction, so readers see the old snapshot or the new one, never a mix.
 """
@@ -85,17 +86,19 @@ def score(app: App, session: Session, as_of: date | None = None) -> ScoreRun:
     )
     assert snapshot_id is not None
     rows = scores_query(window, config, session.get_bind().dialect.name).subquery("rows")
-    session.execute(
+    written = session.execute(
         insert(RfmScore).from_select(
             ["snapshot_id", *OUTPUT_COLUMNS],
             select(
                 literal(snapshot_id, RfmScore.snapshot_id.type).label("snapshot_id"),
                 *(rows.c[name] for name in OUTPUT_COLUMNS),
             ),
-        )
+        ),
+        # SQLAlchemy keeps the driver's rowcount of an INSERT only when asked (else -1).
+        execution_options={"preserve_rowcount": True},
     )
-    # Counted, not taken from rowcount: psycopg reports -1 for this INSERT … SELECT here.
-    count = session.scalar(select(func.count()).where(RfmScore.snapshot_id == snapshot_id)) or 0
+    count = written.rowcount  # type: ignore[attr-defined]
+    assert count >= 0, "the driver did not report how many score rows were written"
     session.execute(update(RfmSnapshot).where(RfmSnapshot.id == snapshot_id).values(customers=count))
     return ScoreRun(snapshot_id, window.as_of, count, replaced=old is not None)
 
