@@ -89,7 +89,10 @@ def _header(fit: ClvFit) -> dict[str, Any]:
         "unit": fit.unit,
         "currency": fit.currency,
         "horizon_months": fit.horizon_months,
-        Column("monthly_discount_rate", "Monthly discount rate", "number", decimals=4): fit.monthly_discount_rate,
+        # As people read a rate: 1.00 %, not 0.0100 (the fit stores the fraction).
+        Column("monthly_discount_pct", "Monthly discount rate", "percent", decimals=2): round(
+            100 * fit.monthly_discount_rate, 6
+        ),
         "customers": fit.customers,
     }
 

@@ -171,6 +171,7 @@ def test_distribution_report(shop, clv):
     # Money as money: USD cells rounded half-even to the cent, never minor units as plain numbers.
     assert all(isinstance(r[i], Money) and r[i].currency == "USD" for r in deciles for i in (2, 3, 4))
     total = result.summary["total_clv"]
+    assert result.summary["monthly_discount_pct"] == 1.0  # the default 1 % a month, shown as a percentage
     assert float(total.amount) == pytest.approx(sum(r.clv_minor for r in rows.values()) / 100, abs=0.01)
     assert sum(r[1] for r in result.tables[1].rows) == 200
     # Each customer in the bucket floor(10 * P(alive)), 1.0 in the last: on PostgreSQL a cast rounded
