@@ -350,11 +350,16 @@ class Column(str):
         return (Column, (self.name, self.label, self.number_format, self.unit, self.decimals))
 
 
+#: Words a label spells otherwise than its machine name.
+_WORDS = {"id": "ID", "pct": "%"}
+
+
 def readable(name: str) -> str:
-    """A machine name as a label: ``new_buyers`` → ``New buyers``, ``customer_id`` → ``Customer ID``."""
+    """A machine name as a label: ``new_buyers`` → ``New buyers``, ``customer_id`` → ``Customer ID``,
+    ``detractors_pct`` → ``Detractors %``."""
     if "_" not in name and not name.islower():
         return name
-    words = [("ID" if w == "id" else w) for w in name.replace("_", " ").split(" ")]
+    words = [_WORDS.get(w, w) for w in name.replace("_", " ").split(" ")]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 

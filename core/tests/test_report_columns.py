@@ -23,6 +23,7 @@ def test_a_column_is_its_name() -> None:
 def test_plain_names_get_readable_labels() -> None:
     assert readable("new_buyers") == "New buyers"
     assert readable("customer_id") == "Customer ID"
+    assert readable("detractors_pct") == "Detractors %" and readable("pct_of_x") == "% of x"
     assert readable("Revenue (USD)") == "Revenue (USD)"
     assert column_spec("returning_buyers").heading == "Returning buyers"
 

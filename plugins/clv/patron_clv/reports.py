@@ -84,6 +84,7 @@ def _num(value: Any, digits: int = 4) -> float | None:
 
 
 def _header(fit: ClvFit) -> dict[str, Any]:
+    """The fit's settings, after each report's own numbers (the dashboard shows a summary's first numbers)."""
     return {
         "calibration_end": fit.calibration_end.isoformat(),
         "unit": fit.unit,
@@ -93,7 +94,6 @@ def _header(fit: ClvFit) -> dict[str, Any]:
         Column("monthly_discount_pct", "Monthly discount rate", "percent", decimals=2): round(
             100 * fit.monthly_discount_rate, 6
         ),
-        "customers": fit.customers,
     }
 
 
@@ -170,9 +170,10 @@ class DistributionReport:
         return ReportResult(
             self.title,
             {
-                **_header(fit),
+                "customers": fit.customers,
                 Column("total_clv", "Total CLV", money): major(total),
                 Column("mean_clv", "Mean CLV", money): major(total / fit.customers) if fit.customers else None,
+                **_header(fit),
             },
             (deciles, alive),
             (
@@ -251,7 +252,7 @@ class BySegmentReport:
         )
         return ReportResult(
             self.title,
-            {**_header(fit), "family": family or "(all)", "audiences": len(rows)},
+            {"customers": fit.customers, "audiences": len(rows), "family": family or "(all)", **_header(fit)},
             (table,),
             (
                 Figure(
@@ -367,15 +368,16 @@ class HoldoutReport:
         return ReportResult(
             self.title,
             {
-                **_header(fit),
-                "holdout_end": fit.holdout_end.isoformat() if fit.holdout_end else None,
-                "holdout_length": conditional["holdout_length"],
+                "customers": fit.customers,
                 "predicted_total": conditional["predicted_total"],
                 "actual_total": conditional["actual_total"],
                 "total_error_pct": conditional["total_error_pct"],
                 "mae_per_customer": conditional["mae_per_customer"],
                 "rmse_per_customer": conditional["rmse_per_customer"],
                 "tracking_holdout_mape_pct": track["holdout_mape_pct"],
+                "holdout_end": fit.holdout_end.isoformat() if fit.holdout_end else None,
+                "holdout_length": conditional["holdout_length"],
+                **_header(fit),
             },
             (groups, steps),
             (
