@@ -158,3 +158,12 @@ def test_one_column_keeps_one_number_of_decimals(demo_reports: Path) -> None:
             len(c.strip().rstrip("%").split(".")[1]) if "." in c else 0 for c in (r[col] for r in rows) if c.strip()
         }
         assert len(places) <= 1, (col, places)
+
+
+def test_a_sentence_in_the_summary_reads_as_text_not_as_a_headline_number(demo_reports: Path) -> None:
+    page = (demo_reports / "overview.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<div class="label">([^<]*)</div><div class="value( prose)?">([^<]*)</div>', page)
+    shown = {html.unescape(label): (bool(prose), html.unescape(text)) for label, prose, text in cards}
+    assert not shown["Customers"][0] and shown["Customers"][1].isdigit(), shown  # a number keeps the large type
+    change = shown["Customers: change"]
+    assert change[0] and " vs " in change[1], change  # the change sentence is set smaller than the numbers
