@@ -64,9 +64,20 @@ class CliState:
     @cached_property
     def app(self) -> App:
         """The app (validated plugin config, database), built on first use."""
+        app = self.unchecked_app
+        app.check_config()
+        return app
+
+    @cached_property
+    def unchecked_app(self) -> App:
+        """The app with plugin config validated only when a config is read (commands that read none).
+
+        ``patron report list`` uses it: it reads no plugin's config, and validating
+        them all (pydantic, every plugin's model) would cost more than the listing.
+        """
         from patron.app import App
 
-        return App(self.settings, self.pm)
+        return App(self.settings, self.pm, check_config=False)
 
     def resolve_customer(self, ref: str) -> CustomerRef:
         """The customer ``ref`` names (``#42`` or an external id), found as ``customers show`` finds it."""

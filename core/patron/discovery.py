@@ -12,15 +12,15 @@ paid over ``import click``. This module reads the same files directly:
   ``importlib.metadata.distributions()``;
 - entry points come from each one's ``entry_points.txt`` (an INI-like file:
   ``[group]`` headers, ``name = value`` lines, ``#``/``;`` comments);
-- the name and version for messages come from the header of ``METADATA``
+- the name, version and summary come from the header of ``METADATA``
   (``PKG-INFO`` for an egg-info), read up to its first blank line.
 
 Where this simple reading could differ from ``importlib.metadata`` — a zip
 file or an ``.egg`` on ``sys.path``, or a finder on ``sys.meta_path`` that
 supplies distributions of its own — it hands over to ``importlib.metadata``,
 so the answer is always the standard one. ``core/tests/test_discovery.py``
-compares the two. Everything else about a distribution (its summary, its other
-files) is read through ``importlib.metadata`` on demand (``dist``).
+compares the two. Anything else about a distribution is read through ``importlib.metadata``
+on demand (``DistributionInfo.full``).
 """
 
 from __future__ import annotations
@@ -42,15 +42,16 @@ _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras
 
 @dataclass(frozen=True)
 class DistributionInfo:
-    """An installed distribution's ``Name`` and ``Version``, as its metadata says, and where it is."""
+    """An installed distribution's ``Name``, ``Version`` and ``Summary``, as its metadata says, and where it is."""
 
     name: str
     version: str
+    summary: str | None = None
     folder: str | None = None
     standard: Any = None  # the importlib.metadata Distribution, when it came from there
 
     def full(self) -> Distribution:
-        """The ``importlib.metadata`` distribution, for anything beyond name and version (its summary)."""
+        """The ``importlib.metadata`` distribution, for anything beyond its name, version and summary."""
         if self.standard is not None:
             return self.standard  # type: ignore[no-any-return]
         from importlib.metadata import PathDistribution
@@ -161,18 +162,18 @@ def _read_entry_points(folder: str) -> list[tuple[str, str, str]]:
 
 
 def _read_header(folder: str) -> DistributionInfo | None:
-    """Name and version from ``METADATA`` (``PKG-INFO`` for an egg-info): its lines before the first blank one."""
+    """Name, version, summary from ``METADATA`` (``PKG-INFO`` for an egg-info): its lines before the first blank."""
     text = _read_text(folder, "METADATA") or _read_text(folder, "PKG-INFO") or ""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
             break
         key, sep, value = line.partition(":")
-        if sep and key in ("Name", "Version") and key not in fields:
+        if sep and key in ("Name", "Version", "Summary") and key not in fields:
             fields[key] = value.strip()
     if "Name" not in fields or "Version" not in fields:
         return None
-    return DistributionInfo(fields["Name"], fields["Version"], folder)
+    return DistributionInfo(fields["Name"], fields["Version"], fields.get("Summary"), folder)
 
 
 def _standard_entry_points(group: str) -> list[FoundEntryPoint]:
@@ -181,6 +182,9 @@ def _standard_entry_points(group: str) -> list[FoundEntryPoint]:
     found = []
     for ep in standard(group=group):
         dist = ep.dist
-        info = DistributionInfo(dist.metadata["Name"] or dist.name, dist.version, None, dist) if dist else None
+        info = None
+        if dist is not None:
+            meta = dist.metadata
+            info = DistributionInfo(meta["Name"] or dist.name, dist.version, meta["Summary"], None, dist)
         found.append(FoundEntryPoint(ep.name, ep.value, group, info))
     return found

@@ -12,19 +12,19 @@ import pytest
 from patron import discovery
 
 
-def standard(group: str) -> list[tuple[str, str, str, str]]:
+def standard(group: str) -> list[tuple[str, str, str, str, str | None]]:
     found = []
     for ep in importlib.metadata.entry_points(group=group):
         assert ep.dist is not None
-        found.append((ep.name, ep.value, ep.dist.metadata["Name"], ep.dist.version))
+        found.append((ep.name, ep.value, ep.dist.metadata["Name"], ep.dist.version, ep.dist.metadata["Summary"]))
     return sorted(found)
 
 
-def ours(group: str) -> list[tuple[str, str, str, str]]:
+def ours(group: str) -> list[tuple[str, str, str, str, str | None]]:
     found = []
     for ep in discovery.entry_points(group):
         assert ep.dist is not None
-        found.append((ep.name, ep.value, ep.dist.name, ep.dist.version))
+        found.append((ep.name, ep.value, ep.dist.name, ep.dist.version, ep.dist.summary))
     return sorted(found)
 
 
@@ -42,7 +42,9 @@ def test_the_shipped_and_test_plugins_are_found():
 def dist_info(site: Path, folder: str, name: str, version: str, entry_points: str, meta: str = "METADATA") -> None:
     info = site / folder
     info.mkdir(parents=True)
-    (info / meta).write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nName: not-me\n")
+    (info / meta).write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {name} for tests\n\nName: not-me\n"
+    )
     (info / "entry_points.txt").write_text(entry_points)
 
 
@@ -62,7 +64,10 @@ def test_the_first_distribution_of_a_name_on_sys_path_wins(path):
     dist_info(second, "shop.plugin-1.0.dist-info", "shop.plugin", "1.0", "[patron]\nshop = shop_v1\nold = x\n")
     dist_info(second, "other-0.1.egg-info", "other", "0.1", "[patron]\nother = o.p:q\n", meta="PKG-INFO")
     assert ours("patron") == standard("patron")
-    assert ours("patron") == [("other", "o.p:q", "other", "0.1"), ("shop", "shop_v2", "shop-plugin", "2.0")]
+    assert ours("patron") == [
+        ("other", "o.p:q", "other", "0.1", "other for tests"),
+        ("shop", "shop_v2", "shop-plugin", "2.0", "shop-plugin for tests"),
+    ]
 
 
 def test_entry_points_txt_is_read_as_importlib_metadata_reads_it(path):
@@ -94,7 +99,7 @@ def test_a_zip_on_sys_path_is_left_to_importlib_metadata(path, tmp_path, monkeyp
         zf.writestr("zipped-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 1.0\n")
         zf.writestr("zipped-1.0.dist-info/entry_points.txt", "[patron]\nzipped = zipped\n")
     monkeypatch.setattr(sys, "path", [*sys.path, str(archive)])
-    assert ours("patron") == standard("patron") == [("zipped", "zipped", "zipped", "1.0")]
+    assert ours("patron") == standard("patron") == [("zipped", "zipped", "zipped", "1.0", None)]
 
 
 def test_the_full_distribution_is_there_for_the_rest_of_the_metadata(path):

@@ -11,7 +11,7 @@ personal data), since a report may show customers' names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
 import click
 
@@ -34,8 +34,7 @@ def list_reports(as_json: bool) -> None:
 
     from patron.reports.params import describe_params, params_as_json
 
-    app = get_app()
-    reports = app.reports
+    reports = _listing_app().reports
     if as_json:
         doc = [
             {
@@ -62,13 +61,30 @@ def list_reports(as_json: bool) -> None:
     click.echo("Run one with: patron report run NAME --format html -o NAME.html [--param name=value ...]")
 
 
+def _listing_app() -> App:
+    """The app for listing reports: registering a report reads no plugin config, so none is validated first.
+
+    A plugin whose registration does read its config gets it validated then, with
+    the same error (``App(check_config=False)``).
+    """
+    state = click.get_current_context().find_root().obj
+    return cast("_ListingState", state).unchecked_app
+
+
+class _ListingState(Protocol):
+    """The part of ``patron.cli.CliState`` that listing reads."""
+
+    @property
+    def unchecked_app(self) -> App: ...
+
+
 def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Report names for shell completion: those of the core and the enabled plugins."""
     from patron.errors import PatronError
 
     state = getattr(ctx.find_root().command, "state", None)  # the group's callback has not run while completing
     try:
-        names = list(state.app.reports) if state is not None else []
+        names = list(state.unchecked_app.reports) if state is not None else []
     except PatronError:  # a broken config or plugin: offer nothing rather than an error inside the shell
         return []
     return sorted(name for name in names if name.startswith(incomplete))
