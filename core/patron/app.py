@@ -8,8 +8,9 @@ asked for, remembering which plugin supplied each.
 ``App(..., check_config=False)`` defers the validation to the first time any
 plugin's config is read (``plugin_config``, ``plugin_configs``), which raises
 the same ``ConfigError`` then. Only commands that read no plugin config use it
-(``patron report list``): validating means importing pydantic and building
-every plugin's model, which costs more than the listing itself.
+(``patron report list``, ``patron customers show``: ``patron.commands.unchecked_app``):
+validating means importing pydantic and building every plugin's model, which
+costs more than listing the reports.
 """
 
 from __future__ import annotations

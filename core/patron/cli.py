@@ -70,11 +70,7 @@ class CliState:
 
     @cached_property
     def unchecked_app(self) -> App:
-        """The app with plugin config validated only when a config is read (commands that read none).
-
-        ``patron report list`` uses it: it reads no plugin's config, and validating
-        them all (pydantic, every plugin's model) would cost more than the listing.
-        """
+        """The app with plugin config validated only when a config is read (``patron.commands.unchecked_app``)."""
         from patron.app import App
 
         return App(self.settings, self.pm, check_config=False)

@@ -1,10 +1,11 @@
-"""Listing reports reads no plugin config, so it validates none; every command that reads one still does.
+"""Listing reports and showing a customer read no plugin config, so they validate none; other commands do.
 
-``patron report list`` builds its app with ``App(check_config=False)``: validating
-every plugin's section means importing pydantic and building each plugin's model,
-which cost more than the listing. A bad section is still reported, with the same
-message, by every command that reads plugin config (the app is then validated
-first) and by any plugin whose registration reads its own.
+``patron report list`` and ``patron customers show`` build their app with
+``App(check_config=False)``: validating every plugin's section means importing
+pydantic and building each plugin's model, which cost more than the listing and
+a third of showing a customer. A bad section is still reported, with the same
+message, by every other command (the app is validated first) and by any plugin
+code these two run that reads its own config (a report registration, a panel).
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ def bad_config(tmp_path):
     return path
 
 
+@pytest.fixture
+def customer(bad_config, tmp_path):
+    """Customer c1 in the database of ``bad_config``, stored with the broken plugin disabled."""
+    good = tmp_path / "good.toml"
+    good.write_text(bad_config.read_text().replace('plugins = ["broken_config"]', "plugins = []"))
+    (tmp_path / "c.csv").write_text("external_id,name,email\nc1,Ada Lovelace,ada@example.com\n")
+    for args in (("db", "upgrade"), ("import", "customers", str(tmp_path / "c.csv"))):
+        assert invoke(good, *args).exit_code == 0
+    return "c1"
+
+
 def invoke(config, *args: str):
     argv = ["--config", str(config), *args]
     return CliRunner().invoke(build_cli(argv), argv, catch_exceptions=False)
@@ -41,9 +53,15 @@ def test_report_list_does_not_need_plugin_config(bad_config):
     assert "overview" in result.output
 
 
+def test_customers_show_does_not_need_plugin_config(bad_config, customer):
+    result = invoke(bad_config, "customers", "show", customer)
+    assert result.exit_code == 0, result.output
+    assert "Ada Lovelace" in result.output
+
+
 @pytest.mark.parametrize(
     "args",
-    [("config", "show"), ("report", "run", "overview"), ("customers", "show", "c1"), ("db", "upgrade")],
+    [("config", "show"), ("report", "run", "overview"), ("customers", "export", "c1"), ("db", "upgrade")],
 )
 def test_commands_that_read_plugin_config_still_refuse_a_bad_section(bad_config, args):
     result = invoke(bad_config, *args)
@@ -73,6 +91,22 @@ class ReadsItsConfigWhenRegistering:
         app.plugin_config("broken_config")
 
 
+class PanelReadingConfig:
+    """A customer panel that reads plugin config when it renders."""
+
+    name = "reads-config"
+    title = "Reads config"
+
+    def render(self, app, session, customer_id):
+        app.plugin_config("broken_config")
+
+
+class ContributesThePanel:
+    @hookimpl
+    def patron_customer_panels(self, register):
+        register(PanelReadingConfig())
+
+
 def test_a_registration_that_reads_config_gets_the_error(bad_config):
     settings = load_settings(bad_config)
     pm = build_plugin_manager(settings)
@@ -80,3 +114,17 @@ def test_a_registration_that_reads_config_gets_the_error(bad_config):
     app = App(settings, pm, check_config=False)
     with pytest.raises(ConfigError, match=MESSAGE):
         list(app.reports)
+
+
+def test_a_panel_that_reads_config_gets_the_error(bad_config, customer):
+    from patron.customer360 import build_view
+
+    settings = load_settings(bad_config)
+    pm = build_plugin_manager(settings)
+    pm.register(ContributesThePanel(), name="panel")
+    app = App(settings, pm, check_config=False)
+    try:
+        with pytest.raises(ConfigError, match=MESSAGE), app.transaction() as session:
+            build_view(app, session, customer)
+    finally:
+        app.dispose()

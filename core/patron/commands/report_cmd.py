@@ -11,7 +11,7 @@ personal data), since a report may show customers' names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
 import click
 
@@ -32,9 +32,10 @@ def list_reports(as_json: bool) -> None:
     """List every registered report with its parameters."""
     import json
 
+    from patron.commands import unchecked_app
     from patron.reports.params import describe_params, params_as_json
 
-    reports = _listing_app().reports
+    reports = unchecked_app().reports  # registering a report reads no plugin config
     if as_json:
         doc = [
             {
@@ -59,23 +60,6 @@ def list_reports(as_json: bool) -> None:
             click.echo(f"  {line}")
         click.echo("")
     click.echo("Run one with: patron report run NAME --format html -o NAME.html [--param name=value ...]")
-
-
-def _listing_app() -> App:
-    """The app for listing reports: registering a report reads no plugin config, so none is validated first.
-
-    A plugin whose registration does read its config gets it validated then, with
-    the same error (``App(check_config=False)``).
-    """
-    state = click.get_current_context().find_root().obj
-    return cast("_ListingState", state).unchecked_app
-
-
-class _ListingState(Protocol):
-    """The part of ``patron.cli.CliState`` that listing reads."""
-
-    @property
-    def unchecked_app(self) -> App: ...
 
 
 def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
