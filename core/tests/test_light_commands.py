@@ -128,3 +128,21 @@ def test_a_panel_that_reads_config_gets_the_error(bad_config, customer):
             build_view(app, session, customer)
     finally:
         app.dispose()
+
+
+def test_the_program_closes_the_database_before_it_exits(tmp_path):
+    # patron spares its exit the final garbage collection (gc.freeze in patron.cli), so the collection
+    # cannot close the database: the program must. An SQLite database left open keeps its -wal file.
+    import subprocess
+    import sys
+
+    config = tmp_path / "patron.toml"
+    config.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "crm.db"}"\n')
+    (tmp_path / "c.csv").write_text("external_id,name,email\nc1,Ada Lovelace,ada@example.com\n")
+    for args in (("db", "upgrade"), ("import", "customers", str(tmp_path / "c.csv")), ("customers", "show", "c1")):
+        done = subprocess.run(
+            [sys.executable, "-m", "patron.cli", "--config", str(config), *args], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in tmp_path.glob("crm.db*")) == ["crm.db"], args
+    assert "Ada Lovelace" in done.stdout
