@@ -4,6 +4,13 @@ An ``App`` is what hooks receive as ``app``. It validates every plugin's config
 section with the plugin's own model when built, opens the database on first
 use, and collects contributions (reports, audiences, …) the first time they are
 asked for, remembering which plugin supplied each.
+
+``App(..., check_config=False)`` defers the validation to the first time any
+plugin's config is read (``plugin_config``, ``plugin_configs``), which raises
+the same ``ConfigError`` then. Only commands that read no plugin config use it
+(``patron report list``, ``patron customers show``: ``patron.commands.unchecked_app``):
+validating means importing pydantic and building every plugin's model, which
+costs more than listing the reports.
 """
 
 from __future__ import annotations
@@ -15,21 +22,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from pydantic import BaseModel, ValidationError
-
 from patron import contracts
 from patron.config import Settings, load_settings
 from patron.errors import ConfigError, PluginError
 from patron.registry import PatronPluginManager, build_plugin_manager
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from patron.migrate import Branch
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 class Contributions(Generic[T]):
@@ -91,10 +97,20 @@ class Contributions(Generic[T]):
 class App:
     """Settings + plugin manager + database, shared by the CLI, hooks and tests."""
 
-    def __init__(self, settings: Settings, pm: PatronPluginManager | None = None) -> None:
+    def __init__(self, settings: Settings, pm: PatronPluginManager | None = None, *, check_config: bool = True) -> None:
         self.settings = settings
         self.pm = pm if pm is not None else build_plugin_manager(settings)
-        self.plugin_configs = self._validate_plugin_configs()
+        if check_config:
+            self.check_config()
+
+    def check_config(self) -> None:
+        """Validate every plugin's config section now; raise ``ConfigError`` naming the file and keys."""
+        _ = self.plugin_configs  # validated on first access
+
+    @cached_property
+    def plugin_configs(self) -> dict[str, BaseModel | None]:
+        """Every plugin's validated config (None for a plugin that takes none), by plugin name."""
+        return self._validate_plugin_configs()
 
     @classmethod
     def from_config(cls, config: str | Path | None = None) -> App:
@@ -203,6 +219,8 @@ class App:
         return caller if caller.get_hookimpls() else None
 
     def _validate_plugin_configs(self) -> dict[str, BaseModel | None]:
+        from pydantic import ValidationError
+
         sections = self.settings.plugin_sections
         where = str(self.settings.path) if self.settings.path else "the environment"
         configs: dict[str, BaseModel | None] = {}
@@ -239,6 +257,8 @@ class App:
         ref = info.manifest.config_model if info is not None else None
         if not ref:
             return None
+        from pydantic import BaseModel
+
         from patron.manifest import resolve_reference
 
         with self.guard(name, "resolving MANIFEST.config_model"):

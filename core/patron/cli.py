@@ -64,9 +64,16 @@ class CliState:
     @cached_property
     def app(self) -> App:
         """The app (validated plugin config, database), built on first use."""
+        app = self.unchecked_app
+        app.check_config()
+        return app
+
+    @cached_property
+    def unchecked_app(self) -> App:
+        """The app with plugin config validated only when a config is read (``patron.commands.unchecked_app``)."""
         from patron.app import App
 
-        return App(self.settings, self.pm)
+        return App(self.settings, self.pm, check_config=False)
 
     def resolve_customer(self, ref: str) -> CustomerRef:
         """The customer ``ref`` names (``#42`` or an external id), found as ``customers show`` finds it."""
@@ -205,6 +212,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Told after the command, and only when the command did not already fail with it as its error.
         if state is not None and state.error is not None and not state.error_reported:
             click.secho(f"Warning: {state.error}\n(only the core's commands are available)", fg="yellow", err=True)
+        if argv is None:  # the patron program itself, about to exit (not a caller running commands in-process)
+            _before_exit(state)
+
+
+def _before_exit(state: CliState | None) -> None:
+    """Close the database, then spare the interpreter's exit its garbage collection.
+
+    At exit CPython collects garbage over every object still alive before it
+    frees them: after SQLAlchemy and the plugins' models are imported that pass
+    alone took about a quarter of ``patron customers show``. ``gc.freeze()``
+    moves every object out of the collector's reach, so the exit only frees
+    them. What a collection would have finalized is closed first: the database
+    connections (so SQLite checkpoints its WAL and PostgreSQL sees a clean
+    goodbye). Output is flushed and ``atexit`` handlers run as always.
+    """
+    import gc
+
+    for attr in ("unchecked_app", "app"):  # the same App when both were built; dispose() is idempotent
+        app = state.__dict__.get(attr) if state is not None else None
+        if app is not None:
+            app.dispose()
+    gc.freeze()
 
 
 def get_state() -> CliState:

@@ -95,7 +95,9 @@ def patron_config_model() -> type[BaseModel] | None:
     """Return the pydantic model that validates this plugin's ``[plugins.<name>]`` section.
 
     Called once per plugin while the app is built, before any other
-    contribution. The core validates the section with the returned model and
+    contribution (``patron report list`` and ``patron customers show``, which
+    read no plugin config, defer it to the first time a plugin's config is
+    read). The core validates the section with the returned model and
     passes the validated instance to the plugin as ``app.plugin_config(name)``;
     a plugin never reads the raw dictionary. A plugin without settings returns
     None (or does not implement the hook); its section must then be empty.

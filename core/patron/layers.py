@@ -58,6 +58,7 @@ MODULE_LAYERS: dict[str, str] = {
     "patron.migrate": "host",
     "patron.migrations": "host",
     "patron.registry": "host",
+    "patron.discovery": "host",
     "patron.app": "host",
     "patron.web": "host",
     # cli

@@ -23,7 +23,6 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +30,7 @@ import pluggy
 
 from patron import CONTRACT_VERSION, PROJECT_NAME, hooks
 from patron.config import Settings
+from patron.discovery import FoundEntryPoint, distribution_entry_points, entry_points
 from patron.errors import PluginError
 from patron.manifest import PluginManifest, contract_compatible
 
@@ -64,9 +64,12 @@ class PatronPluginManager(pluggy.PluginManager):
         self.infos: dict[str, PluginInfo] = {}
 
 
-def installed_plugins() -> dict[str, EntryPoint]:
-    """Return every plugin installed in this environment, by entry-point name."""
-    found: dict[str, EntryPoint] = {}
+def installed_plugins() -> dict[str, FoundEntryPoint]:
+    """Return every plugin installed in this environment, by entry-point name.
+
+    Found by ``patron.discovery`` (what ``importlib.metadata`` finds, without its import cost).
+    """
+    found: dict[str, FoundEntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         other = found.get(ep.name)
         if other is not None and other.value != ep.value:
@@ -177,7 +180,7 @@ def order_plugins(plugins: Iterable[PluginInfo]) -> list[PluginInfo]:
     return done
 
 
-def _load(name: str, installed: Mapping[str, EntryPoint], settings: Settings) -> PluginInfo:
+def _load(name: str, installed: Mapping[str, FoundEntryPoint], settings: Settings) -> PluginInfo:
     where = settings.origin("plugins")
     if name == CORE_PLUGIN:
         raise PluginError(f'"core" is always loaded; remove it from the plugins enabled in {where}')
@@ -243,14 +246,14 @@ def _disable_hint(name: str, where: str, escape: bool = False) -> str:
     return f"disable it with '{prefix}patron plugins disable {name}'"
 
 
-def _dist_name_version(ep: EntryPoint) -> tuple[str, str]:
+def _dist_name_version(ep: FoundEntryPoint) -> tuple[str, str]:
     dist = ep.dist
     if dist is None:
         return ("unknown distribution", "?")
-    return (dist.metadata["Name"] or dist.name, dist.version)
+    return (dist.name, dist.version)
 
 
-def _dist_label(ep: EntryPoint) -> str:
+def _dist_label(ep: FoundEntryPoint) -> str:
     name, version = _dist_name_version(ep)
     return f"{name} {version}"
 
@@ -267,12 +270,12 @@ def command_providers(command: str) -> list[tuple[str, str]]:
     Reads entry-point metadata only: nothing is imported.
     """
     found: list[tuple[str, str]] = []
-    for ep in entry_points(group=COMMANDS_GROUP, name=command):
+    for ep in entry_points(COMMANDS_GROUP):
         dist = ep.dist
-        if dist is None:
+        if dist is None or ep.name != command:
             continue
         label = _dist_label(ep)
-        found += [(plugin.name, label) for plugin in dist.entry_points if plugin.group == ENTRY_POINT_GROUP]
+        found += [(name, label) for group, name, _ in distribution_entry_points(dist) if group == ENTRY_POINT_GROUP]
     return sorted(set(found))
 
 

@@ -98,6 +98,29 @@ def test_light_commands_import_neither_sqlalchemy_nor_a_report_implementation(tm
     full = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert not {m.split(".")[0] for m in full} & {"sqlalchemy", "alembic", "jinja2"}, sorted(full)
     assert not full & set(REPORT_IMPLEMENTATIONS), sorted(full & set(REPORT_IMPLEMENTATIONS))
+    if command != ("config", "show"):  # showing the config validates it: pydantic is what validates
+        # Neither the plugins' config models (pydantic) nor importlib.metadata (patron.discovery reads
+        # the entry points): each cost more than click itself.
+        assert not full & {"pydantic", "importlib.metadata"}, sorted(full & {"pydantic", "importlib.metadata"})
     if command == ("report", "list"):
         for name in ("overview", "rfm-segments", "loyalty-tiers", "clv-distribution", "email-campaign", "nps-summary"):
             assert name in result.stdout, name
+
+
+@pytest.mark.slow
+def test_customers_show_with_every_shipped_plugin_imports_no_pydantic(tmp_path):
+    # No panel reads plugin config (so none is validated) nor needs a pydantic model to render.
+    plugins = shipped_plugins()
+    cfg = tmp_path / "patron.toml"
+    listed = ", ".join(f'"{p}"' for p in plugins)
+    cfg.write_text(f'[patron]\ndatabase_url = "sqlite:///{tmp_path / "x.db"}"\nplugins = [{listed}]\n')
+    (tmp_path / "c.csv").write_text("external_id,name,email\nc1,Ada Lovelace,ada@example.com\n")
+    for args in (("db", "upgrade"), ("import", "customers", str(tmp_path / "c.csv"))):
+        done = subprocess.run(
+            [sys.executable, "-m", "patron.cli", "--config", str(cfg), *args], capture_output=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    modules, out = imported_modules("--config", str(cfg), "customers", "show", "c1")
+    assert "Ada Lovelace" in out
+    assert "sqlalchemy" in modules, "the measurement sees the database layer"
+    assert "pydantic" not in modules

@@ -67,10 +67,9 @@ def _rows(pm: PatronPluginManager | None, enabled: tuple[str, ...]) -> list[dict
                 "name": name,
                 "enabled": name in enabled,
                 "loaded": info is not None,
-                "distribution": dist.metadata["Name"] if dist else None,
+                "distribution": dist.name if dist else None,
                 "version": dist.version if dist else None,
-                "description": (info.manifest.description if info else None)
-                or (dist.metadata["Summary"] if dist else ""),
+                "description": (info.manifest.description if info else None) or (dist.summary if dist else ""),
                 "requires": list(info.manifest.requires) if info else None,
                 "hooks": _hooks(pm, name) if info else None,
             }

@@ -32,10 +32,10 @@ def list_reports(as_json: bool) -> None:
     """List every registered report with its parameters."""
     import json
 
+    from patron.commands import unchecked_app
     from patron.reports.params import describe_params, params_as_json
 
-    app = get_app()
-    reports = app.reports
+    reports = unchecked_app().reports  # registering a report reads no plugin config
     if as_json:
         doc = [
             {
@@ -68,7 +68,7 @@ def _complete_report(ctx: click.Context, param: click.Parameter, incomplete: str
 
     state = getattr(ctx.find_root().command, "state", None)  # the group's callback has not run while completing
     try:
-        names = list(state.app.reports) if state is not None else []
+        names = list(state.unchecked_app.reports) if state is not None else []
     except PatronError:  # a broken config or plugin: offer nothing rather than an error inside the shell
         return []
     return sorted(name for name in names if name.startswith(incomplete))

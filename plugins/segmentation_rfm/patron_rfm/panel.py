@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from patron_rfm.currency import money_cell, snapshot_currency
+from patron_rfm.labels import stored_segment_labels
 from patron_rfm.models import RfmScore, RfmSnapshot
-from patron_rfm.segments import SegmentRule, segment_names
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ class RfmPanel:
         row = session.get(RfmScore, (latest.id, customer_id))
         if row is None:
             return None
-        labels = dict(segment_names([SegmentRule.model_validate(r) for r in latest.params["segments"]]))
+        labels = stored_segment_labels(latest.params["segments"])  # validated when the snapshot was stored
         return {
             "as_of": latest.as_of.isoformat(),
             "rfm": f"{row.r_score}{row.f_score}{row.m_score}",

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from patron_rfm.labels import slugify
+
 SCORES = range(1, 6)
 ALL_CODES = tuple(f"{r}{f}{m}" for r in SCORES for f in SCORES for m in SCORES)
 _RANGE = re.compile(r"^\s*([1-5])\s*(?:-\s*([1-5])\s*)?$")
@@ -33,11 +35,6 @@ def parse_range(value: str | int) -> tuple[int, int]:
     if hi < lo:
         raise ValueError(f"score range {value!r} runs backwards: write the low score first, e.g. '{hi}-{lo}'")
     return lo, hi
-
-
-def slugify(label: str) -> str:
-    """The machine name of a segment: ``"Can't Lose Them"`` → ``"cant_lose_them"``."""
-    return re.sub(r"[^a-z0-9]+", "_", label.lower().replace("'", "").replace("’", "")).strip("_")
 
 
 class SegmentRule(BaseModel):

@@ -178,6 +178,10 @@ def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory, patron_cli
     view = json.loads(patron_cli(shop, "customers", "show", "c9", "--json").output)
     panel_json = next(p["content"] for p in view["panels"] if p["name"] == "rfm")
     assert panel_json["monetary"] == {"amount": "10000.00", "currency": "USD"}  # exact for machines
+    # The segment's label as the preset names it (not its machine name).
+    from patron_rfm.segments import DEFAULT_PRESET
+
+    assert shown["segment"] in {rule.segment for rule in DEFAULT_PRESET}
     assert exported["snapshots"][0]["monetary_minor"] == 1_000_000
     with shop.transaction() as s:
         list(shop.call_each("patron_customer_erase", app=shop, session=s, customer_id=cid))

@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from patron.errors import ConfigError
 from patron_rfm.config import RfmConfig
-from patron_rfm.segments import ALL_CODES, DEFAULT_PRESET, SegmentRule, slugify, validate_rules
+from patron_rfm.labels import stored_segment_labels
+from patron_rfm.segments import ALL_CODES, DEFAULT_PRESET, SegmentRule, segment_names, slugify, validate_rules
 
 ELEVEN = [
     "Champions",
@@ -103,3 +104,21 @@ def test_bad_settings_are_refused(section, message):
 def test_the_app_refuses_a_bad_section_naming_the_key(make_patron_app):
     with pytest.raises(ConfigError, match=r"plugins\.rfm\.thresholds\.frequency: .*strictly increasing"):
         make_patron_app(plugins=["rfm"], config={"rfm": {"thresholds": {"frequency": [5, 3, 2, 1]}}})
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        DEFAULT_PRESET,
+        # Two rules of one segment, and labels that differ only in what slugify drops: the first label wins.
+        (
+            SegmentRule(segment="Can't Lose Them", r="1-2", f="5"),
+            SegmentRule(segment="Cant Lose Them", r="3-5", f="5"),
+            SegmentRule(segment="Rest", r="1-5", f="1-4"),
+        ),
+    ],
+)
+def test_labels_read_from_a_stored_preset_are_those_of_the_validated_rules(rules):
+    # The customer panel reads a snapshot's stored preset without validating it again (no pydantic).
+    stored = [rule.model_dump() for rule in rules]
+    assert stored_segment_labels(stored) == dict(segment_names(rules))
