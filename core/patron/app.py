@@ -391,12 +391,12 @@ class App:
     def audience_families(self) -> Contributions[contracts.AudienceFamily]:
         """Every registered audience family, by name; erased customers are never members.
 
-        Wrapped like ``audiences`` (``patron.audiences.reachable_family``).
+        Wrapped like ``audiences`` (``patron.audiences.reachable``).
         """
-        from patron.audiences import reachable_family
+        from patron.audiences import reachable
 
         found: Contributions[contracts.AudienceFamily] = self._collect("audience_families")
-        found.items = {name: reachable_family(family) for name, family in found.items.items()}
+        found.items = {name: reachable(family) for name, family in found.items.items()}
         return found
 
     @cached_property

@@ -12,12 +12,16 @@ needs; ``family_members(app, session, name)`` the one a grouping report needs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, select
 
 from patron.contracts import Audience, AudienceFamily
 from patron.models import Customer
+
+#: What ``reachable`` wraps: an audience or a family, both a name, a description and a query.
+Reachable = TypeVar("Reachable", Audience, AudienceFamily)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,8 +37,8 @@ def without_erased(query: Select[Any]) -> Select[Any]:
     return select(*inner.c).join(Customer, Customer.id == member).where(Customer.erased_at.is_(None))
 
 
-def reachable(audience: Audience) -> Audience:
-    """The same audience whose query never yields an erased customer (idempotent)."""
+def reachable(audience: Reachable) -> Reachable:
+    """The same audience (or audience family) whose query never yields an erased customer (idempotent)."""
     if getattr(audience.query, "_patron_reachable", False):
         return audience
     plugin_query = audience.query
@@ -43,20 +47,7 @@ def reachable(audience: Audience) -> Audience:
         return without_erased(plugin_query(session))
 
     query._patron_reachable = True  # type: ignore[attr-defined]
-    return Audience(name=audience.name, description=audience.description, query=query)
-
-
-def reachable_family(family: AudienceFamily) -> AudienceFamily:
-    """The same family whose query never yields an erased customer (idempotent)."""
-    if getattr(family.query, "_patron_reachable", False):
-        return family
-    plugin_query = family.query
-
-    def query(session: Session) -> Select[Any]:
-        return without_erased(plugin_query(session))
-
-    query._patron_reachable = True  # type: ignore[attr-defined]
-    return AudienceFamily(name=family.name, description=family.description, query=query)
+    return dataclasses.replace(audience, query=query)
 
 
 def family_members(app: App, session: Session, name: str) -> Select[Any]:
