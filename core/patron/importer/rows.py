@@ -125,6 +125,45 @@ def parse_customer(
     return CustomerRow(out, consents)
 
 
+def customer_parser(
+    columns: list[str], parse_date: Callable[[str], datetime], has_attributes: bool
+) -> Callable[[Mapping[str, Any]], CustomerRow | RowError]:
+    """``parse_customer`` for the rows of a CSV file with ``columns``, faster when they are only the core's.
+
+    Such a row has no consent and no attributes; the short path checks its
+    cells and hands any row it is not sure of (an empty or long cell, an email
+    without ``@``, a date it cannot read) to ``parse_customer``, which accepts or
+    rejects it with its message: both give the same result for every row.
+    """
+    if has_attributes or any(c not in CUSTOMER_COLUMNS for c in columns):
+        return lambda values: parse_customer(values, parse_date, has_attributes)
+    present = tuple((c, _LIMITS[c]) for c in ("name", "email", "phone") if c in columns)
+    dated = "created_at" in columns
+    id_limit = _LIMITS["external_id"]
+
+    def parse(values: Mapping[str, Any]) -> CustomerRow | RowError:
+        external_id = values["external_id"].strip()
+        if not external_id or len(external_id) > id_limit:
+            return parse_customer(values, parse_date, has_attributes)
+        out: dict[str, Any] = {"external_id": external_id}
+        for column, limit in present:
+            text = values[column].strip()
+            if len(text) > limit:
+                return parse_customer(values, parse_date, has_attributes)
+            out[column] = text or None
+        email = out.get("email")
+        if email and "@" not in email:
+            return parse_customer(values, parse_date, has_attributes)
+        if dated and (created := values["created_at"].strip()):
+            try:
+                out["created_at"] = parse_date(created)
+            except DateError:
+                return parse_customer(values, parse_date, has_attributes)
+        return CustomerRow(out, {})
+
+    return parse
+
+
 def parse_interaction(
     values: Mapping[str, Any], parse_date: Callable[[str], datetime], extra: tuple[str, ...] | None = None
 ) -> dict[str, Any] | RowError:

@@ -346,6 +346,9 @@ class _Import:
         has_attributes = customers and self._has_extra_columns()
         columns = self.reader.columns
         parse_interaction = self._interaction_parser()
+        parse_customer = (
+            rowmod.customer_parser(columns, self.parse_date, has_attributes) if customers and columns else None
+        )
         checks = self.payload_checks
         row_error = rowmod.RowError
         for source in batch:
@@ -357,8 +360,10 @@ class _Import:
                 if missing:
                     rejects.append((source, row_error(missing[0], "is missing; it is required")))
                     continue
-            if customers:
-                result: Any = rowmod.parse_customer(
+            if parse_customer is not None:
+                result: Any = parse_customer(source.values)
+            elif customers:
+                result = rowmod.parse_customer(
                     source.values,
                     self.parse_date,
                     has_attributes or (columns is None and _extra_keys(source.values)),
