@@ -203,3 +203,32 @@ def test_an_import_leaves_the_garbage_collector_as_it_found_it(patron_app, tmp_p
         assert not gc.isenabled(), "a collector turned off by the caller stays off"
     finally:
         gc.enable()
+
+
+# -- repeated external ids across batches -----------------------------------------
+
+
+def test_an_id_is_a_repeat_only_of_a_row_that_was_imported(patron_app, patron_factory, tmp_path: Path) -> None:
+    """A row refused while writing (unknown customer) does not make a later row with its id a repeat.
+
+    One row per batch, so each repeat is found in the scratch database, not within its batch.
+    """
+    patron_factory(patron_app).customer(external_id="c1")
+    path = tmp_path / "interactions.csv"
+    path.write_text(
+        "external_id,customer_external_id,kind,occurred_at\n"
+        "p1,nobody,purchase,2024-01-01\n"  # line 2: refused, unknown customer
+        "p1,c1,purchase,2024-01-02\n"  # line 3: imported
+        "p2,c1,purchase,2024-01-03\n"  # line 4: imported
+        "p1,c1,purchase,2024-01-04\n"  # line 5: a repeat of line 3
+        "p2,c1,purchase,2024-01-05\n",  # line 6: a repeat of line 4
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    summary = run_import(patron_app, ImportOptions("interactions", path, batch_size=1, rejects_path=rejects))
+    assert (summary.inserted, summary.rejected) == (2, 3)
+    lines = rejects.read_text(encoding="utf-8").splitlines()[1:]
+    reasons = {int(line.split(",")[0]): line for line in lines}
+    assert sorted(reasons) == [2, 5, 6]
+    assert "no customer" in reasons[2]
+    assert "already on line 3" in reasons[5] and "already on line 4" in reasons[6]

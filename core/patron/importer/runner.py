@@ -241,7 +241,6 @@ class _Import:
                         self._check_columns()
                     outcome = self._process(batch, seen, session)
                     self._count(outcome, len(batch))
-                    seen.add(outcome.accepted)
                     self.rejects.write(outcome.rejects)
                     if self.progress is not None:
                         self.progress(self.reader.bytes_read - reported, self.summary.rows)
@@ -327,9 +326,12 @@ class _Import:
             return outcome
 
         try:
-            if session is not None:
-                return work(session)
-            return run_transaction(self.app.sessions, work, immediate=True)
+            outcome = work(session) if session is not None else run_transaction(self.app.sessions, work, immediate=True)
+            if len(outcome.accepted) < len(parsed):
+                # Rows refused while writing (e.g. an unknown customer) do not count as seen.
+                accepted = set(outcome.accepted)
+                seen.release(pair for pair in self._id_lines(parsed) if pair not in accepted)
+            return outcome
         except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
             # The database refused a value the checks let through: name the lines, never the values
             # (SQLAlchemy's message would carry the whole batch's bound parameters: names, emails).
@@ -394,9 +396,9 @@ class _Import:
     def _drop_duplicates(
         self, parsed: list[tuple[SourceRow, Any]], seen: SeenIds, rejects: list[Reject]
     ) -> list[tuple[SourceRow, Any]]:
-        customers = self.options.kind == "customers"
-        ids = [(p.values if customers else p)["external_id"] for _, p in parsed]
-        earlier = seen.lines_of(ids)
+        pairs = self._id_lines(parsed)
+        ids = [external_id for external_id, _ in pairs]
+        earlier = seen.claim(pairs)
         if not earlier and len(set(ids)) == len(ids):
             return parsed  # the usual batch: no id seen before, none twice
         kept: list[tuple[SourceRow, Any]] = []
@@ -418,6 +420,12 @@ class _Import:
             first_line[external_id] = source.line
             kept.append((source, row))
         return kept
+
+    def _id_lines(self, parsed: list[tuple[SourceRow, Any]]) -> list[tuple[str, int]]:
+        """``(external_id, line)`` of parsed rows."""
+        if self.options.kind == "customers":
+            return [(row.values["external_id"], source.line) for source, row in parsed]
+        return [(row["external_id"], source.line) for source, row in parsed]
 
     def _write_interactions(self, session: Session, parsed: list[tuple[SourceRow, Any]], out: BatchOutcome) -> None:
         from patron.importer.refunds import check_refunds

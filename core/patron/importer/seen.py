@@ -76,10 +76,28 @@ class SeenIds:
             )
         )
 
-    def add(self, pairs: Iterable[tuple[str, int]]) -> None:
-        """Remember ``(id, line)`` pairs; an id already present keeps its first line."""
+    def claim(self, pairs: list[tuple[str, int]]) -> dict[str, int]:
+        """Remember one batch's ``(id, line)`` pairs; return those ids seen in earlier batches, with their line.
+
+        ``pairs`` come in file order. An id already present keeps its first
+        line, and so does one repeated within the batch (the caller finds those
+        repeats itself). In the usual batch every id is new and the insert says
+        so: no second statement.
+        """
+        if not pairs:
+            return {}
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR IGNORE INTO seen (id, line) VALUES (?, ?)", pairs)
+        inserted = self._db.executemany("INSERT OR IGNORE INTO seen (id, line) VALUES (?, ?)", pairs).rowcount
+        self._db.execute("COMMIT")
+        if inserted == len(pairs):
+            return {}
+        first = pairs[0][1]  # lines grow through the file: earlier batches have smaller ones
+        return {i: line for i, line in self.lines_of([i for i, _ in pairs]).items() if line < first}
+
+    def release(self, pairs: Iterable[tuple[str, int]]) -> None:
+        """Forget ``(id, line)`` pairs claimed by rows then rejected: a later row with such an id is no repeat."""
+        self._db.execute("BEGIN")
+        self._db.executemany("DELETE FROM seen WHERE id = ? AND line = ?", pairs)
         self._db.execute("COMMIT")
 
     def close(self) -> None:
