@@ -397,10 +397,10 @@ class _Import:
         self, parsed: list[tuple[SourceRow, Any]], seen: SeenIds, rejects: list[Reject]
     ) -> list[tuple[SourceRow, Any]]:
         pairs = self._id_lines(parsed)
-        ids = [external_id for external_id, _ in pairs]
         earlier = seen.claim(pairs)
-        if not earlier and len(set(ids)) == len(ids):
+        if earlier is None:
             return parsed  # the usual batch: no id seen before, none twice
+        ids = [external_id for external_id, _ in pairs]
         kept: list[tuple[SourceRow, Any]] = []
         first_line: dict[str, int] = {}
         for (source, row), external_id in zip(parsed, ids, strict=True):

@@ -72,27 +72,33 @@ class SeenIds:
         # One query per batch: the ids travel as one JSON array, not as thousands of bound parameters.
         return dict(
             self._db.execute(
-                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids, ensure_ascii=False),),
             )
         )
 
-    def claim(self, pairs: list[tuple[str, int]]) -> dict[str, int]:
-        """Remember one batch's ``(id, line)`` pairs; return those ids seen in earlier batches, with their line.
+    def claim(self, pairs: list[tuple[str, int]]) -> dict[str, int] | None:
+        """Remember one batch's ``(id, line)`` pairs, in file order; say which ids were seen before.
 
-        ``pairs`` come in file order. An id already present keeps its first
-        line, and so does one repeated within the batch (the caller finds those
-        repeats itself). In the usual batch every id is new and the insert says
-        so: no second statement.
+        Returns None in the usual batch, where every id is new and none repeats
+        (one statement: the insert's row count says so); else the ids seen in
+        earlier batches with their first line (the caller finds repeats within
+        the batch itself). An id already present keeps its first line, and so
+        does one repeated within the batch.
         """
         if not pairs:
-            return {}
+            return None
+        first_lines = dict(reversed(pairs))  # a repeated id: its first line is the one assigned last
         self._db.execute("BEGIN")
-        inserted = self._db.executemany("INSERT OR IGNORE INTO seen (id, line) VALUES (?, ?)", pairs).rowcount
+        inserted = self._db.execute(
+            "INSERT OR IGNORE INTO seen (id, line) SELECT key, value FROM json_each(?)",
+            (json.dumps(first_lines, ensure_ascii=False),),
+        ).rowcount
         self._db.execute("COMMIT")
         if inserted == len(pairs):
-            return {}
+            return None
         first = pairs[0][1]  # lines grow through the file: earlier batches have smaller ones
-        return {i: line for i, line in self.lines_of([i for i, _ in pairs]).items() if line < first}
+        return {i: line for i, line in self.lines_of(list(first_lines)).items() if line < first}
 
     def release(self, pairs: Iterable[tuple[str, int]]) -> None:
         """Forget ``(id, line)`` pairs claimed by rows then rejected: a later row with such an id is no repeat."""
