@@ -196,7 +196,8 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
     driver-ready tuples and sent through the driver inside the session's
     transaction, skipping known ids in the database (``ON CONFLICT DO NOTHING``)
     rather than asking for them first. SQLite gets one ``executemany``; the new
-    ids are those above the largest id before it (the write lock is held).
+    ids are the ones above the largest id before it, as many as its row count
+    (the write lock is held; see ``_new_rowids``).
     PostgreSQL gets ``COPY`` into a temporary staging table and one
     ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id``.
     """
