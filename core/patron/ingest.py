@@ -71,9 +71,12 @@ def upsert_customers(
     result = UpsertResult()
     if not rows:
         return result
-    ids = [row["external_id"] for row in rows]
+    session.flush()  # the driver-level lookup below does not autoflush pending ORM objects
+    # Which ids are known is asked through the driver; only known customers are read in full, to compare.
+    known = _known_external_ids(session.connection(), [row["external_id"] for row in rows])
     existing = {
         c.external_id: c
+        for chunk in in_chunks(known)
         for c in session.execute(
             select(
                 Customer.id,
@@ -83,7 +86,7 @@ def upsert_customers(
                 Customer.phone,
                 Customer.created_at,
                 Customer.attributes,
-            ).where(Customer.external_id.in_(ids))
+            ).where(Customer.external_id.in_(chunk))
         )
     }
     now = utcnow()
@@ -116,6 +119,26 @@ def upsert_customers(
             app, "patron_customers_upserted", session=session, customer_ids=touched, created_ids=result.inserted_ids
         )
     return result
+
+
+def _known_external_ids(connection: Connection, external_ids: list[str]) -> list[str]:
+    """Those of ``external_ids`` that some customer has: one query, the ids as one parameter.
+
+    A JSON array on SQLite, an array on PostgreSQL, rather than thousands of
+    bound parameters that SQLAlchemy would name and render one by one.
+    """
+    if not external_ids:
+        return []
+    if connection.dialect.name == "postgresql":
+        found = connection.exec_driver_sql(
+            "SELECT external_id FROM customers WHERE external_id = ANY(%s)", (external_ids,)
+        )
+    else:
+        found = connection.exec_driver_sql(
+            "SELECT external_id FROM customers WHERE external_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(external_ids),),
+        )
+    return [row[0] for row in found.all()]
 
 
 _CUSTOMER_INSERT = ("external_id", "name", "email", "phone", "created_at", "updated_at", "attributes")
@@ -158,14 +181,8 @@ def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]],
                 f"INSERT INTO customers ({columns}) SELECT {columns} FROM patron_customer_stage RETURNING id"
             )
             return sorted(r[0] for r in cursor.fetchall())
-    from sqlalchemy import func
-
-    table = Customer.__table__
-    before = connection.scalar(select(func.max(table.c.id))) or 0
     marks = ", ".join("?" for _ in _CUSTOMER_INSERT)
-    connection.exec_driver_sql(f"INSERT INTO customers ({columns}) VALUES ({marks})", values)
-    # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
-    return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
+    return _new_rowids(connection, Customer.__table__, f"INSERT INTO customers ({columns}) VALUES ({marks})", values)
 
 
 def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -179,7 +196,8 @@ def record_interactions(app: App, session: Session, rows: Sequence[Mapping[str, 
     driver-ready tuples and sent through the driver inside the session's
     transaction, skipping known ids in the database (``ON CONFLICT DO NOTHING``)
     rather than asking for them first. SQLite gets one ``executemany``; the new
-    ids are those above the largest id before it (the write lock is held).
+    ids are the ones above the largest id before it, as many as its row count
+    (the write lock is held; see ``_new_rowids``).
     PostgreSQL gets ``COPY`` into a temporary staging table and one
     ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id``.
     """
@@ -251,33 +269,48 @@ def _payload_json(payload: Any) -> str:
 
 
 def _insert_interactions_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    recorded = _sqlite_text(now)
+    dumps = json.dumps
+    values = []
+    for row in rows:
+        occurred = row["occurred_at"]
+        payload = row.get("payload")
+        values.append(
+            (
+                row["external_id"],
+                row["customer_id"],
+                row["kind"],
+                row.get("channel"),
+                # The importer's dates are UTC already: their text without a call per row.
+                occurred.isoformat(" ", "microseconds")[:26] if occurred.tzinfo is UTC else _sqlite_text(occurred),
+                row.get("amount_minor"),
+                row.get("currency"),
+                dumps(payload) if payload else "{}",
+                recorded,
+            )
+        )
+    columns, marks = ", ".join(_INSERT_COLUMNS), ", ".join("?" for _ in _INSERT_COLUMNS)
+    sql = f"INSERT INTO interactions ({columns}) VALUES ({marks}) ON CONFLICT (external_id) DO NOTHING"
+    return _new_rowids(connection, Interaction.__table__, sql, values)
+
+
+def _new_rowids(connection: Connection, table: Any, sql: str, values: list[tuple[Any, ...]]) -> list[int]:
+    """Run ``sql`` for every tuple of ``values`` (one ``executemany``) and return the ids of the new rows.
+
+    Only this transaction writes (SQLite's write lock is held) and a new rowid is
+    the largest one plus one, so the new ids are the ``rowcount`` ids above the
+    largest before; checked against the largest after, and asked for otherwise
+    (a table whose rowids reached the 64-bit limit gets random ones).
+    """
     from sqlalchemy import func
 
-    convert = _sqlite_text
-    recorded = convert(now)
-    values = [
-        (
-            row["external_id"],
-            row["customer_id"],
-            row["kind"],
-            row.get("channel"),
-            convert(row["occurred_at"]),
-            row.get("amount_minor"),
-            row.get("currency"),
-            _payload_json(row.get("payload")),
-            recorded,
-        )
-        for row in rows
-    ]
-    table = Interaction.__table__
-    before = connection.scalar(select(func.max(table.c.id))) or 0
-    marks = ", ".join("?" for _ in _INSERT_COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO interactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks}) "
-        "ON CONFLICT (external_id) DO NOTHING",
-        values,
-    )
-    # Only this transaction writes (SQLite's write lock is held), and new rowids exceed the old maximum.
+    largest = select(func.max(table.c.id))
+    before = connection.scalar(largest) or 0
+    count = connection.exec_driver_sql(sql, values).rowcount
+    if count <= 0:
+        return []
+    if connection.scalar(largest) == before + count:
+        return list(range(before + 1, before + count + 1))
     return list(connection.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).all())
 
 

@@ -2,17 +2,20 @@
 
 A reader yields ``SourceRow``\\s carrying the line number where the row starts,
 its values keyed by (mapped) column name and the original cells, so a rejected
-row can be written back out exactly as it came in. Bytes are decoded line by line
-so that a decoding error can name the line and the byte offset.
+row can be written back out exactly as it came in. The file is read in blocks,
+each line of which is decoded on its own, so that a decoding error can name the
+line and the byte offset.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -22,6 +25,8 @@ Format = Literal["csv", "jsonl"]
 
 # Fields of real exports can be long (notes, JSON blobs); the csv default of 128 KiB is too small.
 csv.field_size_limit(16 * 1024 * 1024)
+#: Bytes read at a time: the csv module then pulls lines from lists, without a Python call per line.
+_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,27 +108,60 @@ class Reader:
         self.header: list[str] | None = None
         #: Column names after ``--map``.
         self.columns: list[str] | None = None
+        #: Set once a decoded block holds a NUL character: only then are rows checked cell by cell.
+        self.nul_seen = False
 
     # -- decoding ------------------------------------------------------------
 
-    def _lines(self, stream: IO[bytes]) -> Iterator[str]:
-        is_utf8 = self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-        for number, raw in enumerate(stream, start=1):
+    def _blocks(self, stream: IO[bytes]) -> Iterator[list[str]]:
+        """The decoded lines, a block (about 64 KiB) at a time.
+
+        Lines are split on ``\\n`` only, as iterating a binary file does, and
+        each is decoded on its own, so a decoding error names its line and byte
+        offset; the lines before it in the block are handed out first, so the
+        error surfaces at the same row as if the file were read line by line.
+        """
+        encoding = self.encoding
+        is_utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        number = 1  # of the block's first line
+        while block := stream.read(_BLOCK):
+            if not block.endswith(b"\n"):
+                block += stream.readline()  # finish the block's last line
             start = self.bytes_read
-            self.bytes_read += len(raw)
-            if number == 1 and is_utf8 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a byte-order mark written by spreadsheet programs is not data
+            self.bytes_read += len(block)
+            if number == 1 and is_utf8 and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]  # a byte-order mark written by spreadsheet programs is not data
                 start += 3
+            raws = io.BytesIO(block).readlines()
             try:
-                yield raw.decode(self.encoding)
+                lines = list(map(bytes.decode, raws, repeat(encoding)))
+            except UnicodeDecodeError:
+                yield from self._decode_until_error(raws, number, start)
+                raise AssertionError("unreachable: _decode_until_error raises") from None
+            except LookupError:
+                raise InputError(f"--encoding {encoding!r} is not an encoding Python knows") from None
+            if not self.nul_seen and "\x00" in "".join(lines):
+                self.nul_seen = True
+            number += len(lines)
+            yield lines
+
+    def _decode_until_error(self, raws: list[bytes], number: int, start: int) -> Iterator[list[str]]:
+        """Hand out the lines before the first undecodable one, then raise ``InputError`` naming it."""
+        good: list[str] = []
+        for raw in raws:
+            try:
+                good.append(raw.decode(self.encoding))
             except UnicodeDecodeError as exc:
+                if good:
+                    self.nul_seen = self.nul_seen or "\x00" in "".join(good)
+                    yield good
                 raise InputError(
                     f"{self.path}: line {number} (byte offset {start + exc.start}) is not valid {self.encoding}: "
                     f"{exc.reason} (byte {raw[exc.start : exc.start + 1]!r}); if the file uses another encoding, "
                     "pass it with --encoding (e.g. --encoding latin-1 or --encoding cp1252)"
                 ) from None
-            except LookupError:
-                raise InputError(f"--encoding {self.encoding!r} is not an encoding Python knows") from None
+            number += 1
+            start += len(raw)
 
     # -- rows ------------------------------------------------------------------
 
@@ -136,8 +174,8 @@ class Reader:
                 yield from self._jsonl_rows(stream)
 
     def _csv_rows(self, stream: IO[bytes]) -> Iterator[SourceRow]:
-        lines = _Lines(self._lines(stream))
-        reader = csv.reader(lines)
+        window = _Window(self._blocks(stream))
+        reader = csv.reader(window.lines)
         try:
             header = next(reader)
             while not header:  # blank lines before the header
@@ -147,7 +185,7 @@ class Reader:
                 f"{self.path} is empty: expected a header line naming the columns, then one row per line"
             ) from None
         except csv.Error as exc:
-            raise InputError(f"{self.path}: line {lines.number}: the header is not valid CSV: {exc}") from None
+            raise InputError(f"{self.path}: line {reader.line_num}: the header is not valid CSV: {exc}") from None
         self.header = [cell.strip() for cell in header]
         columns = self._map_header(self.header)
         width = len(columns)
@@ -160,43 +198,51 @@ class Reader:
             )
         self.columns = [*columns, *constants]
         any_row = False
+        base = 0  # lines read by the csv readers before ``reader`` (one is started afresh after a bad record)
+        end = reader.line_num  # the last line of the last record read
         while True:
-            lines.start_record()
             try:
-                cells = next(reader)
-            except StopIteration:
-                break
+                for cells in reader:
+                    line = end + 1
+                    end = base + reader.line_num
+                    window.keep_from = end + 1
+                    if not cells:
+                        continue
+                    any_row = True
+                    if len(cells) != width:
+                        first = window.text(line, line)[0]
+                        if end > line and first.count('"') % 2 == 1:
+                            # A quote opened on this line swallowed the lines after it: reject this line only and
+                            # read the following lines again as rows of their own.
+                            yield SourceRow(
+                                line,
+                                {},
+                                [first.rstrip("\r\n")],
+                                "a quote opens on this line and is not closed on it (fix the quoting of this row); "
+                                "the lines after it were read again as rows of their own",
+                            )
+                            swallowed = window.text(line + 1, end)
+                            base = end = line
+                            window.keep_from = line + 1
+                            reader = csv.reader(chain(swallowed, window.lines))
+                            break
+                        yield SourceRow(line, {}, cells, f"the row has {len(cells)} cells but the header has {width}")
+                        continue
+                    if self.nul_seen and any("\x00" in cell for cell in cells):
+                        yield SourceRow(line, {}, cells, NUL_PROBLEM)
+                        continue
+                    values = dict(zip(columns, cells, strict=True))
+                    yield SourceRow(line, {**values, **constants} if constants else values, cells)
+                else:
+                    break  # the end of the file
             except csv.Error as exc:
                 # One bad record (e.g. a field over the size limit) is one rejected row; the next line starts afresh.
                 any_row = True
-                yield SourceRow(lines.first, {}, lines.record_text(), f"not valid CSV ({exc})")
-                reader = csv.reader(lines)
-                continue
-            line = lines.first
-            if not cells:
-                continue
-            any_row = True
-            if len(cells) != width:
-                if lines.number > line and lines.record[0].count('"') % 2 == 1:
-                    # A quote opened on this line swallowed the lines after it: reject this line only and
-                    # read the following lines again as rows of their own.
-                    yield SourceRow(
-                        line,
-                        {},
-                        [lines.record[0].rstrip("\r\n")],
-                        "a quote opens on this line and is not closed on it (fix the quoting of this row); "
-                        "the lines after it were read again as rows of their own",
-                    )
-                    lines.push_back(lines.record[1:], line + 1)
-                    reader = csv.reader(lines)
-                    continue
-                yield SourceRow(line, {}, cells, f"the row has {len(cells)} cells but the header has {width}")
-                continue
-            if any("\x00" in cell for cell in cells):
-                yield SourceRow(line, {}, cells, NUL_PROBLEM)
-                continue
-            values = dict(zip(columns, cells, strict=True))
-            yield SourceRow(line, {**values, **constants} if constants else values, cells)
+                line = end + 1
+                base = end = base + reader.line_num
+                window.keep_from = end + 1
+                yield SourceRow(line, {}, ["".join(window.text(line, end)).rstrip("\r\n")], f"not valid CSV ({exc})")
+                reader = csv.reader(window.lines)
         if not any_row:
             raise InputError(f"{self.path} has a header but no rows: nothing to import")
 
@@ -226,7 +272,7 @@ class Reader:
     def _jsonl_rows(self, stream: IO[bytes]) -> Iterator[SourceRow]:
         any_line = False
         mapping = self.mapping
-        for number, text in enumerate(self._lines(stream), start=1):
+        for number, text in enumerate(chain.from_iterable(self._blocks(stream)), start=1):
             if not text.strip():
                 continue
             any_line = True
@@ -304,41 +350,41 @@ def _problem(
     return None
 
 
-class _Lines:
-    """The decoded lines fed to ``csv.reader``, remembering those of the current record.
+class _Window:
+    """The decoded lines fed to ``csv.reader``, keeping those of the current record.
 
-    Lets the reader name the line where a record starts and, after a quote that
-    never closes, read the swallowed lines again (``push_back``).
+    The reader pulls lines from a chain of lists (no Python call per line); the
+    window keeps the blocks back to the first line of the record being read,
+    ``keep_from``, so that a rejected record can be written out as it came in
+    and the lines swallowed by a quote that never closes can be read again.
     """
 
-    def __init__(self, source: Iterator[str]) -> None:
-        self._source = source
-        self._pending: list[str] = []
-        #: The line number of the last line handed out.
-        self.number = 0
-        #: The line number of the current record's first line, and its lines.
-        self.first = 1
-        self.record: list[str] = []
+    def __init__(self, blocks: Iterator[list[str]]) -> None:
+        self._blocks = blocks
+        #: ``(number of the block's first line, its lines)``, oldest first.
+        self._kept: list[tuple[int, list[str]]] = []
+        self._next = 1
+        #: The first line of the record being read; blocks wholly before it are let go.
+        self.keep_from = 1
+        self.lines: Iterator[str] = chain.from_iterable(self._feed())
 
-    def __iter__(self) -> _Lines:
-        return self
+    def _feed(self) -> Iterator[list[str]]:
+        for block in self._blocks:
+            kept = self._kept
+            while kept and kept[0][0] + len(kept[0][1]) <= self.keep_from:
+                kept.pop(0)
+            kept.append((self._next, block))
+            self._next += len(block)
+            yield block
 
-    def __next__(self) -> str:
-        line = self._pending.pop(0) if self._pending else next(self._source)
-        self.number += 1
-        self.record.append(line)
-        return line
-
-    def start_record(self) -> None:
-        self.first = self.number + 1
-        self.record = []
-
-    def record_text(self) -> list[str]:
-        return ["".join(self.record).rstrip("\r\n")]
-
-    def push_back(self, lines: list[str], first_number: int) -> None:
-        self._pending = lines + self._pending
-        self.number = first_number - 1
+    def text(self, first: int, last: int) -> list[str]:
+        """Lines ``first`` to ``last`` (inclusive) as they were read."""
+        out: list[str] = []
+        for start, block in self._kept:
+            lo, hi = max(first - start, 0), min(last - start + 1, len(block))
+            if lo < hi:
+                out.extend(block[lo:hi])
+        return out
 
 
 def _plain(value: Any) -> Any:

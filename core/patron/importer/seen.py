@@ -72,14 +72,38 @@ class SeenIds:
         # One query per batch: the ids travel as one JSON array, not as thousands of bound parameters.
         return dict(
             self._db.execute(
-                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+                "SELECT id, line FROM seen WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids, ensure_ascii=False),),
             )
         )
 
-    def add(self, pairs: Iterable[tuple[str, int]]) -> None:
-        """Remember ``(id, line)`` pairs; an id already present keeps its first line."""
+    def claim(self, pairs: list[tuple[str, int]]) -> dict[str, int] | None:
+        """Remember one batch's ``(id, line)`` pairs, in file order; say which ids were seen before.
+
+        Returns None in the usual batch, where every id is new and none repeats
+        (one statement: the insert's row count says so); else the ids seen in
+        earlier batches with their first line (the caller finds repeats within
+        the batch itself). An id already present keeps its first line, and so
+        does one repeated within the batch.
+        """
+        if not pairs:
+            return None
+        first_lines = dict(reversed(pairs))  # a repeated id: its first line is the one assigned last
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR IGNORE INTO seen (id, line) VALUES (?, ?)", pairs)
+        inserted = self._db.execute(
+            "INSERT OR IGNORE INTO seen (id, line) SELECT key, value FROM json_each(?)",
+            (json.dumps(first_lines, ensure_ascii=False),),
+        ).rowcount
+        self._db.execute("COMMIT")
+        if inserted == len(pairs):
+            return None
+        first = pairs[0][1]  # lines grow through the file: earlier batches have smaller ones
+        return {i: line for i, line in self.lines_of(list(first_lines)).items() if line < first}
+
+    def release(self, pairs: Iterable[tuple[str, int]]) -> None:
+        """Forget ``(id, line)`` pairs claimed by rows then rejected: a later row with such an id is no repeat."""
+        self._db.execute("BEGIN")
+        self._db.executemany("DELETE FROM seen WHERE id = ? AND line = ?", pairs)
         self._db.execute("COMMIT")
 
     def close(self) -> None:
