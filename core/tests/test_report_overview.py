@@ -141,3 +141,24 @@ def test_overview_excludes_data_on_and_after_as_of(shop, patron_factory):
     patron_factory(shop).interaction(1, occurred_at=datetime(2024, 2, 15, 0, 0, tzinfo=UTC), amount_minor=999)
     after = run_report(shop, "overview", ["as_of=2024-02-15", "months=2"]).result
     assert after.tables == before.tables and after.summary == before.summary
+
+
+@pytest.mark.parametrize(
+    ("purchases", "expected"),
+    [
+        ([], None),  # no purchase: no currency
+        (["USD", "USD"], "USD"),  # one currency: found without counting
+        (["EUR", "USD", "USD", "GBP"], "USD"),  # several: the one most purchases use
+        (["USD", "EUR", "GBP", "GBP", "EUR"], "EUR"),  # a tie: the first by code
+    ],
+)
+def test_the_report_currency_is_the_one_most_purchases_use(patron_app, patron_factory, purchases, expected):
+    from patron.reports.overview import _main_currency
+
+    f = patron_factory(patron_app)
+    c = f.customer()
+    for i, code in enumerate(purchases):
+        f.interaction(c, occurred_at=at(2024, 1, 1 + i), amount_minor=100, currency=code)
+    f.interaction(c, occurred_at=at(2024, 3, 1), amount_minor=100, currency="JPY")  # on or after end: not counted
+    with patron_app.transaction() as session:
+        assert _main_currency(session, at(2024, 2, 1, 0)) == expected
