@@ -537,17 +537,13 @@ FIT_SQL = "SELECT id, customers, currency FROM clv_fits ORDER BY calibration_end
 
 def _major(currency: str | None) -> Callable[[Any], Any]:
     """Minor units → what the clv reports show: a ``Money`` rounded half-even to the minor unit."""
-    from decimal import Decimal
-
-    from patron.money import ROUNDING, Money
+    from patron.money import Money
     from patron_clv.contract import exponent
 
     if not currency:
         scale = 10 ** exponent(currency)
         return lambda minor: None if minor is None else round(float(minor) / scale, 2)
-    return lambda minor: (
-        None if minor is None else Money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
-    )
+    return lambda minor: None if minor is None else Money.rounded(minor, currency)
 
 
 def _num(value: Any) -> float | None:

@@ -195,6 +195,15 @@ class Money:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
             raise MoneyError(f"Money.minor must be an int of minor units, not {self.minor!r}")
 
+    @classmethod
+    def rounded(cls, minor: int | float | Decimal, currency: str) -> Money:
+        """A fractional amount of minor units (a mean, an expectation) rounded to a whole one with ``ROUNDING``.
+
+        ``Money.rounded(3257.5, "USD")`` is ``Money(3258, "USD")``; the float's
+        shortest text is rounded, so ``2.675`` becomes 3, never 2.
+        """
+        return cls(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+
     @property
     def amount(self) -> Decimal:
         """The exact amount in major units."""

@@ -66,6 +66,10 @@ def test_rounding_is_half_even_for_money_and_ratios():
         "0.14"
     )
     assert round_ratio(Decimal("0.4450")) == Decimal("0.44")
+    # Fractional minor units (means, expectations) to a whole one, the same way.
+    assert Money.rounded(3257.5, "USD") == Money(3258, "USD") and Money.rounded(3256.5, "USD") == Money(3256, "USD")
+    assert Money.rounded(2.675, "EUR") == Money(3, "EUR") and Money.rounded(Decimal("-0.5"), "JPY") == Money(0, "JPY")
+    assert Money.rounded(7, "USD") == Money(7, "USD")
 
 
 def test_formatting_uses_cldr_symbols_and_iso_decimals():

@@ -162,10 +162,8 @@ def show(customer: CustomerRef, as_json: bool) -> None:
 
 def _money_text(currency: str | None) -> Callable[[float], str]:
     """Minor units (possibly fractional: expectations) as people read them, rounded half-even."""
-    from decimal import Decimal
-
-    from patron.money import ROUNDING, format_money
+    from patron.money import Money
 
     if not currency:
         return lambda minor: f"{minor / 100:,.2f} (no currency)"
-    return lambda minor: format_money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+    return lambda minor: Money.rounded(minor, currency).format()

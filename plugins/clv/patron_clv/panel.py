@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from patron.money import ROUNDING, Money
+from patron.money import Money
 from patron_clv.models import ClvFit, ClvScore
 
 if TYPE_CHECKING:
@@ -50,5 +49,5 @@ def _money(currency: str | None) -> Callable[[float], Money | str]:
     Without a currency (the purchases named none) the amount is shown in major units with that said.
     """
     if currency:
-        return lambda minor: Money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+        return lambda minor: Money.rounded(minor, currency)
     return lambda minor: f"{minor / 100:,.2f} (no currency)"

@@ -9,7 +9,6 @@ an empty result whose summary says what to run.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
@@ -18,7 +17,7 @@ from patron.audiences import family_members
 from patron.audiences import members as members_of
 from patron.contracts import Column, Figure, ReportResult, Table, readable
 from patron.errors import NotFoundError
-from patron.money import ROUNDING, Money
+from patron.money import Money
 from patron.sql import floor_nonnegative
 from patron_clv.contract import exponent
 from patron_clv.models import ClvFit, ClvScore
@@ -50,13 +49,7 @@ def _money(fit: ClvFit) -> Callable[[Any], Money | float | None]:
     """
     currency = fit.currency
     if currency:
-
-        def cell(minor: Any) -> Money | float | None:
-            if minor is None:
-                return None
-            return Money(int(Decimal(str(minor)).quantize(Decimal(1), rounding=ROUNDING)), currency)
-
-        return cell
+        return lambda minor: None if minor is None else Money.rounded(minor, currency)
     scale = 10 ** exponent(currency)
     return lambda minor: None if minor is None else round(float(minor) / scale, 2)
 

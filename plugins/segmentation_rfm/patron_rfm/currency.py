@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 from patron.contracts import as_of_instant
 from patron.kinds import PURCHASE
 from patron.models import Interaction
-from patron.money import ROUNDING, Money
+from patron.money import Money
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,4 +35,4 @@ def snapshot_currency(session: Session, snapshot: RfmSnapshot) -> str:
 
 def money_cell(minor: Any, currency: str) -> Money:
     """A (possibly fractional, e.g. a mean) amount in minor units as a ``Money`` cell, rounded half-even."""
-    return Money(int(Decimal(str(minor or 0)).quantize(Decimal(1), rounding=ROUNDING)), currency)
+    return Money.rounded(minor or 0, currency)
