@@ -355,6 +355,11 @@ CASES = {
         lambda _: Good(audience=Audience("everyone", "All.", lambda s: select(Customer.id))),
         "does not start with 'broken:'",
     ),
+    "audience-family-not-namespaced": Case(
+        "audience-names",
+        lambda _: Good(family=AudienceFamily("all", "Everyone.", family().query)),
+        "audience family 'all' does not start with 'broken:'",
+    ),
     "score-three-columns": Case("scoring-shape", lambda _: Good(model=ThreeColumns()), "rows of 3 columns"),
     "score-not-numeric": Case("scoring-shape", lambda _: Good(model=TextScore()), "non-numeric score 'high'"),
     "undeclared-tier": Case("tier-shape", lambda _: Good(scheme=UndeclaredTier()), "undeclared tier(s) ['buyer']"),

@@ -77,14 +77,16 @@ def _attributes(ctx: ConformanceContext) -> Iterator[str]:
 
 @rule(
     "audience-names",
-    requires="audience names are namespaced '<plugin>:<kind>:<value>' (e.g. rfm:segment:champions)",
-    fix="name the audience '<plugin>:<kind>:<value>' with the plugin's own name first",
+    requires="audience names are namespaced '<plugin>:<kind>:<value>' (e.g. rfm:segment:champions), "
+    "audience families '<plugin>:<kind>' (e.g. rfm:segment)",
+    fix="name the audience (or family) with the plugin's own name first",
     needs_database=False,
 )
 def _audience_names(ctx: ConformanceContext) -> Iterator[str]:
-    for name, _ in ctx.contributions("audiences"):
-        if not name.startswith(f"{ctx.plugin}:"):
-            yield f"audience {name!r} does not start with '{ctx.plugin}:'"
+    for label, kind in (("audience", "audiences"), ("audience family", "audience_families")):
+        for name, _ in ctx.contributions(kind):
+            if not name.startswith(f"{ctx.plugin}:"):
+                yield f"{label} {name!r} does not start with '{ctx.plugin}:'"
 
 
 # ---------------------------------------------------------------------------
@@ -307,8 +309,6 @@ def _audience_shape(ctx: ConformanceContext) -> Iterator[str]:
 def _audience_family(ctx: ConformanceContext) -> Iterator[str]:
     audiences = ctx.app.audiences
     for name, family in ctx.contributions("audience_families"):
-        if not name.startswith(f"{ctx.plugin}:"):
-            yield f"audience family {name!r} does not start with '{ctx.plugin}:'"
         with ctx.app.sessions() as session:
             rows = [tuple(r) for r in session.execute(family.query(session))]
             if any(len(r) != 2 for r in rows):
