@@ -220,6 +220,20 @@ def parse_interaction(
         payload = {k: v for k, v in values.items() if k not in INTERACTION_COLUMNS and v != ""}
     else:
         payload = {k: values[k] for k in extra if values[k] != ""}
+    return _interaction(external_id, customer, kind, occurred_at, amount_minor, currency, channel, payload)
+
+
+def _interaction(
+    external_id: str,
+    customer: str,
+    kind: str,
+    occurred_at: datetime,
+    amount_minor: int | None,
+    currency: str,
+    channel: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """A valid interaction row as ``patron.ingest`` takes it (empty currency and channel as None)."""
     return {
         "external_id": external_id,
         "customer_external_id": customer,
@@ -299,16 +313,8 @@ def interaction_parser(
                 return parse_interaction(values, parse_date, extra)
             if sign == "-":
                 amount_minor = -amount_minor
-        return {
-            "external_id": external_id,
-            "customer_external_id": customer,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "amount_minor": amount_minor,
-            "currency": currency or None,
-            "channel": channel or None,
-            "payload": {k: values[k] for k in extra if values[k] != ""} if extra else {},
-        }
+        payload = {k: values[k] for k in extra if values[k] != ""} if extra else {}
+        return _interaction(external_id, customer, kind, occurred_at, amount_minor, currency, channel, payload)
 
     return parse
 
