@@ -270,25 +270,20 @@ def _payload_json(payload: Any) -> str:
 
 def _insert_interactions_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
     recorded = _sqlite_text(now)
-    dumps = json.dumps
-    values = []
-    for row in rows:
-        occurred = row["occurred_at"]
-        payload = row.get("payload")
-        values.append(
-            (
-                row["external_id"],
-                row["customer_id"],
-                row["kind"],
-                row.get("channel"),
-                # The importer's dates are UTC already: their text without a call per row.
-                occurred.isoformat(" ", "microseconds")[:26] if occurred.tzinfo is UTC else _sqlite_text(occurred),
-                row.get("amount_minor"),
-                row.get("currency"),
-                dumps(payload) if payload else "{}",
-                recorded,
-            )
+    values = [
+        (
+            row["external_id"],
+            row["customer_id"],
+            row["kind"],
+            row.get("channel"),
+            _sqlite_text(row["occurred_at"]),
+            row.get("amount_minor"),
+            row.get("currency"),
+            _payload_json(row.get("payload")),
+            recorded,
         )
+        for row in rows
+    ]
     columns, marks = ", ".join(_INSERT_COLUMNS), ", ".join("?" for _ in _INSERT_COLUMNS)
     sql = f"INSERT INTO interactions ({columns}) VALUES ({marks}) ON CONFLICT (external_id) DO NOTHING"
     return _new_rowids(connection, Interaction.__table__, sql, values)
