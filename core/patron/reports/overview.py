@@ -119,7 +119,7 @@ class OverviewReport:
             for k, p in spans.items()
         }
 
-        first_by_month, new_then = self._first_purchases(session, month_spans, keys, end, spans)
+        first_by_month, new_then = self._first_purchases(session, dialect, start, end, spans)
         buyers = dict(zip(keys, sums.buyers, strict=True))
         # A buyer is new in the month of their first purchase ever, returning in any later month.
         mix_rows = [(labels[m], first_by_month.get(m, 0), buyers.get(m, 0) - first_by_month.get(m, 0)) for m in keys]
@@ -327,12 +327,13 @@ class OverviewReport:
 
     @staticmethod
     def _first_purchases(
-        session: Session, months: Sequence[Period], keys: Sequence[str], end: datetime, spans: Mapping[str, Period]
+        session: Session, dialect: str, start: datetime, end: datetime, spans: Mapping[str, Period]
     ) -> tuple[dict[str, int], dict[str, int]]:
         """New buyers: by month of the window, and in each period.
 
         A customer's first purchase is computed once (one GROUP BY over purchases, answered from the
-        covering index), then counted into each month and period by a filtered count.
+        covering index), then counted per month (a cheap ``month_bucket``, grouped over one row per
+        customer) with a filtered count per period.
         Purchases on or after ``end`` cannot make anyone's first purchase earlier, so they are left out.
         """
         first = (
@@ -342,12 +343,21 @@ class OverviewReport:
             .subquery()
         )
         at = first.c.first_at
-        ranges = [*months, *spans.values()]
-        columns = [func.count().filter(and_(at >= p.start, at < p.end)) for p in ranges]
-        row = session.execute(select(*columns).where(at >= min(p.start for p in ranges))).one()
-        counts = [int(v or 0) for v in row]
-        by_month = {m: n for m, n in zip(keys, counts[: len(months)], strict=True) if n}
-        return by_month, dict(zip(spans, counts[len(months) :], strict=True))
+        month = month_bucket(dialect, at).label("m")
+        columns = [func.count().filter(and_(at >= p.start, at < p.end)) for p in spans.values()]
+        query = (
+            select(month, func.count().filter(at >= start), *columns)
+            .where(at >= min(start, *(p.start for p in spans.values())))
+            .group_by("m")
+        )
+        by_month: dict[str, int] = {}
+        per_period = dict.fromkeys(spans, 0)
+        for m, n, *counts in session.execute(query):
+            if n:
+                by_month[bucket_month(m)] = int(n)
+            for k, c in zip(spans, counts, strict=True):
+                per_period[k] += int(c or 0)
+        return by_month, per_period
 
     @staticmethod
     def _top_customers(
