@@ -35,22 +35,23 @@ COVERS = (
 
 
 def core_census(session: Session) -> dict[str, list[int]]:
-    """Counts, max ids and sums of the core tables (three small aggregate queries)."""
-    customers = session.execute(
-        select(func.count(), func.coalesce(func.max(Customer.id), 0), func.count(Customer.erased_at))
-    ).one()
-    interactions = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.max(Interaction.id), 0),
-            func.coalesce(func.sum(Interaction.amount_minor), 0),
-        )
-    ).one()
-    consents = session.execute(select(func.count(), func.coalesce(func.max(Consent.id), 0))).one()
+    """Counts, max ids and sums of the core tables.
+
+    Each table's highest id is its own query: alone, ``max(id)`` is one step down the
+    primary key on both engines, while beside ``count(*)`` it is read from every row
+    (at 1,000,000 interactions on SQLite, 0.27 s for the three together, 0.17 s apart).
+    """
+
+    def top(column: Any) -> int:
+        return int(session.scalar(select(func.coalesce(func.max(column), 0))) or 0)
+
+    customers = session.execute(select(func.count(), func.count(Customer.erased_at))).one()
+    interactions = session.execute(select(func.count(), func.coalesce(func.sum(Interaction.amount_minor), 0))).one()
+    consents = session.scalar(select(func.count(Consent.id))) or 0
     return {
-        "customers": [int(v) for v in customers],
-        "interactions": [int(v) for v in interactions],
-        "consents": [int(v) for v in consents],
+        "customers": [int(customers[0]), top(Customer.id), int(customers[1])],
+        "interactions": [int(interactions[0]), top(Interaction.id), int(interactions[1] or 0)],
+        "consents": [int(consents), top(Consent.id)],
     }
 
 
