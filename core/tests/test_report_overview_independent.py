@@ -144,7 +144,14 @@ def _expected(
 
 @pytest.mark.parametrize(
     ("seed", "as_of", "months", "active_days", "top"),
-    [(1, date(2024, 6, 15), 12, 45, 7), (2, date(2024, 3, 1), 5, 200, 25), (3, date(2025, 2, 1), 36, 30, 3)],
+    [
+        (1, date(2024, 6, 15), 12, 45, 7),
+        (2, date(2024, 3, 1), 5, 200, 25),
+        (3, date(2025, 2, 1), 36, 30, 3),
+        # One partial month ending on a 29 February, a one-day activity window and no top list.
+        (4, date(2024, 3, 1), 1, 1, 0),
+        (5, date(2024, 2, 29), 1, 400, 1),
+    ],
 )
 def test_overview_matches_a_plain_python_computation(patron_app, seed, as_of, months, active_days, top):
     people, rows = _data(seed)

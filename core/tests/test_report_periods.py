@@ -141,3 +141,29 @@ def test_a_period_without_data_shows_a_dash_in_every_format(patron_app):
         assert not re.search(r"\b(inf|infinity|nan)\b", text, re.IGNORECASE), fmt
         if fmt in ("html", "md", "text"):
             assert f"{NO_CHANGE} vs previous 61 days" in text and f"{NO_CHANGE} vs 61 days earlier" in text
+
+
+@given(as_of=days, months=st.integers(min_value=1, max_value=120), length=st.integers(min_value=1, max_value=3660))
+def test_the_overview_pieces_add_up_to_each_period_and_each_month(as_of, months, length):
+    """The overview reads one value per piece; every period and month it shows must be a sum of whole pieces."""
+    from patron.reports.overview import _month_cuts, _pieces
+    from patron.reports.sqlparts import months_back
+
+    end = as_of_instant(as_of)
+    first = months_back(as_of - timedelta(days=1), months)
+    window = Period(datetime(first.year, first.month, 1, tzinfo=UTC), end)
+    periods = [window, window.previous(), window.year_earlier(), Period(end - timedelta(days=length), end)]
+    month_spans = _month_cuts(window)
+    assert len(month_spans) == months
+    for span in month_spans:  # each inside one calendar month, the first starting on the 1st
+        assert span.start.day == 1 and span.start < span.end
+        assert (span.end - timedelta(microseconds=1)).strftime("%Y-%m") == span.start.strftime("%Y-%m")
+    assert month_spans[0].start == window.start and month_spans[-1].end == window.end
+    year_months = _month_cuts(window.year_earlier())
+    pieces = _pieces(periods, [p.start for p in [*month_spans, *year_months]])
+    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))  # in order, disjoint
+    for part in [*periods, *month_spans, *year_months]:
+        inside = [p for p in pieces if part.start <= p.start and p.end <= part.end]
+        assert sum((p.length for p in inside), timedelta()) == part.length  # covered exactly, no gap
+    for piece in pieces:
+        assert any(p.start <= piece.start and piece.end <= p.end for p in periods)
