@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -161,7 +162,7 @@ def test_the_overview_pieces_add_up_to_each_period_and_each_month(as_of, months,
     assert month_spans[0].start == window.start and month_spans[-1].end == window.end
     year_months = _month_cuts(window.year_earlier())
     pieces = _pieces(periods, [p.start for p in [*month_spans, *year_months]])
-    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))  # in order, disjoint
+    assert all(a.end <= b.start for a, b in pairwise(pieces))  # in order, disjoint
     for part in [*periods, *month_spans, *year_months]:
         inside = [p for p in pieces if part.start <= p.start and p.end <= part.end]
         assert sum((p.length for p in inside), timedelta()) == part.length  # covered exactly, no gap
