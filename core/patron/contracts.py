@@ -351,12 +351,12 @@ class Column(str):
 
 
 #: Words a label spells otherwise than its machine name.
-_WORDS = {"id": "ID", "pct": "%"}
+_WORDS = {"id": "ID", "pct": "%", "rfm": "RFM", "clv": "CLV", "nps": "NPS", "csat": "CSAT", "ces": "CES"}
 
 
 def readable(name: str) -> str:
     """A machine name as a label: ``new_buyers`` → ``New buyers``, ``customer_id`` → ``Customer ID``,
-    ``detractors_pct`` → ``Detractors %``."""
+    ``detractors_pct`` → ``Detractors %``, ``clv_rank`` → ``CLV rank``."""
     if "_" not in name and not name.islower():
         return name
     words = [_WORDS.get(w, w) for w in name.replace("_", " ").split(" ")]
@@ -519,6 +519,9 @@ class CustomerPanel(Protocol):
 
     Contract: ``render`` only reads and returns a mapping of label → plain value,
     or a ``Table``, or None when the plugin has nothing for this customer.
+    ``patron customers show`` prints a machine-name label in words (``recency_days``
+    → ``Recency days``, see ``readable``) and a ``patron.money.Money`` value with its
+    currency; ``--json`` keeps the labels and values as given.
     """
 
     @property

@@ -102,22 +102,29 @@ def search_customers(session: Session, query: str, *, limit: int = 20) -> list[d
 
 
 def render_text(view: Mapping[str, Any]) -> str:
-    """The view as terminal text: a header, activity, consent, then one block per panel."""
+    """The view as terminal text: a header, activity, consent, then one block per panel.
+
+    What a person reads is labelled in words (``Created``, ``Recency days``) and money
+    is formatted with its currency (``€20.00``); ``--json`` keeps the machine names and
+    exact amounts.
+    """
+    from patron.contracts import readable
     from patron.terminal import clean
 
     c = view["customer"]
     lines = [f"Customer #{c['id']}  {c['external_id']}"]
     if c["erased_at"]:
         lines.append(f"  ERASED on {c['erased_at']}")
-    for label in ("name", "email", "phone", "created_at"):
-        lines.append(f"  {label:<11} {c[label] if c[label] is not None else '-'}")
-    for key, value in sorted(c["attributes"].items()):
-        lines.append(f"  {key:<11} {value}")
+    fields = [(label, c[key]) for key, label in (("name", "Name"), ("email", "Email"), ("phone", "Phone"))]
+    fields += [("Created", c["created_at"]), *((readable(k), v) for k, v in sorted(c["attributes"].items()))]
+    width = max(len(label) for label, _ in fields)
+    lines.extend(f"  {label:<{width}}  {value if value is not None else '-'}" for label, value in fields)
     activity = view["activity"]
-    spend = ", ".join(f"{amount} {cur}" for cur, amount in activity["spend"].items()) or "-"
-    lines += ["", f"Activity: {activity['interactions']} interactions, spend {spend}"]
+    spend = ", ".join(_money(amount, cur) for cur, amount in activity["spend"].items()) or "-"
+    count = activity["interactions"]
+    lines += ["", f"Activity: {count} interaction{'' if count == 1 else 's'}, spend {spend}"]
     for i in view["recent_interactions"]:
-        money = f"{_amount(i)}" if i["currency"] else ""
+        money = _money(i["amount_minor"], i["currency"], minor=True) if i["currency"] else ""
         lines.append(f"  {i['occurred_at'][:19]}  {i['kind']:<16} {i['channel'] or '':<8} {money}")
     lines += ["", "Consent:"]
     if not view["consent"]:
@@ -131,12 +138,26 @@ def render_text(view: Mapping[str, Any]) -> str:
         lines += ["", f"{panel['title']} ({panel['plugin']}):"]
         content = panel["content"]
         if "columns" in content and "rows" in content:
-            lines.append("  " + " | ".join(str(col) for col in content["columns"]))
+            lines.append("  " + " | ".join(_label(col) for col in content["columns"]))
             lines.extend("  " + " | ".join(_shown(v) for v in row) for row in content["rows"])
         else:
-            lines.extend(f"  {key}: {_shown(value)}" for key, value in content.items())
+            lines.extend(f"  {readable(key)}: {_shown(value)}" for key, value in content.items())
     # Stored values may hold terminal escapes (a name that clears the screen): shown, never obeyed.
     return "\n".join(clean(line) for line in lines)
+
+
+def _label(column: Any) -> str:
+    """A panel table's column heading: a ``Column``'s label, or a machine name in words."""
+    from patron.contracts import Column, readable
+
+    return column.heading if isinstance(column, Column) else readable(str(column))
+
+
+def _money(amount: Any, currency: str, *, minor: bool = False) -> str:
+    """``€20.00``: an amount (major units as text, or ``minor`` units) formatted with its currency."""
+    from patron.money import Money, to_minor
+
+    return Money(int(amount) if minor else to_minor(str(amount), currency), currency).format()
 
 
 def _shown(value: Any) -> str:
@@ -151,9 +172,3 @@ def plain(value: Any) -> Any:
     from patron.money import Money
 
     return value.plain() if isinstance(value, Money) else str(value)
-
-
-def _amount(interaction: Mapping[str, Any]) -> str:
-    from patron.money import amount_str
-
-    return f"{amount_str(interaction['amount_minor'], interaction['currency'])} {interaction['currency']}"

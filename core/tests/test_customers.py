@@ -21,9 +21,10 @@ def test_show_prints_customer_activity_consent_and_plugin_panels(make_patron_app
     assert text.exit_code == 0, text.output
     out = text.stdout
     assert "Ann Smith" in out and "ann@example.com" in out
-    assert "3 interactions, spend 20.00 EUR" in out  # 19.99 + 5.01 - 5.00 refunded
+    assert "3 interactions, spend €20.00" in out  # 19.99 + 5.01 - 5.00 refunded
+    assert "  Created  " in out and "created_at" not in out  # labels in words, not machine names
     assert "email      marketing    granted" in out
-    assert "Probe (probe):" in out and "notes:" in out
+    assert "Probe (probe):" in out and "Notes:" in out
     data = json.loads(patron_cli(app, "customers", "show", f"#{cid}", "--json", "--limit", "1").stdout)
     assert data["customer"]["id"] == cid and len(data["recent_interactions"]) == 1
     assert [p["name"] for p in data["panels"]] == ["probe-notes"]

@@ -174,7 +174,7 @@ def test_panel_export_and_erase(shop, rfm, rfm_score, patron_factory, patron_cli
         exported = dict(shop.call_each("patron_customer_export", app=shop, session=s, customer_id=cid))["rfm"]
     assert shown["tier"] == "A" and shown["frequency"] == 10 and shown["as_of"] == "2024-07-01"
     assert shown["monetary"] == Money(1_000_000, "USD")  # shown as $10,000.00 by the customer view
-    assert "  monetary: $10,000.00" in patron_cli(shop, "customers", "show", "c9").output
+    assert "  Monetary: $10,000.00" in patron_cli(shop, "customers", "show", "c9").output
     view = json.loads(patron_cli(shop, "customers", "show", "c9", "--json").output)
     panel_json = next(p["content"] for p in view["panels"] if p["name"] == "rfm")
     assert panel_json["monetary"] == {"amount": "10000.00", "currency": "USD"}  # exact for machines
