@@ -612,7 +612,7 @@ def sql_distribution(folder: Path) -> dict[str, Any]:
 
 
 def by_segment_numbers(result: Any) -> dict[str, tuple[Any, ...]]:
-    return {r[0]: tuple(r[1:]) for r in result.tables[0].rows if r[1]}
+    return {r[1]: tuple(r[2:]) for r in result.tables[0].rows if r[2]}
 
 
 def sql_by_segment(folder: Path) -> dict[str, tuple[Any, ...]]:

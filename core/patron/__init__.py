@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 #: The version of the hook contract (``patron.hooks`` and ``patron.contracts``).
 #: A plugin declares the contract it was written for in its manifest; it is
 #: compatible when the major numbers match and its minor is not newer.
-CONTRACT_VERSION = "1.2"
+CONTRACT_VERSION = "1.3"
 
 #: The pluggy project name: hook specs and implementations are marked with it.
 PROJECT_NAME = "patron"

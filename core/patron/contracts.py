@@ -154,11 +154,20 @@ class Audience:
     :param description: one line for humans.
     :param query: given a session, returns a SELECT of one column, ``customer_id``,
         without duplicates. It only reads.
+    :param label: what a report's reader reads for this audience, e.g.
+        ``Can't Lose Them`` for ``rfm:segment:cant_lose_them`` (contract 1.3;
+        optional: without it ``title`` spells the last part of the name in words).
     """
 
     name: str
     description: str
     query: Callable[[Session], AnySelect]
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label, else the name's last part in words (``rfm:segment:at_risk`` → ``At risk``)."""
+        return self.label or readable(self.name.rsplit(":", 1)[-1])
 
 
 @dataclass(frozen=True)

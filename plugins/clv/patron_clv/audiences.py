@@ -58,11 +58,17 @@ def audiences(app: App) -> list[Audience]:
     """The plugin's audiences, with the thresholds of the current config."""
     config = plugin_config(app)
     return [
-        Audience("clv:top-decile", "The 10 % of customers with the highest CLV in the latest fit.", _top_decile),
+        Audience(
+            "clv:top-decile",
+            "The 10 % of customers with the highest CLV in the latest fit.",
+            _top_decile,
+            label="Top 10 % by CLV",
+        ),
         Audience(
             "clv:at-risk",
             f"Win-back list: P(alive) below {config.at_risk_p_alive} among the top "
             f"{config.at_risk_value_share:.0%} by past net value, in the latest fit.",
             at_risk_query(config.at_risk_p_alive, config.at_risk_value_share),
+            label="At risk (win-back)",
         ),
     ]

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 
 from patron.audiences import family_members
 from patron.audiences import members as members_of
-from patron.contracts import Column, Figure, ReportResult, Table, readable
+from patron.contracts import Column, Figure, ReportResult, Table
 from patron.errors import NotFoundError
 from patron.money import Money
 from patron.sql import floor_nonnegative
@@ -66,10 +66,11 @@ def _plain(cell: Money | float | None) -> float:
     return float(cell or 0)
 
 
-def _audience_label(name: str) -> str:
-    """``rfm:segment:potential_loyalist`` → ``Potential loyalist (rfm:segment)``: what a chart's reader reads."""
-    family, _, value = name.rpartition(":")
-    return f"{readable(value)} ({family})" if family else readable(name)
+def _audience_label(app: App, name: str) -> str:
+    """``rfm:segment:potential_loyalist`` → ``Potential Loyalist (rfm:segment)``: the audience's title and family."""
+    family = name.rpartition(":")[0]
+    title = app.audiences[name].title
+    return f"{title} ({family})" if family else title
 
 
 def _num(value: Any, digits: int = 4) -> float | None:
@@ -222,6 +223,7 @@ class BySegmentReport:
             n, clv_sum, clv_mean, alive = found[name] if name in found else _one_audience(app, session, fit.id, name)
             rows.append(
                 [
+                    app.audiences[name].title,
                     name,
                     int(n),
                     major(clv_sum or 0),
@@ -235,6 +237,7 @@ class BySegmentReport:
             f"CLV per audience{' of ' + family if family else ''}",
             (
                 Column("audience", "Audience"),
+                Column("name", "Name", "id"),
                 Column("customers", "Customers", "count"),
                 Column("total_clv", "Total CLV", _money_format(fit)),
                 Column("mean_clv", "Mean CLV", _money_format(fit)),
@@ -252,8 +255,8 @@ class BySegmentReport:
                     "mean_clv",
                     "Mean CLV per audience",
                     "bar",
-                    [_audience_label(r[0]) for r in rows],
-                    {"Mean CLV": [_plain(r[3]) for r in rows]},
+                    [_audience_label(app, r[1]) for r in rows],
+                    {"Mean CLV": [_plain(r[4]) for r in rows]},
                     x_label="Audience",
                     y_label=f"Mean CLV ({fit.currency or 'currency units'})",
                     value_format="money" if fit.currency else None,

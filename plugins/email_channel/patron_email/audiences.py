@@ -35,6 +35,7 @@ def audiences(purposes: Sequence[str]) -> list[Audience]:
             f"email:consented:{purpose}",
             f"Customers with an email address who consented to email for {purpose}.",
             _consented(purpose),
+            label=f"Email consent: {purpose}",
         )
         for purpose in purposes
     ]

@@ -24,7 +24,12 @@ def _in_tier(tier: str) -> Any:
 def audiences() -> list[Audience]:
     """One audience per built-in tier name, plus every customer with a points account."""
     found = [
-        Audience(f"loyalty:tier:{tier}", f"Customers currently in the {tier.capitalize()} tier.", _in_tier(tier))
+        Audience(
+            f"loyalty:tier:{tier}",
+            f"Customers currently in the {tier.capitalize()} tier.",
+            _in_tier(tier),
+            label=f"{tier.capitalize()} tier",
+        )
         for tier in TIERS
     ]
     found.append(
@@ -32,6 +37,7 @@ def audiences() -> list[Audience]:
             "loyalty:members",
             "Customers with a loyalty points account.",
             lambda session: select(LoyaltyAccount.customer_id),
+            label="Loyalty members",
         )
     )
     return found

@@ -44,6 +44,7 @@ def audiences(rules: Sequence[SegmentRule] = DEFAULT_PRESET) -> list[Audience]:
             f"rfm:tier:{tier.lower()}",
             f"Customers in ABC tier {tier} in the latest RFM snapshot.",
             _members(RfmScore.tier, tier),
+            label=f"Tier {tier}",
         )
         for tier in TIERS
     ]
@@ -56,6 +57,7 @@ def segment_audience(slug: str, label: str | None = None) -> Audience:
         f"rfm:segment:{slug}",
         f"Customers in RFM segment {label or slug} in the latest snapshot.",
         _members(RfmScore.segment, slug),
+        label=label or "",
     )
 
 

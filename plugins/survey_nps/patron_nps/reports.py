@@ -210,8 +210,11 @@ def _p(value: float) -> float:
     return float(f"{value:.3g}")
 
 
-def _short(group: str) -> str:
-    """``rfm:segment:at_risk`` → ``At risk``: what people read (the table is titled with the family)."""
+def _short(app: App, group: str) -> str:
+    """``rfm:segment:at_risk`` → ``At Risk`` (the audience's title): what people read (the table is titled
+    with the family). A touchpoint is shown as recorded."""
+    if group in app.audiences:
+        return app.audiences[group].title
     return readable(group.rsplit(":", 1)[-1]) if ":" in group else group
 
 
@@ -347,7 +350,7 @@ class BreakdownReport:
             else:
                 overall, groups = scores.breakdown(session, w.name, w.survey.period, w.start, w.end, available[family])
                 whole = overall
-            rows = self._rows(w, config, whole, groups)
+            rows = self._rows(app, w, config, whole, groups)
             tables.append(
                 Table(
                     family,
@@ -379,7 +382,12 @@ class BreakdownReport:
         return ReportResult(self.title, summary | _settings(config), tuple(tables), tuple(figures), as_of=w.end.date())
 
     def _rows(
-        self, w: Window, config: NpsConfig, whole: scores.Histogram, groups: Mapping[str, scores.Histogram]
+        self,
+        app: App,
+        w: Window,
+        config: NpsConfig,
+        whole: scores.Histogram,
+        groups: Mapping[str, scores.Histogram],
     ) -> list[list[Any]]:
         metric = METRICS[w.survey.type]
         whole_estimate = headline(w.survey, whole, config)
@@ -393,7 +401,8 @@ class BreakdownReport:
             if e.enough and whole_estimate.enough and e.value is not None and whole_estimate.value is not None:
                 diff = rounded(e.value - whole_estimate.value, metric.digits)
             p = None if test.p_value is None else _p(test.p_value)
-            rows.append([_short(group), cells[0], cells[1], cells[2], cells[3], diff, p, test.significant, cells[4]])
+            label = _short(app, group)
+            rows.append([label, cells[0], cells[1], cells[2], cells[3], diff, p, test.significant, cells[4]])
         # Best first; groups without enough answers last, then by name.
         rows.sort(key=lambda r: (r[2] is None, -(r[2] or 0), r[0]))
         return rows
