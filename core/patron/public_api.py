@@ -46,6 +46,8 @@ PUBLIC_API: dict[str, frozenset[str]] = {
     "patron.app": frozenset({"App"}),
     # Audiences as channels use them (erased customers never members).
     "patron.audiences": frozenset({"members", "family_members", "without_erased"}),
+    # Report SQL that runs on both engines: month buckets, and the currency money figures default to.
+    "patron.reports.sqlparts": ALL,
     # Stored text shown safely in a terminal.
     "patron.terminal": frozenset({"clean"}),
     # Signed, expiring, purpose-bound links (web surface).

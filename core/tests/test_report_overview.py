@@ -153,7 +153,7 @@ def test_overview_excludes_data_on_and_after_as_of(shop, patron_factory):
     ],
 )
 def test_the_report_currency_is_the_one_most_purchases_use(patron_app, patron_factory, purchases, expected):
-    from patron.reports.overview import _main_currency
+    from patron.reports.sqlparts import main_currency
 
     f = patron_factory(patron_app)
     c = f.customer()
@@ -161,4 +161,4 @@ def test_the_report_currency_is_the_one_most_purchases_use(patron_app, patron_fa
         f.interaction(c, occurred_at=at(2024, 1, 1 + i), amount_minor=100, currency=code)
     f.interaction(c, occurred_at=at(2024, 3, 1), amount_minor=100, currency="JPY")  # on or after end: not counted
     with patron_app.transaction() as session:
-        assert _main_currency(session, at(2024, 2, 1, 0)) == expected
+        assert main_currency(session, at(2024, 2, 1, 0)) == expected

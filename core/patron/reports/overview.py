@@ -31,7 +31,7 @@ from patron.models import Customer, Interaction
 from patron.money import Money, round_money, to_minor
 from patron.reports.periods import Period, change_label, change_pct
 from patron.reports.specs import OVERVIEW
-from patron.reports.sqlparts import bucket_month, month_bucket, month_range, months_back
+from patron.reports.sqlparts import bucket_month, main_currency, month_bucket, month_range, months_back
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -75,7 +75,7 @@ class OverviewReport:
         labels = dict(zip(keys, keys, strict=True))
         if as_of.day != 1:
             labels[keys[-1]] = f"{keys[-1]} (days 1-{last_day.day})"
-        currency = params["currency"] or _main_currency(session, end)
+        currency = params["currency"] or main_currency(session, end)
         if currency is not None:
             try:
                 to_minor("0", currency)
@@ -444,26 +444,3 @@ def _average(total_minor: int, count: int, currency: str | None) -> Money | int:
         return _money(0, currency)
     mean = round_money(Money(total_minor, currency).amount / count, currency)
     return Money(to_minor(mean, currency), currency)
-
-
-def _main_currency(session: Session, end: datetime) -> str | None:
-    """The currency most purchases before ``end`` are in (ties: the first by code); None without any.
-
-    Most shops sell in one currency: two probes that stop at their first row
-    (any currency, then any other) answer that without counting every purchase;
-    only a shop with several currencies pays for the count.
-    """
-    purchases = (Interaction.kind == PURCHASE, Interaction.currency.is_not(None), Interaction.occurred_at < end)
-    first = session.scalar(select(Interaction.currency).where(*purchases).limit(1))
-    if first is None:
-        return None
-    if session.scalar(select(Interaction.id).where(*purchases, Interaction.currency != first).limit(1)) is None:
-        return first
-    query = (
-        select(Interaction.currency)
-        .where(*purchases)
-        .group_by(Interaction.currency)
-        .order_by(func.count().desc(), Interaction.currency)
-        .limit(1)
-    )
-    return session.scalar(query)

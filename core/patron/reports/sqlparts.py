@@ -1,15 +1,19 @@
 """SQL pieces that differ between SQLite and PostgreSQL, behind one small API.
 
 Reports build their queries with these so the same code runs on both engines
-(and gives the same numbers): month bucketing and money in major units.
+(and gives the same numbers): month bucketing and money in major units; and the
+currency a report's money figures default to (``main_currency``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, select
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def month_key(dialect: str, column: Any) -> ColumnElement[str]:
@@ -68,3 +72,30 @@ def months_back(last: date, count: int) -> date:
     """The first day of the month ``count - 1`` months before ``last``'s month."""
     index = last.year * 12 + (last.month - 1) - (count - 1)
     return date(index // 12, index % 12 + 1, 1)
+
+
+def main_currency(session: Session, before: datetime) -> str | None:
+    """The currency most purchases before ``before`` are in (ties: the first by code); None without any.
+
+    What a report's (or a panel's) money figures are in when nobody chose one. Most
+    shops sell in one currency: two probes that stop at their first row (any
+    currency, then any other) answer that without counting every purchase; only a
+    shop with several currencies pays for the count.
+    """
+    from patron.kinds import PURCHASE
+    from patron.models import Interaction
+
+    purchases = (Interaction.kind == PURCHASE, Interaction.currency.is_not(None), Interaction.occurred_at < before)
+    first = session.scalar(select(Interaction.currency).where(*purchases).limit(1))
+    if first is None:
+        return None
+    if session.scalar(select(Interaction.id).where(*purchases, Interaction.currency != first).limit(1)) is None:
+        return first
+    query = (
+        select(Interaction.currency)
+        .where(*purchases)
+        .group_by(Interaction.currency)
+        .order_by(func.count().desc(), Interaction.currency)
+        .limit(1)
+    )
+    return session.scalar(query)
