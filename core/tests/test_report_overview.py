@@ -162,3 +162,24 @@ def test_the_report_currency_is_the_one_most_purchases_use(patron_app, patron_fa
     f.interaction(c, occurred_at=at(2024, 3, 1), amount_minor=100, currency="JPY")  # on or after end: not counted
     with patron_app.transaction() as session:
         assert main_currency(session, at(2024, 2, 1, 0)) == expected
+
+
+def test_a_report_transaction_runs_without_jit_and_leaves_the_connection_as_it_was(patron_app):
+    """On PostgreSQL a report's read-only transaction turns JIT off for itself only (SET LOCAL)."""
+    from sqlalchemy import text
+
+    from patron.reports.runner import read_only_session
+
+    if patron_app.engine.dialect.name != "postgresql":
+        with read_only_session(patron_app) as session:  # SQLite: read-only, and nothing else changes
+            assert session.execute(text("PRAGMA query_only")).scalar() == 1
+        with patron_app.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA query_only")).scalar() == 0
+        return
+    with patron_app.engine.connect() as conn:
+        default = conn.execute(text("SHOW jit")).scalar()
+    with read_only_session(patron_app) as session:
+        assert session.execute(text("SHOW jit")).scalar() == "off"
+        assert session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+    with patron_app.engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == default

@@ -137,7 +137,8 @@ def read_only_session(app: App) -> Iterator[Session]:
             conn.exec_driver_sql("PRAGMA query_only = ON")
         elif conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            conn.exec_driver_sql("SET LOCAL jit = off")
+            if (conn.dialect.server_version_info or (0,)) >= (11,):  # JIT (and its setting) came in 11
+                conn.exec_driver_sql("SET LOCAL jit = off")
         with Session(bind=conn, join_transaction_mode="rollback_only") as session:
             yield session
     finally:
