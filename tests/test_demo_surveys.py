@@ -22,7 +22,7 @@ def test_demo_answers_follow_the_rfm_segments(tmp_path):
     finally:
         app.dispose()
     rows = {r[0]: r for r in result.tables[0].rows}
-    champions, at_risk = rows["Champions"], rows["At risk"]
+    champions, at_risk = rows["Champions"], rows["At Risk"]  # the audiences' titles (rfm labels)
     assert champions[2] is not None and at_risk[2] is not None
     assert champions[2] > 30 and at_risk[2] < -10 and champions[2] - at_risk[2] > 50
     assert champions[7] is True and at_risk[7] is True  # both differ significantly from the rest
