@@ -86,38 +86,31 @@ class OverviewReport:
         active_now = Period(end - timedelta(days=active_days), end)
         spans = {"now": window, "previous": window.previous(), "year": window.year_earlier()}
         active_spans = {"now": active_now, "previous": active_now.previous(), "year": active_now.year_earlier()}
-        # The window's months, and the pieces every revenue figure is a sum of (see _pieces).
+        # The window's months, the year-earlier period's months, and the pieces every money figure is a
+        # sum of (see _pieces).
         month_spans = _month_cuts(window)
-        pieces = _pieces([*spans.values()], [p.start for p in [*month_spans, *_month_cuts(spans["year"])]])
+        year_months = _month_cuts(spans["year"])
+        pieces = _pieces([*spans.values()], [p.start for p in [*month_spans, *year_months]])
 
         customers = self._customers(session, spans)
         sums = self._sums(session, pieces, currency, month_spans, active_spans)
         active = sums.active
-        by_month: dict[str, tuple[int, int]] = {}
-        for piece, n, total in zip(pieces, sums.purchases, sums.revenue, strict=True):
-            if start <= piece.start:  # the window's pieces (every piece ends by end)
-                m = piece.start.strftime("%Y-%m")
-                old = by_month.get(m, (0, 0))
-                by_month[m] = (old[0] + n, old[1] + total)
+
+        def purchases_in(period: Period) -> int:
+            return _sum_within(pieces, sums.purchases, period)
+
+        def revenue_in(period: Period) -> int:
+            return _sum_within(pieces, sums.revenue, period)
+
         revenue_rows = [
-            (labels[m], by_month.get(m, (0, 0))[0], _money(by_month.get(m, (0, 0))[1], currency)) for m in keys
+            (labels[m], purchases_in(span), _money(revenue_in(span), currency))
+            for m, span in zip(keys, month_spans, strict=True)
         ]
         # The same months a year earlier, for the revenue chart: only the year-earlier period's own days,
         # so a partial last month (days 1-5) is compared with days 1-5 a year before.
-        year = spans["year"]
-        year_by_month: dict[str, int] = {}
-        for piece, total in zip(pieces, sums.revenue, strict=True):
-            if year.start <= piece.start and piece.end <= year.end:
-                m = piece.start.strftime("%Y-%m")
-                year_by_month[m] = year_by_month.get(m, 0) + total
+        year_by_month = {span.start.strftime("%Y-%m"): revenue_in(span) for span in year_months}
         year_earlier = [year_by_month.get(f"{int(m[:4]) - 1:04d}{m[4:]}", 0) for m in keys]
-        money_then = {
-            k: (
-                sum(n for q, n in zip(pieces, sums.purchases, strict=True) if p.start <= q.start and q.end <= p.end),
-                sum(v for q, v in zip(pieces, sums.revenue, strict=True) if p.start <= q.start and q.end <= p.end),
-            )
-            for k, p in spans.items()
-        }
+        money_then = {k: (purchases_in(p), revenue_in(p)) for k, p in spans.items()}
 
         first_by_month, new_then = self._first_purchases(session, dialect, start, end, spans)
         buyers = dict(zip(keys, sums.buyers, strict=True))
@@ -413,6 +406,11 @@ def _pieces(periods: Sequence[Period], cuts: Sequence[datetime]) -> list[Period]
     """
     points = sorted({*(p.start for p in periods), *(p.end for p in periods), *cuts})
     return [Period(lo, hi) for lo, hi in pairwise(points) if any(p.start <= lo and hi <= p.end for p in periods)]
+
+
+def _sum_within(pieces: Sequence[Period], values: Sequence[int], period: Period) -> int:
+    """The sum of the values of the pieces inside ``period`` (a period is a union of whole pieces)."""
+    return sum(v for q, v in zip(pieces, values, strict=True) if period.start <= q.start and q.end <= period.end)
 
 
 def _span(period: Period) -> str:
