@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -49,6 +50,16 @@ def test_pseudonyms_are_keyed_and_cannot_be_brute_forced(patron_app, patron_fact
     # With the key the former id still finds the customer (a second erase is harmless).
     with patron_app.transaction() as s:
         assert find_customer(s, "C001042", patron_app).id == cid
+
+
+def test_pseudonyms_stay_the_bytes_earlier_versions_stored():
+    # Databases hold pseudonyms made by every earlier version: HMAC-SHA-256 of "<purpose>\0<id>" under the
+    # key, hex, first 40 digits. A faster way of computing them must give exactly these.
+    key = "installation-key-0123456789"
+    assert pseudonym(key, "C001042") == "erased:7ff8a292fe678c3711d458ad630cf4620a4f7794"
+    for purpose, value in (("customer", "C001042"), ("interaction", "ö-1"), ("customer", "")):
+        reference = hmac.new(key.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()[:40]
+        assert pseudonym(key, value, purpose) == "erased:" + reference
 
 
 def test_rotation_keeps_erased_customers_recognised(patron_app, patron_factory, patron_cli, tmp_path):

@@ -471,21 +471,16 @@ class _Import:
         from patron.models import Customer, utcnow
 
         erased = _erased(self.app, session, [row.values["external_id"] for _, row in parsed])
-        keep: list[tuple[SourceRow, rowmod.CustomerRow]] = []
-        for source, row in parsed:
-            if row.values["external_id"] in erased:
-                out.rejects.append(
-                    (
-                        source,
-                        rowmod.RowError(
-                            "external_id",
-                            f"customer {row.values['external_id']!r} was erased (GDPR); it is not imported again",
-                        ),
-                    )
-                )
-                continue
-            keep.append((source, row))
-            out.accepted.append((row.values["external_id"], source.line))
+        keep = parsed
+        if erased:
+            keep = []
+            for source, row in parsed:
+                if row.values["external_id"] not in erased:
+                    keep.append((source, row))
+                    continue
+                reason = f"customer {row.values['external_id']!r} was erased (GDPR); it is not imported again"
+                out.rejects.append((source, rowmod.RowError("external_id", reason)))
+        out.accepted.extend([(row.values["external_id"], source.line) for source, row in keep])
         result = upsert_customers(
             self.app, session, [row.values for _, row in keep], on_conflict=self.options.on_conflict
         )
@@ -605,8 +600,11 @@ def _erased(app: App, session: Session, external_ids: list[str]) -> set[str]:
         # No key: nobody can have been erased by this installation.
         return set()
     from patron.models import Customer
-    from patron.pseudonyms import pseudonyms
+    from patron.pseudonyms import any_erased, pseudonyms
 
+    if not any_erased(session):
+        # Nobody erased yet (a partial index answers at once): no HMAC per row, no second lookup.
+        return set()
     by_pseudonym = pseudonyms(app, external_ids)
     found = _lookup(session, Customer.external_id, Customer.id, list(by_pseudonym))
     return {by_pseudonym[p] for p, _ in found}
