@@ -39,6 +39,8 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from patron.errors import DatabaseError
 
@@ -175,6 +177,28 @@ def floor_nonnegative(expr: Column, dialect: Dialect) -> ColumnElement[int]:
     if is_sqlite(dialect):
         return cast(expr, BigInteger)  # SQLite's cast truncates, which is floor for x >= 0
     return cast(func.floor(expr), BigInteger)
+
+
+# -- plans ----------------------------------------------------------------------
+
+
+def unindexed(column: Column, dialect: Dialect) -> ColumnElement[Any]:
+    """``column`` as a value SQLite's planner will not look up in an index: ``+column`` there, unchanged elsewhere.
+
+    SQLite plans without statistics and takes an equality on an indexed column
+    (``kind = 'purchase'``) or an index already in ``GROUP BY``/``PARTITION BY``
+    order as the cheapest path, even when the same statement also bounds the
+    primary key (``id BETWEEN low AND high``, one batch's rows). It then reads
+    every purchase ever stored, or a whole index, once per batch. The unary plus
+    is SQLite's documented way to take a term out of index selection; the value
+    is unchanged. Use it in filters, groupings and window partitions of
+    statements whose rows are best found by a primary-key range. PostgreSQL
+    chooses from statistics and gets the column as it is.
+    """
+    expression = column if isinstance(column, ColumnElement) else column.expression
+    if not is_sqlite(dialect):
+        return expression
+    return UnaryExpression(expression, operator=operators.custom_op("+"), type_=expression.type)
 
 
 # -- writes ---------------------------------------------------------------------

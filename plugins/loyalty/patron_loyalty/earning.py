@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from patron.kinds import REFUND, REFUND_OF
 from patron.models import Interaction, utcnow
-from patron.sql import floor_nonnegative, insert_ignore
+from patron.sql import floor_nonnegative, insert_ignore, unindexed
 from patron_loyalty import ledger
 from patron_loyalty.config import LoyaltyConfig
 from patron_loyalty.models import LedgerEntry, LoyaltyTier
@@ -71,7 +71,8 @@ def on_interactions_recorded(session: Session, config: LoyaltyConfig, interactio
     if not interaction_ids:
         return
     in_batch = _among(Interaction.id, interaction_ids)
-    relevant = and_(in_batch, Interaction.kind.in_([*config.earn_kinds, REFUND]))
+    # Every statement below finds its rows by the batch's id range: never by the kind index (all purchases ever).
+    relevant = and_(in_batch, unindexed(Interaction.kind, session).in_([*config.earn_kinds, REFUND]))
     if session.scalar(select(Interaction.id).where(relevant).limit(1)) is None:
         return
     ledger.lock_accounts(session, select(Interaction.customer_id).where(relevant))
@@ -94,7 +95,7 @@ def _earn(session: Session, config: LoyaltyConfig, in_batch: ColumnElement[bool]
     now = utcnow()
     earning = and_(
         in_batch,
-        Interaction.kind.in_(config.earn_kinds),
+        unindexed(Interaction.kind, session).in_(config.earn_kinds),
         Interaction.amount_minor > 0,
         Interaction.currency == config.currency if config.currency else literal(True),
     )
@@ -198,7 +199,7 @@ def _claw_back(session: Session, config: LoyaltyConfig, interaction_ids: list[in
             ),
         )
         .join(earned, earned.idempotency_key == literal("earn:") + cast(purchase.id, String))
-        .where(_among(refund.id, interaction_ids), refund.kind == REFUND, refund.amount_minor > 0)
+        .where(_among(refund.id, interaction_ids), unindexed(refund.kind, session) == REFUND, refund.amount_minor > 0)
         .subquery()
     )
     after = ledger.least(pairs.c.cum, pairs.c.base)

@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, inse
 from sqlalchemy.orm import Session
 
 from patron.models import UTCDateTime, utcnow
-from patron.sql import dialect_insert, lock_rows, month_start_after
+from patron.sql import dialect_insert, lock_rows, month_start_after, unindexed
 from patron_loyalty.models import LedgerEntry, LoyaltyAccount, LoyaltyLot, LoyaltyLotUse
 
 if TYPE_CHECKING:
@@ -151,12 +151,14 @@ def consume(session: Session, batch: Batch) -> None:
         )
     )
     fifo = and_(debit, LedgerEntry.kind != "expire")
+    # The batch's entries by primary-key range: partitioning in the customer index's order would read all of it.
+    customer = unindexed(LedgerEntry.customer_id, session)
     debits = (
         select(
             LedgerEntry.id.label("entry_id"),
-            LedgerEntry.customer_id,
+            customer.label("customer_id"),
             (-LedgerEntry.points).label("amount"),
-            _running(-LedgerEntry.points, LedgerEntry.customer_id, LedgerEntry.id).label("hi"),
+            _running(-LedgerEntry.points, customer, LedgerEntry.id).label("hi"),
         )
         .where(fifo)
         .subquery()
@@ -197,10 +199,12 @@ def consume(session: Session, batch: Batch) -> None:
 
 def apply_balances(session: Session, batch: Batch) -> None:
     """Add each customer's total of ``batch`` to their cached balance, creating missing accounts (one upsert)."""
+    # The batch's entries by primary-key range, then grouped: grouping in the customer index's order reads all of it.
+    customer = unindexed(LedgerEntry.customer_id, session)
     totals = (
-        select(LedgerEntry.customer_id, func.sum(LedgerEntry.points), literal(utcnow(), UTCDateTime()))
+        select(customer, func.sum(LedgerEntry.points), literal(utcnow(), UTCDateTime()))
         .where(batch.entries())
-        .group_by(LedgerEntry.customer_id)
+        .group_by(customer)
     )
     table = LoyaltyAccount.__table__
     stmt = dialect_insert(LoyaltyAccount, session).from_select(["customer_id", "balance", "updated_at"], totals)
