@@ -109,8 +109,10 @@ def upsert_customers(
         session.flush()  # the driver-level insert below does not autoflush pending ORM objects
         result.inserted_ids = _insert_customers(session.connection(), new_rows, now)
     for change in changes:
-        # Rows differ in which columns changed, so each is its own UPDATE by primary key.
-        session.execute(update(Customer).where(Customer.id == change["id"]).values(**change))
+        # Rows differ in which columns changed, so each is its own UPDATE by primary key. The key is not in
+        # SET: "SET id = ?" is a change of key to SQLite, which then searches every table referencing customers.
+        key, values = change["id"], {k: v for k, v in change.items() if k != "id"}
+        session.execute(update(Customer).where(Customer.id == key).values(**values))
     result.updated_ids = [c["id"] for c in changes]
     touched = result.inserted_ids + result.updated_ids
     if touched:
