@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Integer, and_, bindparam, cast, func, inse
 
 from patron.errors import InputError
 from patron.models import Interaction
+from patron.sql import unindexed
 from patron_nps.config import NpsConfig
 from patron_nps.kinds import SURVEY_RESPONSE, payload_checker
 from patron_nps.models import NpsAnswer, NpsFollowup, NpsLinkAnswer
@@ -77,7 +78,7 @@ def index_answers(app: App, session: Session, interaction_ids: Sequence[int]) ->
                 Interaction.customer_id,
                 Interaction.occurred_at,
                 Interaction.payload,
-            ).where(ids_in(Interaction.id, chunk), Interaction.kind == SURVEY_RESPONSE)
+            ).where(ids_in(Interaction.id, chunk), unindexed(Interaction.kind, session) == SURVEY_RESPONSE)
         )
     ]
     return _store(app, session, rows, strict=True)
