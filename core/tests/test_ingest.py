@@ -25,6 +25,40 @@ def test_upsert_inserts_updates_and_reports_unchanged(patron_app):
         assert s.scalar(select(Customer.name).where(Customer.external_id == "b")) == "Rob"
 
 
+def test_updates_that_change_different_columns_each_land_exactly(patron_app):
+    # Changes are applied one executemany per set of changed columns: each customer gets exactly its own.
+    day = datetime(2020, 5, 17, 8, 30, tzinfo=UTC)
+    base = {"name": "N", "email": "n@example.com", "phone": "1", "created_at": day, "attributes": {"tier": "a"}}
+    ids = [f"k{i}" for i in range(6)]
+    with patron_app.transaction() as s:
+        upsert_customers(patron_app, s, [{"external_id": e, **base} for e in ids])
+    with patron_app.transaction() as s:
+        before = {c.external_id: c.updated_at for c in s.scalars(select(Customer))}
+    changed = {
+        "k0": {"name": "Ann"},
+        "k1": {"email": "b@example.com", "phone": "22"},
+        "k2": {"created_at": datetime(2019, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC)},
+        "k3": {"attributes": {"tier": "gold", "city": "Lyon"}},
+        "k4": {"name": "Dee"},
+    }
+    with patron_app.transaction() as s:
+        result = upsert_customers(patron_app, s, [{"external_id": e, **base, **changed.get(e, {})} for e in ids])
+    assert len(result.updated_ids) == 5 and result.unchanged == 1
+    with patron_app.transaction() as s:
+        stored = {c.external_id: c for c in s.scalars(select(Customer))}
+        for e in ids:
+            c = stored[e]
+            expected = {**base, **changed.get(e, {})}
+            assert (c.name, c.email, c.phone, c.attributes) == (
+                expected["name"],
+                expected["email"],
+                expected["phone"],
+                expected["attributes"],
+            )
+            assert c.created_at == expected["created_at"]
+            assert (c.updated_at > before[e]) == (e in changed)
+
+
 def test_recording_the_same_interaction_twice_inserts_once(patron_app, patron_factory):
     cid = patron_factory(patron_app).customer()
     row = {
