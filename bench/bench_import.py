@@ -76,10 +76,16 @@ def generate(folder: Path, rows: int, customers: int | None = None) -> tuple[Pat
     return cpath, ipath
 
 
+#: Every installation has one ('patron init' writes it): with it, an import checks new ids against erased ones.
+SECRET_KEY = "bench-installation-key-0123456789"
+
+
 def write_config(folder: Path, url: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "patron.toml"
-    config.write_text(f'[patron]\ndatabase_url = "{url}"\nplugins = []\n', encoding="utf-8")
+    config.write_text(
+        f'[patron]\ndatabase_url = "{url}"\nplugins = []\nsecret_key = "{SECRET_KEY}"\n', encoding="utf-8"
+    )
     return config
 
 
