@@ -7,6 +7,7 @@ exact minor units, UTC text, and the driver's own bulk path.
 - ``sqlite-interactions DB CSV``: ``sqlite3`` ``executemany`` per 5000-row batch, each committed,
   the same pragmas as Patron (WAL, synchronous FULL, foreign keys on);
 - ``sqlite-customers DB CSV``: the same for customers;
+- ``sqlite-customers-update DB CSV``: an UPDATE by external id for every row (customers already stored);
 - ``pg-copy-interactions URL CSV``: psycopg 3 ``COPY`` of the rows into ``interactions``, committed
   per 5000-row batch like the import.
 """
@@ -85,6 +86,17 @@ def sqlite_customers(db: str, csv_path: str) -> None:
     conn.close()
 
 
+def sqlite_customers_update(db: str, csv_path: str) -> None:
+    """Every row of the file updates its (known) customer: no comparison, no reading first."""
+    conn = sqlite_connect(db)
+    sql = f"UPDATE customers SET name = ?, email = ?, updated_at = '{STAMP}' WHERE external_id = ?"
+    for batch in _batches(Path(csv_path)):
+        conn.execute("BEGIN")
+        conn.executemany(sql, [(name or None, email or None, ext) for ext, name, email in batch])
+        conn.execute("COMMIT")
+    conn.close()
+
+
 def pg_copy_interactions(url: str, csv_path: str) -> None:
     from datetime import UTC, datetime
 
@@ -117,6 +129,7 @@ def pg_copy_interactions(url: str, csv_path: str) -> None:
 JOBS = {
     "sqlite-interactions": sqlite_interactions,
     "sqlite-customers": sqlite_customers,
+    "sqlite-customers-update": sqlite_customers_update,
     "pg-copy-interactions": pg_copy_interactions,
 }
 

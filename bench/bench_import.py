@@ -4,6 +4,9 @@
   into the same schema, indexes, pragmas and 5000-row commits (target 1.5, CPU);
 - ``import-customers-sqlite``: ``patron import customers`` against the same for
   customers (target 1.5, CPU);
+- ``import-customers-update-sqlite``: the same file with every name changed,
+  into the database already holding those customers, against one
+  ``executemany`` of UPDATEs by external id (target 1.5, CPU): the nightly load;
 - ``import-postgres``: ``patron import interactions`` against psycopg ``COPY`` of the
   same rows into the same schema, per 5000-row batch (target 2.0; CPU of the
   client and of the PostgreSQL server together, as the server does most of the work);
@@ -197,6 +200,52 @@ def import_customers_sqlite(options: Options) -> Pairs:
                 result=lambda _out: sqlite_digest(base_db, "customers"),
             ),
             note=f"{customers:,} customers, SQLite, no plugins",
+        )
+
+
+@benchmark(
+    "import-customers-update-sqlite",
+    target=1.5,
+    doc="patron import customers, every name changed / sqlite3.executemany UPDATE (CPU)",
+)
+def import_customers_update_sqlite(options: Options) -> Pairs:
+    """The nightly load of a CRM that has its customers already: every row known, each with a new name."""
+    customers = pick(options, 2000, 50_000, 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="bench-customers-update-") as tmp:
+        folder = Path(tmp)
+        cpath, _ = generate(folder, 1, customers)
+        changed = folder / "customers-renamed.csv"
+        changed.write_text(cpath.read_text("utf-8").replace(",Customer ", ",Client "), encoding="utf-8")
+        template = folder / "template.db"
+        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
+        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
+        patron(folder / "tpl" / "patron.toml", "import", "customers", str(cpath))
+        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
+
+        def fresh(db: Path) -> Any:
+            def copy() -> None:
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(template, db)
+
+            return copy
+
+        yield Pair(
+            Arm.process(
+                "patron import customers (updates)",
+                [*patron_command(), "--config", str(config), "import", "customers", str(changed), "--json"],
+                env=python_env(),
+                setup=fresh(arm_db),
+                result=lambda _out: sqlite_digest(arm_db, "customers"),
+            ),
+            Arm.process(
+                "sqlite3.executemany UPDATE (customers)",
+                [sys.executable, BASELINES, "sqlite-customers-update", str(base_db), str(changed)],
+                env=python_env(),
+                setup=fresh(base_db),
+                result=lambda _out: sqlite_digest(base_db, "customers"),
+            ),
+            note=f"{customers:,} customers known, each renamed, SQLite, no plugins",
         )
 
 
