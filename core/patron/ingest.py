@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 
 from patron.contracts import ConsentChange
 from patron.models import AuditEvent, Consent, Customer, Interaction, utcnow
@@ -122,24 +122,32 @@ def upsert_customers(
 def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
     """Apply ``changes`` (``id`` plus the changed columns), one ``executemany`` per set of changed columns.
 
-    A nightly load changes the same few columns of many customers: one UPDATE
-    statement each, through the ORM, cost half a millisecond a row. The key
-    stays out of SET: ``SET id = ?`` is a change of key to SQLite, which then
-    searches every table referencing customers.
+    A nightly load changes the same few columns of many customers: one ORM
+    UPDATE each cost half a millisecond a row. Values are converted once to what
+    the driver stores (as ``_insert_customers`` does) and sent through the
+    driver. The key stays out of SET: ``SET id = ?`` is a change of key to
+    SQLite, which then searches every table referencing customers.
     """
     if not changes:
         return
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for change in changes:
         groups.setdefault(tuple(sorted(k for k in change if k != "id")), []).append(change)
-    connection = session.connection()  # Core's executemany: the ORM would run one UPDATE per row
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    when = _sqlite_text if sqlite else _stored_time
+    mark = "?" if sqlite else "%s"
+    stored: dict[str, Any] = {"created_at": when, "updated_at": when, "attributes": _payload_json}
     for columns, group in groups.items():
-        stmt = (
-            update(Customer)
-            .where(Customer.id == bindparam("key"))
-            .values({column: bindparam(f"new_{column}") for column in columns})
-        )
-        connection.execute(stmt, [{"key": c["id"], **{f"new_{k}": c[k] for k in columns}} for c in group])
+        # Column names come from CUSTOMER_FIELDS and updated_at, never from input.
+        sets = ", ".join(f"{c} = {mark}{'::jsonb' if c == 'attributes' and not sqlite else ''}" for c in columns)
+        convert = [stored.get(c) for c in columns]
+        values = []
+        for change in group:
+            row = [change[column] for column in columns]
+            converted = (v if f is None or v is None else f(v) for f, v in zip(convert, row, strict=True))
+            values.append((*converted, change["id"]))
+        connection.exec_driver_sql(f"UPDATE customers SET {sets} WHERE id = {mark}", values)
 
 
 def _known_external_ids(connection: Connection, external_ids: list[str]) -> list[str]:
