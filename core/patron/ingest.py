@@ -72,24 +72,11 @@ def upsert_customers(
     if not rows:
         return result
     session.flush()  # the driver-level lookup below does not autoflush pending ORM objects
-    # Which ids are known is asked through the driver; only known customers are read in full, to compare.
-    known = _known_external_ids(session.connection(), [row["external_id"] for row in rows])
-    existing = {
-        c.external_id: c
-        for chunk in in_chunks(known)
-        for c in session.execute(
-            select(
-                Customer.id,
-                Customer.external_id,
-                Customer.name,
-                Customer.email,
-                Customer.phone,
-                Customer.created_at,
-                Customer.attributes,
-            ).where(Customer.external_id.in_(chunk))
-        )
-    }
+    # Known customers are read through the driver in one query, as stored, and compared in stored form.
+    connection = session.connection()
+    existing = _stored_customers(connection, [row["external_id"] for row in rows])
     now = utcnow()
+    stored_time = _sqlite_text if connection.dialect.name == "sqlite" else _stored_time
     new_rows: list[Mapping[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for row in rows:
@@ -100,15 +87,22 @@ def upsert_customers(
         if on_conflict == "skip":
             result.unchanged += 1
             continue
-        diff = {k: row[k] for k in CUSTOMER_FIELDS if k in row and k != "external_id" and getattr(current, k) != row[k]}
+        diff = {k: row[k] for k in _COMPARED if k in row and current[k] != row[k]}
+        created = row.get("created_at")
+        if created is not None and stored_time(created) != current["created_at"]:
+            diff["created_at"] = created
+        if "attributes" in row:
+            attributes = current["attributes"]
+            if (json.loads(attributes) if isinstance(attributes, str) else attributes) != row["attributes"]:
+                diff["attributes"] = row["attributes"]
         if diff:
-            changes.append({"id": current.id, "updated_at": now, **diff})
+            changes.append({"id": current["id"], **diff})
         else:
             result.unchanged += 1
     if new_rows:
         session.flush()  # the driver-level insert below does not autoflush pending ORM objects
         result.inserted_ids = _insert_customers(session.connection(), new_rows, now)
-    _update_customers(session, changes)
+    _update_customers(session, changes, now)
     result.updated_ids = [c["id"] for c in changes]
     touched = result.inserted_ids + result.updated_ids
     if touched:
@@ -119,8 +113,9 @@ def upsert_customers(
     return result
 
 
-def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
-    """Apply ``changes`` (``id`` plus the changed columns), one ``executemany`` per set of changed columns.
+def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]], now: datetime) -> None:
+    """Apply ``changes`` (``id`` plus the changed columns) and ``updated_at = now``, one ``executemany`` per set of
+    changed columns.
 
     A nightly load changes the same few columns of many customers: one ORM
     UPDATE each cost half a millisecond a row. Values are converted once to what
@@ -137,37 +132,46 @@ def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]]) ->
     sqlite = connection.dialect.name == "sqlite"
     when = _sqlite_text if sqlite else _stored_time
     mark = "?" if sqlite else "%s"
-    stored: dict[str, Any] = {"created_at": when, "updated_at": when, "attributes": _payload_json}
+    stored: dict[str, Any] = {"created_at": when, "attributes": _payload_json}
+    stamp = when(now)
     for columns, group in groups.items():
-        # Column names come from CUSTOMER_FIELDS and updated_at, never from input.
+        # Column names come from CUSTOMER_FIELDS, never from input.
         sets = ", ".join(f"{c} = {mark}{'::jsonb' if c == 'attributes' and not sqlite else ''}" for c in columns)
         convert = [stored.get(c) for c in columns]
         values = []
         for change in group:
             row = [change[column] for column in columns]
             converted = (v if f is None or v is None else f(v) for f, v in zip(convert, row, strict=True))
-            values.append((*converted, change["id"]))
-        connection.exec_driver_sql(f"UPDATE customers SET {sets} WHERE id = {mark}", values)
+            values.append((*converted, stamp, change["id"]))
+        connection.exec_driver_sql(f"UPDATE customers SET {sets}, updated_at = {mark} WHERE id = {mark}", values)
 
 
-def _known_external_ids(connection: Connection, external_ids: list[str]) -> list[str]:
-    """Those of ``external_ids`` that some customer has: one query, the ids as one parameter.
+#: Compared as they are; created_at and attributes are compared in their stored form (``upsert_customers``).
+_COMPARED = ("name", "email", "phone")
+_STORED_COLUMNS = ("external_id", "id", "name", "email", "phone", "created_at", "attributes")
 
-    A JSON array on SQLite, an array on PostgreSQL, rather than thousands of
-    bound parameters that SQLAlchemy would name and render one by one.
+
+def _stored_customers(connection: Connection, external_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored columns of those of ``external_ids`` that some customer has, by external id: one query.
+
+    The ids travel as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL) rather than as thousands of bound parameters that SQLAlchemy
+    would name and render one by one; values come back as the driver gives
+    them (SQLite: times and JSON as text), without SQLAlchemy's per-row processing.
     """
     if not external_ids:
-        return []
+        return {}
+    columns = ", ".join(_STORED_COLUMNS)
     if connection.dialect.name == "postgresql":
         found = connection.exec_driver_sql(
-            "SELECT external_id FROM customers WHERE external_id = ANY(%s)", (external_ids,)
+            f"SELECT {columns} FROM customers WHERE external_id = ANY(%s)", (external_ids,)
         )
     else:
         found = connection.exec_driver_sql(
-            "SELECT external_id FROM customers WHERE external_id IN (SELECT value FROM json_each(?))",
+            f"SELECT {columns} FROM customers WHERE external_id IN (SELECT value FROM json_each(?))",
             (json.dumps(external_ids),),
         )
-    return [row[0] for row in found.all()]
+    return {row[0]: dict(zip(_STORED_COLUMNS, row, strict=True)) for row in found.all()}
 
 
 _CUSTOMER_INSERT = ("external_id", "name", "email", "phone", "created_at", "updated_at", "attributes")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -41,8 +41,11 @@ def test_updates_that_change_different_columns_each_land_exactly(patron_app):
         "k3": {"attributes": {"tier": "gold", "city": "Lyon"}},
         "k4": {"name": "Dee"},
     }
+    # k5 is given again as it is, its creation time in another zone (the same instant): unchanged.
+    same = {"k5": {"created_at": day.astimezone(timezone(timedelta(hours=2)))}}
     with patron_app.transaction() as s:
-        result = upsert_customers(patron_app, s, [{"external_id": e, **base, **changed.get(e, {})} for e in ids])
+        rows = [{"external_id": e, **base, **changed.get(e, {}), **same.get(e, {})} for e in ids]
+        result = upsert_customers(patron_app, s, rows)
     assert len(result.updated_ids) == 5 and result.unchanged == 1
     with patron_app.transaction() as s:
         stored = {c.external_id: c for c in s.scalars(select(Customer))}
