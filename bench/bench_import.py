@@ -126,42 +126,63 @@ def _imported(expected: int) -> Any:
     return check
 
 
+def _sqlite_pair(
+    folder: Path, table: str, path: Path, labels: tuple[str, str], job: str, note: str, preload: Path | None = None
+) -> Pair:
+    """``patron import <table> path`` against ``baselines.py job`` on fresh copies of one template database.
+
+    The template has the schema and, with ``preload``, those customers imported;
+    both arms start from a copy of it (untimed) and their stored rows are
+    compared afterwards.
+    """
+    template = folder / "template.db"
+    config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
+    patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
+    if preload is not None:
+        patron(folder / "tpl" / "patron.toml", "import", "customers", str(preload))
+    arm_db, base_db = folder / "patron.db", folder / "baseline.db"
+
+    def fresh(db: Path) -> Any:
+        def copy() -> None:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(template, db)
+
+        return copy
+
+    return Pair(
+        Arm.process(
+            labels[0],
+            [*patron_command(), "--config", str(config), "import", table, str(path), "--json"],
+            env=python_env(),
+            setup=fresh(arm_db),
+            result=lambda _out: sqlite_digest(arm_db, table),
+        ),
+        Arm.process(
+            labels[1],
+            [sys.executable, BASELINES, job, str(base_db), str(path)],
+            env=python_env(),
+            setup=fresh(base_db),
+            result=lambda _out: sqlite_digest(base_db, table),
+        ),
+        note=note,
+    )
+
+
 @benchmark("import-sqlite", target=1.5, doc="patron import interactions / sqlite3.executemany (CPU)")
 def import_sqlite(options: Options) -> Pairs:
     rows = pick(options, 2000, 50_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         cpath, ipath = generate(folder, rows)
-        template = folder / "template.db"
-        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
-        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
-        patron(folder / "tpl" / "patron.toml", "import", "customers", str(cpath))
-        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
-
-        def fresh(db: Path) -> Any:
-            def copy() -> None:
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
-                shutil.copyfile(template, db)
-
-            return copy
-
-        yield Pair(
-            Arm.process(
-                "patron import interactions",
-                [*patron_command(), "--config", str(config), "import", "interactions", str(ipath), "--json"],
-                env=python_env(),
-                setup=fresh(arm_db),
-                result=lambda _out: sqlite_digest(arm_db, "interactions"),
-            ),
-            Arm.process(
-                "sqlite3.executemany",
-                [sys.executable, BASELINES, "sqlite-interactions", str(base_db), str(ipath)],
-                env=python_env(),
-                setup=fresh(base_db),
-                result=lambda _out: sqlite_digest(base_db, "interactions"),
-            ),
-            note=f"{rows:,} interactions, {max(1, rows // 10):,} customers, SQLite, no plugins",
+        yield _sqlite_pair(
+            folder,
+            "interactions",
+            ipath,
+            ("patron import interactions", "sqlite3.executemany"),
+            "sqlite-interactions",
+            f"{rows:,} interactions, {max(1, rows // 10):,} customers, SQLite, no plugins",
+            preload=cpath,
         )
 
 
@@ -171,35 +192,13 @@ def import_customers_sqlite(options: Options) -> Pairs:
     with tempfile.TemporaryDirectory(prefix="bench-customers-") as tmp:
         folder = Path(tmp)
         cpath, _ = generate(folder, 1, customers)
-        template = folder / "template.db"
-        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
-        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
-        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
-
-        def fresh(db: Path) -> Any:
-            def copy() -> None:
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
-                shutil.copyfile(template, db)
-
-            return copy
-
-        yield Pair(
-            Arm.process(
-                "patron import customers",
-                [*patron_command(), "--config", str(config), "import", "customers", str(cpath), "--json"],
-                env=python_env(),
-                setup=fresh(arm_db),
-                result=lambda _out: sqlite_digest(arm_db, "customers"),
-            ),
-            Arm.process(
-                "sqlite3.executemany (customers)",
-                [sys.executable, BASELINES, "sqlite-customers", str(base_db), str(cpath)],
-                env=python_env(),
-                setup=fresh(base_db),
-                result=lambda _out: sqlite_digest(base_db, "customers"),
-            ),
-            note=f"{customers:,} customers, SQLite, no plugins",
+        yield _sqlite_pair(
+            folder,
+            "customers",
+            cpath,
+            ("patron import customers", "sqlite3.executemany (customers)"),
+            "sqlite-customers",
+            f"{customers:,} customers, SQLite, no plugins",
         )
 
 
@@ -216,36 +215,14 @@ def import_customers_update_sqlite(options: Options) -> Pairs:
         cpath, _ = generate(folder, 1, customers)
         changed = folder / "customers-renamed.csv"
         changed.write_text(cpath.read_text("utf-8").replace(",Customer ", ",Client "), encoding="utf-8")
-        template = folder / "template.db"
-        config = write_config(folder / "patron", f"sqlite:///{folder / 'patron.db'}")
-        patron(write_config(folder / "tpl", f"sqlite:///{template}"), "db", "upgrade")
-        patron(folder / "tpl" / "patron.toml", "import", "customers", str(cpath))
-        arm_db, base_db = folder / "patron.db", folder / "baseline.db"
-
-        def fresh(db: Path) -> Any:
-            def copy() -> None:
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
-                shutil.copyfile(template, db)
-
-            return copy
-
-        yield Pair(
-            Arm.process(
-                "patron import customers (updates)",
-                [*patron_command(), "--config", str(config), "import", "customers", str(changed), "--json"],
-                env=python_env(),
-                setup=fresh(arm_db),
-                result=lambda _out: sqlite_digest(arm_db, "customers"),
-            ),
-            Arm.process(
-                "sqlite3.executemany UPDATE (customers)",
-                [sys.executable, BASELINES, "sqlite-customers-update", str(base_db), str(changed)],
-                env=python_env(),
-                setup=fresh(base_db),
-                result=lambda _out: sqlite_digest(base_db, "customers"),
-            ),
-            note=f"{customers:,} customers known, each renamed, SQLite, no plugins",
+        yield _sqlite_pair(
+            folder,
+            "customers",
+            changed,
+            ("patron import customers (updates)", "sqlite3.executemany UPDATE (customers)"),
+            "sqlite-customers-update",
+            f"{customers:,} customers known, each renamed, SQLite, no plugins",
+            preload=cpath,
         )
 
 
