@@ -18,8 +18,8 @@ connection):
 
 Both arms' numbers (per segment: answers, NPS, interval low, p-value; overall:
 answers, NPS) must be equal in every run before a ratio is printed; the
-statement's segment keys are named as the report shows them (``at_risk`` →
-``At risk``) after each run, untimed.
+statement's segment keys are named as the report shows them, by the
+audiences' titles (``at_risk`` → ``At Risk``), after each run, untimed.
 
 - ``nps-sqlite``: plugin / sql on SQLite (target 1.5, CPU);
 - ``nps-postgres``: the same on a fresh database on the ``--postgres`` server
@@ -247,7 +247,7 @@ def prepare(url: str, folder: Path, options: Options) -> Any:
 
         with app.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-    plugin, sql = run_plugin(app), as_shown(run_sql(app))
+    plugin, sql = run_plugin(app), as_shown(app, run_sql(app))
     if plugin != sql:  # the measured runs will give no ratio; say where they differ
         diff = {g: (plugin.get(g), sql.get(g)) for g in sorted(set(plugin) | set(sql)) if plugin.get(g) != sql.get(g)}
         print(f"  the report and the hand-written SQL differ (report, SQL) in: {diff}", flush=True)
@@ -255,18 +255,22 @@ def prepare(url: str, folder: Path, options: Options) -> Any:
     return app
 
 
-def as_shown(numbers: Numbers) -> Numbers:
-    """Untimed, after a hand-SQL run: its segment keys as the report shows them (``at_risk`` → ``At risk``)."""
-    from patron.contracts import readable
-
-    return {readable(group) if group else group: values for group, values in numbers.items()}
+def as_shown(app: Any, numbers: Numbers) -> Numbers:
+    """Untimed, after a hand-SQL run: its segment keys as the report shows them, the audiences' titles
+    (``at_risk`` → ``At Risk``, the label the RFM plugin gives ``rfm:segment:at_risk``)."""
+    return {app.audiences[f"rfm:segment:{group}"].title if group else group: v for group, v in numbers.items()}
 
 
 def pair(app: Any, label: str, options: Options, server: int | None = None) -> Pair:
     customers, answers = sizes(options)
     return Pair(
         Arm.forked(f"nps-breakdown ({label})", lambda: run_plugin(app), setup=app.dispose),
-        Arm.forked(f"hand-written SQL ({label})", lambda: run_sql(app), setup=app.dispose, result=as_shown),
+        Arm.forked(
+            f"hand-written SQL ({label})",
+            lambda: run_sql(app),
+            setup=app.dispose,
+            result=lambda numbers: as_shown(app, numbers),
+        ),
         server=server,
         note=f"{customers:,} customers, {answers:,} answers over two years, by rfm:segment over 2025, {label}",
     )
