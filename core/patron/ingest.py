@@ -92,9 +92,9 @@ def upsert_customers(
         if created is not None and stored_time(created) != current["created_at"]:
             diff["created_at"] = created
         if "attributes" in row:
-            attributes = current["attributes"]
-            if (json.loads(attributes) if isinstance(attributes, str) else attributes) != row["attributes"]:
-                diff["attributes"] = row["attributes"]
+            attributes, wanted = current["attributes"], row["attributes"] or {}  # None: no attributes, as on insert
+            if (json.loads(attributes) if isinstance(attributes, str) else attributes) != wanted:
+                diff["attributes"] = wanted
         if diff:
             changes.append({"id": current["id"], **diff})
         else:
@@ -147,7 +147,7 @@ def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]], no
 
 
 #: Compared as they are; created_at and attributes are compared in their stored form (``upsert_customers``).
-_COMPARED = ("name", "email", "phone")
+_COMPARED = tuple(f for f in CUSTOMER_FIELDS if f not in ("external_id", "created_at", "attributes"))
 _STORED_COLUMNS = ("external_id", "id", "name", "email", "phone", "created_at", "attributes")
 
 
