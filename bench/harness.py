@@ -13,7 +13,9 @@ done here, once, so a benchmark script only says what the arms are:
   function alone is measured); a benchmark never mixes the two;
 - each run's CPU time (user + system, the child's own rusage including its
   waited-for children) and wall time are recorded, with min/median/max, and
-  the peak RSS of the process; with ``server`` set (a PostgreSQL server on
+  the peak RSS of the process (on Linux a child's peak starts at this
+  process's RSS when it forks, so a benchmark that compares memory keeps its
+  own data small: stream files, hold no rows); with ``server`` set (a PostgreSQL server on
   this machine) the server's CPU spent during the run is added, so a
   database-bound arm is not flattered by work done in another process;
 - every run's *result* (what the arm computed: counts, scores, a digest) must
