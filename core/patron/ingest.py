@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,7 +76,7 @@ def upsert_customers(
     connection = session.connection()
     existing = _stored_customers(connection, [row["external_id"] for row in rows])
     now = utcnow()
-    stored_time = _sqlite_text if connection.dialect.name == "sqlite" else _stored_time
+    stored_time = _time_as_stored(connection)
     new_rows: list[Mapping[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for row in rows:
@@ -101,8 +101,8 @@ def upsert_customers(
             result.unchanged += 1
     if new_rows:
         session.flush()  # the driver-level insert below does not autoflush pending ORM objects
-        result.inserted_ids = _insert_customers(session.connection(), new_rows, now)
-    _update_customers(session, changes, now)
+        result.inserted_ids = _insert_customers(connection, new_rows, now)
+    _update_customers(connection, changes, now)
     result.updated_ids = [c["id"] for c in changes]
     touched = result.inserted_ids + result.updated_ids
     if touched:
@@ -113,7 +113,7 @@ def upsert_customers(
     return result
 
 
-def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]], now: datetime) -> None:
+def _update_customers(connection: Connection, changes: Sequence[Mapping[str, Any]], now: datetime) -> None:
     """Apply ``changes`` (``id`` plus the changed columns) and ``updated_at = now``, one ``executemany`` per set of
     changed columns.
 
@@ -128,9 +128,8 @@ def _update_customers(session: Session, changes: Sequence[Mapping[str, Any]], no
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for change in changes:
         groups.setdefault(tuple(sorted(k for k in change if k != "id")), []).append(change)
-    connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
-    when = _sqlite_text if sqlite else _stored_time
+    when = _time_as_stored(connection)
     mark = "?" if sqlite else "%s"
     stored: dict[str, Any] = {"created_at": when, "attributes": _payload_json}
     stamp = when(now)
@@ -183,7 +182,7 @@ def _insert_customers(connection: Connection, rows: Sequence[Mapping[str, Any]],
     ``created_at`` defaults to ``now``, ``attributes`` to ``{}``; ``updated_at`` is ``now``.
     """
     sqlite = connection.dialect.name == "sqlite"
-    when = _sqlite_text if sqlite else _stored_time
+    when = _time_as_stored(connection)
     stamp = when(now)
     values = [
         (
@@ -295,6 +294,11 @@ def _stored_time(value: datetime) -> datetime:
 def _sqlite_text(value: datetime) -> str:
     # The text SQLAlchemy's SQLite DATETIME stores: naive UTC, microseconds always present.
     return _stored_time(value).isoformat(" ", "microseconds")[:26]
+
+
+def _time_as_stored(connection: Connection) -> Callable[[datetime], Any]:
+    """How the driver is given a time for a column: SQLite's text, or an aware UTC datetime."""
+    return _sqlite_text if connection.dialect.name == "sqlite" else _stored_time
 
 
 def _payload_json(payload: Any) -> str:

@@ -107,7 +107,7 @@ def full_reads(plans: Iterable[Plan], tables: Iterable[str] | None = None) -> li
 
 def _whole(line: str, derived: set[str], watched: set[str] | None) -> bool:
     words = line.split()
-    if len(words) < 2 or words[0] != "SCAN" or "VIRTUAL TABLE" in line or words[1] in ("CONSTANT", "("):
+    if len(words) < 2 or words[0] != "SCAN" or "VIRTUAL TABLE" in line or words[1] == "CONSTANT":
         return False
     name = words[1]
     if watched is not None:
